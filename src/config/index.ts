@@ -1,0 +1,13 @@
+export { configSchema, type CockpitConfig, type CockpitConfigInput } from "./schema.ts";
+export { ConfigError, formatKeyPath, describeIssues } from "./errors.ts";
+export { parseConfigToml, validateConfig } from "./load.ts";
+export {
+  CONFIG_VAR,
+  SECRET_BINDINGS,
+  WORKER_CONFIG_SOURCE,
+  configToBindings,
+  configFromBindings,
+  redactConfig,
+  type SecretBinding,
+  type WorkerBindings,
+} from "./bindings.ts";

@@ -1,0 +1,112 @@
+/**
+ * The cockpit's configuration: the seed's TOML sections (`[oauth]`, `[api.ays]`, `[bot]`, `[mail]`)
+ * accepted exactly as the original wrote them, plus the few keys an edge deployment needs.
+ *
+ * One schema serves both sides: the CLI validates the TOML file, and the Worker validates the same
+ * structure rebuilt from its vars and secrets (see `bindings.ts`). Every object is strict, so a typo in a
+ * key is reported instead of silently ignored.
+ */
+import { z } from "zod";
+
+const PORT = "expected an integer 1-65535";
+const URL = "expected an absolute http(s) URL";
+
+const port = z.int({ error: PORT }).min(1, { error: PORT }).max(65535, { error: PORT });
+const httpUrl = z.url({ protocol: /^https?$/, error: URL });
+const host = z.string({ error: "expected a host name or IP address" }).min(1, { error: "must not be empty" });
+const nonEmpty = (what: string) => z.string({ error: `expected ${what}` }).trim().min(1, { error: "must not be empty" });
+
+const PEM_BLOCK = /^-----BEGIN PUBLIC KEY-----\s*([\s\S]*?)\s*-----END PUBLIC KEY-----\s*$/;
+const BASE64 = /^[A-Za-z0-9+/=\s]+$/;
+
+/**
+ * `jwt_key` is an SPKI public key. The original cockpit broke on the one-line form (JSC #254/#262:
+ * blueprints carried the bare base64 body), so both are accepted and normalised to PEM. The armour is
+ * checked here; the key material itself is imported with jose where it is used, which names the
+ * algorithm it expected.
+ */
+const publicKeyPem = z.string({ error: "not a PEM public key" }).transform((value, ctx) => {
+  const text = value.trim();
+  const armoured = PEM_BLOCK.exec(text);
+  if (armoured) return text;
+  if (text.length >= 64 && BASE64.test(text) && text.startsWith("MH")) {
+    const body = text.replace(/\s+/g, "").match(/.{1,64}/g)!.join("\n");
+    return `-----BEGIN PUBLIC KEY-----\n${body}\n-----END PUBLIC KEY-----`;
+  }
+  ctx.addIssue({ code: "custom", message: "not a PEM public key" });
+  return z.NEVER;
+});
+
+/** Telegram's own rule for the webhook secret token: 1-256 of A-Z, a-z, 0-9, `_` and `-`. */
+const webhookSecret = z
+  .string({ error: "expected a string" })
+  .regex(/^[A-Za-z0-9_-]{1,256}$/, { error: "expected 1-256 characters of A-Z, a-z, 0-9, _ and -" });
+
+const email = z.string().regex(/^(?:[^@\s]+@)?[^@\s]+\.[^@\s]+$|^@[^@\s]+\.[^@\s]+$/, {
+  error: "expected an address (ops@example.com) or a domain (@example.com)",
+});
+
+export const oauthSchema = z
+  .strictObject({
+    client_id: nonEmpty("the OAuth client id"),
+    client_secret: z.string({ error: "expected a string" }).optional(),
+    redirect_uri: httpUrl.optional(),
+    organization: nonEmpty("the organization name"),
+    jwt_key: publicKeyPem.optional(),
+    itsyouonlinehost: httpUrl.default("https://itsyou.online"),
+    issuer: nonEmpty("the token issuer").default("itsyouonline"),
+    jwks_url: httpUrl.optional(),
+    authorize_url: httpUrl.optional(),
+    token_url: httpUrl.optional(),
+  })
+  .superRefine((oauth, ctx) => {
+    if (!oauth.jwt_key && !oauth.jwks_url) {
+      ctx.addIssue({ code: "custom", path: ["jwt_key"], message: "required unless jwks_url is set" });
+    }
+  });
+
+export const apiSchema = z.strictObject({
+  ays: z
+    .strictObject({
+      active: z.boolean({ error: "expected true or false" }).default(true),
+      host: host.default("127.0.0.1"),
+      port: port.default(5000),
+    })
+    .default({ active: true, host: "127.0.0.1", port: 5000 }),
+});
+
+export const botSchema = z.strictObject({
+  active: z.boolean({ error: "expected true or false" }).default(true),
+  token: z.string({ error: "expected a Bot API token" }).regex(/^\d+:\S+$/, {
+    error: "expected a Bot API token like 123456789:AA...",
+  }),
+  webhook_secret: webhookSecret.optional(),
+  api_root: httpUrl.default("https://api.telegram.org"),
+});
+
+export const mailSchema = z.strictObject({
+  active: z.boolean({ error: "expected true or false" }).default(true),
+  // Kept so the seed's file loads unchanged; on Workers mail arrives through Email Routing.
+  host: host.optional(),
+  port: port.optional(),
+  allowed_senders: z.array(email, { error: "expected a list of addresses" }).default([]),
+  max_bytes: z
+    .int({ error: "expected an integer number of bytes" })
+    .min(1024, { error: "must be at least 1024" })
+    .max(25 * 1024 * 1024, { error: "must be at most 26214400 (Email Routing's limit)" })
+    .default(25 * 1024 * 1024),
+  retention_days: z.int({ error: "expected an integer number of days" }).min(1, { error: "must be at least 1" }).default(30),
+});
+
+export const configSchema = z.strictObject({
+  oauth: oauthSchema,
+  api: apiSchema.default({ ays: { active: true, host: "127.0.0.1", port: 5000 } }),
+  bot: botSchema.optional(),
+  mail: mailSchema.optional(),
+});
+
+export type CockpitConfig = z.output<typeof configSchema>;
+export type CockpitConfigInput = z.input<typeof configSchema>;
+
+/** Tables of the TOML file, longest first, so a key path can be printed as `[api.ays].port`. */
+export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail"] as const;

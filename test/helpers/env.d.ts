@@ -1,0 +1,4 @@
+// Bindings that exist only under vitest (see vitest.config.ts).
+interface Env {
+  TEST_JWT_PRIVATE_KEY: string;
+}

@@ -1,0 +1,34 @@
+import { generateKeyPairSync } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+import { configToBindings, parseConfigToml } from "./src/config/index.ts";
+
+// The Worker under test gets the embedded example configuration, mapped exactly as `cockpit start`
+// maps it: one JSON var plus the secrets as their own bindings. Only `jwt_key` differs: tests mint
+// their own ES384 tokens, with a key pair generated here for this run and never written anywhere.
+const testKeys = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
+const exampleFile = "config/cockpit.example.toml";
+const exampleConfig = parseConfigToml(readFileSync(exampleFile, "utf8"), exampleFile);
+exampleConfig.oauth.jwt_key = testKeys.publicKey.export({ type: "spki", format: "pem" }).toString();
+const bindings = configToBindings(exampleConfig);
+const testOnlyBindings = { TEST_JWT_PRIVATE_KEY: testKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString() };
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...bindings.vars, ...bindings.secrets, ...testOnlyBindings } },
+          }),
+        ],
+        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**"] },
+      },
+      {
+        test: { name: "node", environment: "node", include: ["test/cli/**/*.test.ts"], testTimeout: 30_000 },
+      },
+    ],
+  },
+});
