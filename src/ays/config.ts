@@ -1,0 +1,217 @@
+/**
+ * Validation of a template's `config.yaml` (AYS 8.2 keys plus Cockpit's `dependencies`, `retry`,
+ * `egress`). Unknown keys are errors: a misspelt `recuring:` would otherwise silently do nothing.
+ */
+import { z } from "zod";
+import { parseDuration } from "./duration.ts";
+import { AysError } from "./errors.ts";
+import { checkDependencyMap } from "./jsactions.ts";
+import { isValidActionName, isValidActorName } from "./names.ts";
+import { formatPath, parseYaml, positionOf } from "./yamlutil.ts";
+
+export const EVENT_CHANNELS = ["all", "telegram", "email", "webservice", "blueprint", "webhook", "generic", "alarm"] as const;
+export type EventChannel = (typeof EVENT_CHANNELS)[number];
+
+export interface LinkDef {
+  role: string;
+  argname: string;
+  min: number;
+  max: number;
+  auto: boolean;
+  optional: boolean;
+}
+
+export interface TemplateEvent {
+  channel: string;
+  command?: string;
+  actions: string[];
+  secrets?: string[];
+}
+
+export interface TemplateConfig {
+  parent: LinkDef | null;
+  consume: LinkDef[];
+  recurring: { action: string; period: number; log: boolean }[];
+  timeouts: Record<string, number>;
+  events: TemplateEvent[];
+  dependencies?: Record<string, string[]>;
+  retry?: { delays: number[] };
+  egress: string[];
+}
+
+/** Both spellings of the original: `auto: true` and `auto: 'True'`. */
+const boolLike = z.unknown().transform((v, ctx) => {
+  if (typeof v === "boolean") return v;
+  if (typeof v === "string" && /^(true|false|yes|no)$/i.test(v.trim())) return /^(true|yes)$/i.test(v.trim());
+  ctx.addIssue({ code: "custom", message: "expected true or false" });
+  return z.NEVER;
+});
+
+/** min/max were written as numbers or strings ('1') and `int()`-ed by AYS. */
+const countLike = z.unknown().transform((v, ctx) => {
+  if (typeof v === "number" && Number.isSafeInteger(v) && v >= 0) return v;
+  if (typeof v === "string" && /^\s*\d+\s*$/.test(v) && Number.isSafeInteger(Number(v))) return Number(v);
+  ctx.addIssue({ code: "custom", message: "expected a whole number >= 0" });
+  return z.NEVER;
+});
+
+const durationLike = z.unknown().transform((v, ctx) => {
+  try {
+    return parseDuration(v as string | number);
+  } catch (err) {
+    ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : "invalid duration" });
+    return z.NEVER;
+  }
+});
+
+const roleName = z.string().refine((s) => isValidActorName(s), "expected a role name (letters, digits, _ - .)");
+const actionName = z.string().refine((s) => isValidActionName(s), "expected an action name");
+/** A list of action names; a comma-separated string is accepted as in blueprints. */
+const actionList = z.union([z.array(actionName), z.string().transform((s) => s.split(",").map((a) => a.trim()).filter((a) => a !== ""))]).pipe(z.array(actionName).min(1, "expected at least one action"));
+
+const parentSchema = z.strictObject({
+  role: roleName,
+  argname: z.string().min(1).optional(),
+  auto: boolLike.optional(),
+  optional: boolLike.optional(),
+});
+
+const consumeSchema = z.strictObject({
+  role: roleName,
+  argname: z.string().min(1).optional(),
+  min: countLike.optional(),
+  max: countLike.optional(),
+  auto: boolLike.optional(),
+});
+
+const linksSchema = z.strictObject({
+  parent: parentSchema.nullish(),
+  consume: z.array(consumeSchema).nullish(),
+});
+
+const hostPattern = /^(\*\.)?([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*(:\d{1,5})?$/;
+
+const configSchema = z.strictObject({
+  doc: z.unknown().optional(), // documentation only
+  links: z
+    .unknown()
+    .transform((v, ctx) => {
+      // AYS accepted `links:` as a mapping or as a one-element list (`links[0].parent`).
+      if (Array.isArray(v)) {
+        if (v.length !== 1) {
+          ctx.addIssue({ code: "custom", message: "as a list, links must have exactly one element" });
+          return z.NEVER;
+        }
+        return v[0] as unknown;
+      }
+      return v;
+    })
+    .pipe(linksSchema.nullish())
+    .optional(),
+  recurring: z
+    .array(z.strictObject({ action: actionName, period: durationLike, log: boolLike.optional() }))
+    .nullish(),
+  timeouts: z
+    .union([z.array(z.record(z.string(), z.unknown())), z.record(z.string(), z.unknown())])
+    .nullish(),
+  events: z
+    .array(
+      z.strictObject({
+        channel: z.enum(EVENT_CHANNELS, { error: `expected one of ${EVENT_CHANNELS.join(", ")}` }).optional(),
+        command: z.string().optional(),
+        actions: actionList,
+        secrets: z.union([z.array(z.string()), z.string().transform((s) => [s])]).optional(),
+      }),
+    )
+    .nullish(),
+  dependencies: z.record(z.string(), z.unknown()).nullish(),
+  retry: z
+    .strictObject({ delays: z.array(durationLike).max(20, "at most 20 retry delays") })
+    .nullish(),
+  egress: z.array(z.string().regex(hostPattern, "expected a host name like api.example.com or *.example.com")).nullish(),
+});
+
+export function parseTemplateConfig(text: string | undefined, file: string): TemplateConfig {
+  const empty: TemplateConfig = { parent: null, consume: [], recurring: [], timeouts: {}, events: [], egress: [] };
+  if (text === undefined) return empty;
+  const parsed = parseYaml(text, file);
+  if (parsed.value === null || parsed.value === undefined) return empty;
+  if (typeof parsed.value !== "object" || Array.isArray(parsed.value)) {
+    throw new AysError({ file, reason: "config.yaml must be a mapping" });
+  }
+  const fail = (path: readonly PropertyKey[], reason: string): never => {
+    const pos = positionOf(parsed, path.filter((p): p is string | number => typeof p !== "symbol"));
+    throw new AysError({ file, key: formatPath(path), reason, ...(pos ?? {}) });
+  };
+
+  const result = configSchema.safeParse(parsed.value);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    if (!issue) return fail([], "invalid config");
+    if (issue.code === "unrecognized_keys") return fail([...issue.path, issue.keys[0] ?? ""], "unknown key");
+    return fail(issue.path, issue.message);
+  }
+  const cfg = result.data;
+
+  const link = (l: { role: string; argname?: string | undefined }) => ({ role: l.role, argname: l.argname ?? l.role });
+  const parentCfg = cfg.links?.parent;
+  const parent: LinkDef | null = parentCfg
+    ? { ...link(parentCfg), auto: parentCfg.auto ?? false, optional: parentCfg.optional ?? false, min: parentCfg.optional ? 0 : 1, max: 1 }
+    : null;
+  const consume: LinkDef[] = (cfg.links?.consume ?? []).map((c, i) => {
+    // Defaults when absent (AYS required both): min 0, max 1 -> "at most one producer, none needed".
+    const min = c.min ?? 0;
+    const max = c.max ?? 1;
+    if (max < 1) fail(["links", "consume", i, "max"], "max must be at least 1");
+    if (min > max) fail(["links", "consume", i, "min"], `min (${min}) is larger than max (${max})`);
+    return { ...link(c), min, max, auto: c.auto ?? false, optional: min === 0 };
+  });
+  const argnames = new Map<string, number>();
+  consume.forEach((c, i) => {
+    if (argnames.has(c.argname)) fail(["links", "consume", i, "argname"], `argname ${c.argname} is used by two consume links`);
+    argnames.set(c.argname, i);
+  });
+
+  const timeouts: Record<string, number> = {};
+  const timeoutEntries: [string, unknown, (string | number)[]][] = [];
+  if (Array.isArray(cfg.timeouts)) {
+    cfg.timeouts.forEach((entry, i) => {
+      const keys = Object.keys(entry);
+      if (keys.length !== 1) fail(["timeouts", i], "each entry must be one `action: duration` pair");
+      const action = keys[0] as string;
+      timeoutEntries.push([action, entry[action], ["timeouts", i, action]]);
+    });
+  } else if (cfg.timeouts) {
+    for (const [action, value] of Object.entries(cfg.timeouts)) timeoutEntries.push([action, value, ["timeouts", action]]);
+  }
+  for (const [action, value, path] of timeoutEntries) {
+    if (!isValidActionName(action)) fail(path, "expected an action name");
+    try {
+      timeouts[action] = parseDuration(value as string | number);
+    } catch (err) {
+      fail(path, err instanceof Error ? err.message : "invalid duration");
+    }
+  }
+
+  const out: TemplateConfig = {
+    parent,
+    consume,
+    recurring: (cfg.recurring ?? []).map((r) => ({ action: r.action, period: r.period, log: r.log ?? true })),
+    timeouts,
+    events: (cfg.events ?? []).map((e) => ({
+      channel: e.channel ?? "all",
+      ...(e.command !== undefined ? { command: e.command } : {}),
+      actions: e.actions,
+      ...(e.secrets !== undefined ? { secrets: e.secrets } : {}),
+    })),
+    egress: [...new Set(cfg.egress ?? [])],
+  };
+  if (cfg.dependencies) {
+    out.dependencies = checkDependencyMap(cfg.dependencies, (reason) => {
+      const action = /^([^:]+):/.exec(reason)?.[1];
+      return fail(action ? ["dependencies", action] : ["dependencies"], reason.replace(/^[^:]+: /, ""));
+    });
+  }
+  if (cfg.retry) out.retry = { delays: cfg.retry.delays };
+  return out;
+}
