@@ -1,0 +1,66 @@
+import { resolve } from "node:path";
+import { configToBindings } from "../config/index.ts";
+import { intOption, requireOption, stringOption, type Command } from "./command.ts";
+import { readConfigFile } from "./config-file.ts";
+import { displayCommand, dotenv, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
+
+export const startCommand: Command = {
+  name: "start",
+  help: `Usage: cockpit start --config FILE [--port N] [--host ADDR] [--persist-to DIR] [--dry-run]
+
+Validates FILE, turns it into the Worker's vars and secrets, and runs \`wrangler dev\` on
+[api.ays].host and [api.ays].port. Durable Object, Queue and R2 state is kept under
+--persist-to (default .wrangler/state), so nothing is lost across restarts.
+
+Secrets ([oauth].client_secret, [bot].token, [bot].webhook_secret) are handed to wrangler in a
+private temporary file (mode 0600) that is removed when Cockpit stops; they are never printed.
+
+Options:
+  --config FILE      the cockpit TOML file (required)
+  --port N           listen on this port instead of [api.ays].port
+  --host ADDR        listen on this address instead of [api.ays].host
+  --persist-to DIR   where local state lives (default .wrangler/state)
+  --dry-run          print what would run, with secrets redacted, and exit
+  -h, --help         this text`,
+  options: {
+    config: { type: "string", short: "c" },
+    port: { type: "string", short: "p" },
+    host: { type: "string" },
+    "persist-to": { type: "string" },
+    "dry-run": { type: "boolean" },
+  },
+  async run(args) {
+    const file = requireOption(args, "config");
+    const config = await readConfigFile(file);
+    const port = intOption(args, "port", 1, 65535) ?? config.api.ays.port;
+    const host = stringOption(args, "host") ?? config.api.ays.host;
+    const persistTo = resolve(stringOption(args, "persist-to") ?? ".wrangler/state");
+    const bindings = configToBindings(config);
+    const secretsText = dotenv(bindings.secrets);
+
+    const flags = (envFile: string) => [
+      "dev",
+      "--config", WRANGLER_TOML,
+      "--ip", host,
+      "--port", String(port),
+      "--persist-to", persistTo,
+      "--env-file", envFile,
+      ...varFlags(bindings),
+    ];
+
+    if (args.values["dry-run"]) {
+      console.log(`config ${file}: valid`);
+      console.log(`listen http://${host}:${port}  state ${persistTo}`);
+      console.log(`secrets: ${Object.keys(bindings.secrets).join(", ") || "(none)"}`);
+      console.log(displayCommand(flags("<private env file>")));
+      return 0;
+    }
+    if (!config.api.ays.active) console.error("note: [api.ays].active = false: the /ays REST API will answer 404");
+    const secrets = await writePrivateFile("secrets.env", secretsText, resolve(persistTo, ".."));
+    try {
+      return await runWrangler(flags(secrets.path));
+    } finally {
+      await secrets.cleanup();
+    }
+  },
+};

@@ -1,0 +1,83 @@
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, it } from "vitest";
+import { cockpit } from "./run-cli.ts";
+
+const EXAMPLE = "config/cockpit.example.toml";
+const SECRET_VALUES = ["replace-me", "123456789:replace-me", "local-dev-webhook-secret"];
+
+async function tempConfig(text: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "cockpit-test-"));
+  const file = join(dir, "cockpit.toml");
+  await writeFile(file, text);
+  return file;
+}
+
+describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
+  it("puts plain settings in COCKPIT_CONFIG and names the secrets without their values", async ({ expect }) => {
+    const res = await cockpit(["deploy", "--config", EXAMPLE, "--dry-run", "--json"]);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    const out = JSON.parse(res.stdout) as { vars: { COCKPIT_CONFIG: Record<string, Record<string, unknown>> }; secrets: string[]; command: string };
+    expect(out.secrets).toEqual(["OAUTH_CLIENT_SECRET", "BOT_TOKEN", "BOT_WEBHOOK_SECRET"]);
+    expect(out.vars.COCKPIT_CONFIG.oauth).toMatchObject({ client_id: "MyID", organization: "MyID", issuer: "itsyouonline" });
+    expect(out.vars.COCKPIT_CONFIG.oauth).not.toHaveProperty("client_secret");
+    expect(out.vars.COCKPIT_CONFIG.bot).not.toHaveProperty("token");
+    expect(out.vars.COCKPIT_CONFIG.api).toEqual({ ays: { active: true, host: "127.0.0.1", port: 5000 } });
+    expect(out.command).toMatch(/^wrangler deploy --config \S+wrangler\.toml --var COCKPIT_CONFIG:<json> --secrets-file '<private secrets file>'$/);
+    for (const secret of SECRET_VALUES) expect(res.stdout).not.toContain(secret);
+  });
+
+  it("prints the same mapping for people", async ({ expect }) => {
+    const res = await cockpit(["deploy", "--config", EXAMPLE, "--dry-run", "--name", "cockpit-staging"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`config ${EXAMPLE}: valid`);
+    expect(res.stdout).toContain("secrets: OAUTH_CLIENT_SECRET, BOT_TOKEN, BOT_WEBHOOK_SECRET");
+    expect(res.stdout).toContain("--name cockpit-staging");
+    for (const secret of SECRET_VALUES) expect(res.stdout).not.toContain(secret);
+  });
+
+  it("refuses an invalid configuration with exit code 1, naming file and key", async ({ expect }) => {
+    const file = await tempConfig("[oauth]\nclient_id = 'x'\norganization = 'o'\njwt_key = 'nope'\n[api.ays]\nport = 99999\n");
+    const res = await cockpit(["deploy", "--config", file, "--dry-run"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr.trim().split("\n")).toEqual([
+      `${file}: [oauth].jwt_key: not a PEM public key`,
+      `${file}: [api.ays].port: expected an integer 1-65535`,
+    ]);
+  });
+
+  it("says so when the file cannot be read", async ({ expect }) => {
+    const res = await cockpit(["deploy", "--config", "no/such/file.toml", "--dry-run"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("no/such/file.toml: cannot read the configuration (ENOENT)");
+  });
+});
+
+describe("cockpit start --dry-run", () => {
+  it("listens on [api.ays].host and port, and keeps state under .wrangler/state", async ({ expect }) => {
+    const res = await cockpit(["start", "--config", EXAMPLE, "--dry-run"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("listen http://127.0.0.1:5000");
+    expect(res.stdout).toMatch(/--persist-to \S+\/\.wrangler\/state/);
+    expect(res.stdout).toContain("--env-file '<private env file>'");
+    expect(res.stdout).toContain("--var COCKPIT_CONFIG:<json>");
+    for (const secret of SECRET_VALUES) expect(res.stdout).not.toContain(secret);
+  });
+
+  it("lets --port and --host override the file", async ({ expect }) => {
+    const res = await cockpit(["start", "--config", EXAMPLE, "--dry-run", "--port", "8788", "--host", "0.0.0.0"]);
+    expect(res.stdout).toContain("listen http://0.0.0.0:8788");
+    expect(res.stdout).toContain("--ip 0.0.0.0 --port 8788");
+  });
+
+  it("rejects a bad --port and a missing --config as usage errors", async ({ expect }) => {
+    const port = await cockpit(["start", "--config", EXAMPLE, "--port", "http"]);
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('--port: expected an integer 1-65535, got "http"');
+    const config = await cockpit(["start"]);
+    expect(config.code).toBe(2);
+    expect(config.stderr).toContain("--config is required");
+  });
+});
