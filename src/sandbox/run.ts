@@ -1,0 +1,203 @@
+/**
+ * runAction(): loads a template's actions.js into a dynamic isolate and runs one action in it.
+ *
+ * The isolate gets no bindings (`env: {}`) and no network (`globalOutbound: null`). The job context
+ * crosses the boundary as an RPC argument: the cockpit calls the bootstrap's `run(host, call)` with
+ * a JobHost (an RpcTarget living here). The loader's `env` cannot carry an RpcTarget ("Remote RPC
+ * references can only be serialized for RPC"), and it could not carry anything per job anyway,
+ * because isolates are cached by code and shared by the jobs that run that code.
+ */
+import { ACTIONS_MODULE, BOOTSTRAP_MODULE, bootstrapSource } from "./bootstrap.ts";
+import { JobHost, JobRecord } from "./host.ts";
+import { InstrumentError, instrument, type Instrumented } from "./instrument.ts";
+import { SANDBOX_LIMITS } from "./limits.ts";
+import { validateRequest } from "./request.ts";
+import type { ActionOutcome, ActionRequest, SandboxFieldDef, SandboxService } from "./types.ts";
+
+/** The cockpit's own compatibility date (wrangler.toml): local workerd accepts no newer one. */
+const COMPATIBILITY_DATE = "2026-11-01";
+/** Part of every isolate id, so that a changed bootstrap never reuses an isolate with the old one. */
+const SANDBOX_VERSION = 1;
+
+interface SandboxCall {
+  action: string;
+  service: SandboxService;
+  args: Record<string, unknown>;
+  schema: SandboxFieldDef[];
+  inputFiles: { name: string; size: number; contentType?: string }[];
+  timeoutMs: number;
+}
+
+interface SandboxError {
+  name: string;
+  message: string;
+  stack?: string;
+  timeout?: boolean;
+}
+
+/** What the bootstrap's run() returns. */
+interface SandboxResult {
+  ok: boolean;
+  resultJson?: string;
+  defaulted?: boolean;
+  loadFailed?: boolean;
+  error?: SandboxError;
+}
+
+interface SandboxEntrypoint {
+  run(host: JobHost, call: SandboxCall): Promise<SandboxResult>;
+}
+
+/**
+ * After a timeout the isolate that ran the job may still be busy, or its module may be stuck in a
+ * failed state; later jobs of the same code then get a fresh isolate, named after the job that timed
+ * out. Best effort: the map lives in this isolate of the cockpit only.
+ */
+const retiredIsolates = new Map<string, string>();
+const MAX_RETIRED = 1000;
+
+function isolateId(codeKey: string): string {
+  const generation = retiredIsolates.get(codeKey);
+  return `cockpit-sandbox:v${SANDBOX_VERSION}:${codeKey}${generation ? `:${generation}` : ""}`;
+}
+
+function retireIsolate(codeKey: string, jobKey: string): void {
+  retiredIsolates.delete(codeKey);
+  retiredIsolates.set(codeKey, jobKey);
+  if (retiredIsolates.size > MAX_RETIRED) {
+    const oldest = retiredIsolates.keys().next().value;
+    if (oldest !== undefined) retiredIsolates.delete(oldest);
+  }
+}
+
+/**
+ * Rewrites `actions.js:LINE:COLUMN` positions of the instrumented code into the user's own, and
+ * drops stack frames of the bootstrap (the guard), which mean nothing to the template's author.
+ */
+function userPositions(text: string, instrumented: Instrumented): string {
+  return text
+    .split("\n")
+    .filter((line) => !/^\s+at .*cockpit-sandbox\.js/.test(line))
+    .join("\n")
+    .replace(/actions\.js:(\d+):(\d+)/g, (_, line: string, column: string) => {
+      return `${ACTIONS_MODULE}:${line}:${instrumented.originalColumn(Number(line), Number(column))}`;
+    });
+}
+
+function timeoutMessage(timeoutMs: number): string {
+  return `timeout after ${timeoutMs / 1000} s`;
+}
+
+/** Runs `request.action` of `request.code` in a sandbox and reports what it did. */
+export async function runAction(env: Env, request: ActionRequest): Promise<ActionOutcome> {
+  validateRequest(request);
+  const record = new JobRecord();
+  const finish = (state: "ok" | "error", result: unknown, error?: ActionOutcome["error"]): ActionOutcome => {
+    if (error) {
+      record.add("error", "errormsg", error.message);
+      if (error.stack) record.add("error", "trace", error.stack);
+    }
+    record.close();
+    const outcome: ActionOutcome = {
+      state,
+      result,
+      logs: record.logs,
+      dataPatch: record.dataPatch,
+      resultFiles: [...record.resultFiles.values()],
+    };
+    if (error) outcome.error = error;
+    return outcome;
+  };
+
+  let instrumented: Instrumented;
+  try {
+    instrumented = instrument(request.code, `./${BOOTSTRAP_MODULE}`);
+  } catch (err) {
+    if (!(err instanceof InstrumentError)) throw err;
+    return finish("error", null, { message: `${ACTIONS_MODULE} could not be loaded: SyntaxError: ${err.message}` });
+  }
+
+  const worker = env.LOADER.get(isolateId(request.codeKey), () => ({
+    compatibilityDate: COMPATIBILITY_DATE,
+    mainModule: BOOTSTRAP_MODULE,
+    modules: { [BOOTSTRAP_MODULE]: bootstrapSource(instrumented.guard), [ACTIONS_MODULE]: instrumented.code },
+    env: {},
+    globalOutbound: null,
+  }));
+  // cpuMs is what stops a busy loop in production; local workerd accepts it but does not enforce it
+  // (instrument.ts covers that case). CPU time never exceeds wall time, so the timeout bounds it.
+  const cpuMs = Math.max(1, Math.min(Math.ceil(request.timeoutMs), SANDBOX_LIMITS.maxCpuMs));
+  const entrypoint = worker.getEntrypoint(undefined, { limits: { cpuMs } }) as unknown as SandboxEntrypoint;
+  const host = new JobHost(env, request, record);
+  const call: SandboxCall = {
+    action: request.action,
+    service: request.service,
+    args: request.args,
+    schema: request.schema,
+    // R2 keys stay here; the action names its input files.
+    inputFiles: request.inputFiles.map(({ name, size, contentType }) => (contentType === undefined ? { name, size } : { name, size, contentType })),
+    timeoutMs: request.timeoutMs,
+  };
+
+  const started = Date.now();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const deadline = new Promise<{ timeout: true }>((resolve) => {
+    timer = setTimeout(() => resolve({ timeout: true }), request.timeoutMs);
+  });
+  // The call's own promise is never left unhandled: after a timeout nobody awaits it any more.
+  const running = Promise.resolve(entrypoint.run(host, call)).then(
+    (result) => ({ result }),
+    (failure: unknown) => ({ failure }),
+  );
+  const settled = await Promise.race([running, deadline]);
+  clearTimeout(timer);
+
+  // When the isolate held the thread past the deadline, both may be ready at once: the limit wins.
+  if ("timeout" in settled || Date.now() - started > request.timeoutMs) {
+    retireIsolate(request.codeKey, request.jobKey);
+    return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true });
+  }
+
+  if ("failure" in settled) {
+    const message = userPositions(settled.failure instanceof Error ? settled.failure.message : String(settled.failure), instrumented);
+    if (!record.started && message.startsWith("Failed to start Worker")) {
+      const reason = message.replace(/^Failed to start Worker:\s*/, "").replace(/^Uncaught /, "");
+      return finish("error", null, { message: `${ACTIONS_MODULE} could not be loaded: ${reason}` });
+    }
+    // workerd cancels an invocation that waits on nothing that could ever settle it.
+    if (/had hung and would never generate a response/.test(message)) {
+      return finish("error", null, { message: "the action can never finish: it awaits a promise that nothing will settle" });
+    }
+    // The isolate died under the job (production: a CPU or memory limit), or never started.
+    retireIsolate(request.codeKey, request.jobKey);
+    const cpu = /exceeded cpu/i.test(message);
+    return finish("error", null, {
+      message: record.started ? `the sandbox failed while running the action: ${message}` : `the sandbox could not start: ${message}`,
+      ...(cpu ? { timeout: true } : {}),
+    });
+  }
+
+  const outcome = settled.result;
+  if (!outcome.ok) {
+    const error = outcome.error ?? { name: "Error", message: "the action failed" };
+    if (error.timeout) {
+      retireIsolate(request.codeKey, request.jobKey);
+      return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true });
+    }
+    const stack = error.stack === undefined ? undefined : userPositions(error.stack, instrumented);
+    const message = outcome.loadFailed ? `${ACTIONS_MODULE} could not be loaded: ${error.name}: ${error.message}` : error.message;
+    return finish("error", null, stack === undefined ? { message } : { message, stack });
+  }
+
+  if (record.violations.length > 0) {
+    return finish("error", null, { message: `the sandbox sent data the cockpit refused: ${record.violations.join("; ")}` });
+  }
+  const json = outcome.resultJson ?? "null";
+  if (json.length > SANDBOX_LIMITS.maxResultBytes) {
+    return finish("error", null, { message: `the action's return value is larger than ${SANDBOX_LIMITS.maxResultBytes} bytes of JSON` });
+  }
+  if (outcome.defaulted) {
+    record.add("info", "msg", `action "${request.action}" is not defined in ${ACTIONS_MODULE}; the AYS default (a no-op) ran`);
+  }
+  return finish("ok", JSON.parse(json) as unknown);
+}

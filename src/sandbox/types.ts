@@ -1,0 +1,73 @@
+/**
+ * The sandbox's public types: what a caller (the ServiceActor) hands in and gets back.
+ */
+
+export type SandboxLogLevel = "debug" | "info" | "warning" | "error";
+export type SandboxLogCategory = "msg" | "out" | "err" | "alert" | "errormsg" | "trace";
+
+export interface SandboxLogEntry {
+  /** Milliseconds since the Unix epoch, as everywhere else in the cockpit. */
+  epoch: number;
+  level: SandboxLogLevel;
+  category: SandboxLogCategory;
+  log: string;
+}
+
+export interface SandboxService {
+  key: string;
+  role: string;
+  name: string;
+  actor: string;
+  data: Record<string, unknown>;
+  parent: { key: string; data: Record<string, unknown> } | null;
+  producers: { key: string; role: string; data: Record<string, unknown> }[];
+}
+
+export type SandboxFieldType = "Text" | "Int64" | "Int32" | "UInt64" | "Bool" | "Float64" | "Float32" | "Data";
+
+export interface SandboxFieldDef {
+  name: string;
+  type: SandboxFieldType;
+  list: boolean;
+}
+
+export interface SandboxFile {
+  name: string;
+  /** R2 key in env.FILES. */
+  key: string;
+  size: number;
+  contentType?: string;
+}
+
+export interface ActionRequest {
+  /** Unique per job attempt: names the job's R2 result prefix and, after a timeout, its isolate. */
+  jobKey: string;
+  /** Content hash of `code`; the loader caches isolates by it. */
+  codeKey: string;
+  /** The template's actions.js source (an ES module; every exported function is an action). */
+  code: string;
+  /** The exported function to call. */
+  action: string;
+  service: SandboxService;
+  args: Record<string, unknown>;
+  /** setData patches are validated against these fields. */
+  schema: SandboxFieldDef[];
+  /** Host names the action may fetch: exact host, or "*.example.com" for its subdomains. */
+  egress: string[];
+  /** Wall-clock limit for the action. */
+  timeoutMs: number;
+  /** Input files, stored in env.FILES. */
+  inputFiles: SandboxFile[];
+}
+
+export interface ActionOutcome {
+  state: "ok" | "error";
+  /** JSON-serialisable return value of the action (undefined becomes null). */
+  result: unknown;
+  logs: SandboxLogEntry[];
+  /** Merged, validated setData patches. */
+  dataPatch: Record<string, unknown>;
+  /** Files the action wrote, stored in env.FILES under jobs/<jobKey>/out/<name>. */
+  resultFiles: SandboxFile[];
+  error?: { message: string; stack?: string; timeout?: boolean };
+}

@@ -1,0 +1,50 @@
+/**
+ * Builds ActionRequests for the sandbox tests. The code key is the SHA-256 of the source, as the
+ * ServiceActor computes it, so tests that share a source also share its isolate.
+ */
+import { env } from "cloudflare:workers";
+import type { ActionRequest, SandboxService } from "../../src/sandbox/index.ts";
+
+/** The test Worker's bindings (the real LOADER and FILES under miniflare). */
+export const testEnv: Env = env;
+
+export async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function service(data: Record<string, unknown> = {}): SandboxService {
+  return {
+    key: "node!main",
+    role: "node",
+    name: "main",
+    actor: "node.ssh",
+    data,
+    parent: { key: "datacenter!eu", data: { location: "eu-west" } },
+    producers: [{ key: "sshkey!main", role: "sshkey", data: { fingerprint: "ab:cd" } }],
+  };
+}
+
+let counter = 0;
+
+export async function request(code: string, overrides: Partial<ActionRequest> = {}): Promise<ActionRequest> {
+  counter++;
+  return {
+    jobKey: `run-1.1.${counter}-${crypto.randomUUID().slice(0, 8)}`,
+    codeKey: await sha256(code),
+    code,
+    action: "install",
+    service: service({ port: 22, hostname: "main" }),
+    args: {},
+    schema: [
+      { name: "port", type: "Int64", list: false },
+      { name: "hostname", type: "Text", list: false },
+      { name: "tags", type: "Text", list: true },
+      { name: "enabled", type: "Bool", list: false },
+    ],
+    egress: [],
+    timeoutMs: 5000,
+    inputFiles: [],
+    ...overrides,
+  };
+}
