@@ -2,15 +2,25 @@
  * The Worker's bindings. COCKPIT_CONFIG is the JSON of the validated TOML configuration without its
  * secrets; the secrets arrive as their own bindings (see src/config/bindings.ts).
  */
-interface Env {
-  COCKPIT_CONFIG?: string;
-  OAUTH_CLIENT_SECRET?: string;
-  BOT_TOKEN?: string;
-  BOT_WEBHOOK_SECRET?: string;
-}
-
 declare namespace Cloudflare {
+  interface Env {
+    COCKPIT_CONFIG?: string;
+    OAUTH_CLIENT_SECRET?: string;
+    BOT_TOKEN?: string;
+    BOT_WEBHOOK_SECRET?: string;
+    /** Loads template action code into sandboxed isolates (src/sandbox). */
+    LOADER: WorkerLoader;
+    /** Job input and result files. */
+    FILES: R2Bucket;
+    ORGANIZATION: DurableObjectNamespace<import("./actors/organization.ts").OrganizationActor>;
+    REPOSITORY: DurableObjectNamespace<import("./actors/repository.ts").RepositoryActor>;
+    SERVICE: DurableObjectNamespace<import("./actors/service.ts").ServiceActor>;
+  }
+
   interface GlobalProps {
     mainModule: typeof import("./index.ts");
   }
 }
+
+/** `env` from `cloudflare:workers` and the handlers' `env` argument are the same bindings. */
+interface Env extends Cloudflare.Env {}

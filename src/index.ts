@@ -4,6 +4,10 @@
  */
 import { createApp } from "./routes/app.ts";
 
+export { OrganizationActor } from "./actors/organization.ts";
+export { RepositoryActor } from "./actors/repository.ts";
+export { ServiceActor } from "./actors/service.ts";
+
 const app = createApp();
 
 export default {

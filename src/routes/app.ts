@@ -1,10 +1,17 @@
-import { Hono } from "hono";
+import { swaggerUI } from "@hono/swagger-ui";
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
 import { ConfigError, configFromBindings, type CockpitConfig } from "../config/index.ts";
+import type { Caller } from "../auth/jwt.ts";
+import { createAysApi } from "./ays.ts";
 import { ApiError, errorResponse } from "./errors.ts";
+
+/** Largest request body the API takes: blueprints and templates are text, well under this. */
+export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface AppEnv {
   Bindings: Env;
-  Variables: { config: CockpitConfig };
+  Variables: { config: CockpitConfig; caller: Caller };
 }
 
 /**
@@ -32,7 +39,7 @@ export function configFor(env: Env): CockpitConfig {
 
 /** Builds the Worker's HTTP application. */
 export function createApp() {
-  const app = new Hono<AppEnv>();
+  const app = new OpenAPIHono<AppEnv>();
 
   app.use(async (c, next) => {
     c.set("config", configFor(c.env));
@@ -50,7 +57,37 @@ export function createApp() {
     });
   });
 
-  app.get("/health", (c) => c.json({ ok: true }));
+  // `?deep=1` also makes one round trip to the organization's Durable Object.
+  app.get("/health", async (c) => {
+    if (!c.req.query("deep")) return c.json({ ok: true });
+    const started = Date.now();
+    await c.env.ORGANIZATION.getByName(c.get("config").oauth.organization).ping();
+    return c.json({ ok: true, actor_ms: Date.now() - started });
+  });
+
+  app.use(
+    "/ays/*",
+    async (c, next) => {
+      if (!c.get("config").api.ays.active) throw new ApiError(404, "api_disabled", "the /ays API is disabled ([api.ays].active = false)");
+      await next();
+    },
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: (c) => errorResponse(c, 413, "too_large", `request body over ${MAX_BODY_BYTES} bytes`),
+    }),
+  );
+  app.route("/ays", createAysApi());
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "Cockpit AYS API",
+      version: "1",
+      description: "The AYS 8.2 resource tree. Every /ays route needs Authorization: bearer <JWT> (or a jwt cookie) from a member of the organization.",
+    },
+  });
+  app.get("/apidocs", swaggerUI({ url: "/openapi.json" }));
 
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 

@@ -1,4 +1,6 @@
 // Bindings that exist only under vitest (see vitest.config.ts).
-interface Env {
-  TEST_JWT_PRIVATE_KEY: string;
+declare namespace Cloudflare {
+  interface Env {
+    TEST_JWT_PRIVATE_KEY: string;
+  }
 }

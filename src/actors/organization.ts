@@ -1,0 +1,131 @@
+/**
+ * OrganizationActor: one per organization. Owns the repository index, the members seen, and the
+ * event and audit log (who did what, when, and through which channel).
+ */
+import { DurableObject } from "cloudflare:workers";
+
+export type Channel = "api" | "telegram" | "email" | "webhook" | "system";
+
+export interface AuditEntry {
+  id: number;
+  time: number;
+  type: string;
+  repo: string | null;
+  by: string;
+  channel: Channel;
+  message: string;
+  data: Record<string, unknown> | null;
+}
+
+export interface RepositoryEntry {
+  name: string;
+  git_url: string;
+  created: number;
+}
+
+export interface Member {
+  user: string;
+  kind: string;
+  channel: Channel;
+  first_seen: number;
+  last_seen: number;
+}
+
+export interface EventQuery {
+  type?: string;
+  repo?: string;
+  /** Only entries with an id greater than this (cursor pagination). */
+  after?: number;
+  limit?: number;
+}
+
+export class OrganizationActor extends DurableObject<Env> {
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS repositories(name TEXT PRIMARY KEY, git_url TEXT NOT NULL, created INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS members(user TEXT PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL,
+        first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, type TEXT NOT NULL,
+        repo TEXT, by TEXT NOT NULL, channel TEXT NOT NULL, message TEXT NOT NULL, data TEXT);
+      CREATE INDEX IF NOT EXISTS events_type ON events(type, id);
+      CREATE INDEX IF NOT EXISTS events_repo ON events(repo, id);
+    `);
+  }
+
+  /** A bare round trip, for health checks and as the benchmark's baseline. */
+  ping(): number {
+    return Date.now();
+  }
+
+  listRepositories(): RepositoryEntry[] {
+    return this.ctx.storage.sql
+      .exec<{ name: string; git_url: string; created: number }>("SELECT name, git_url, created FROM repositories ORDER BY name")
+      .toArray();
+  }
+
+  getRepository(name: string): RepositoryEntry | null {
+    return (
+      this.ctx.storage.sql
+        .exec<{ name: string; git_url: string; created: number }>("SELECT name, git_url, created FROM repositories WHERE name = ?", name)
+        .toArray()[0] ?? null
+    );
+  }
+
+  /** @returns false when a repository of that name exists already */
+  addRepository(name: string, git_url: string): boolean {
+    if (this.getRepository(name)) return false;
+    this.ctx.storage.sql.exec("INSERT INTO repositories(name, git_url, created) VALUES (?, ?, ?)", name, git_url, Date.now());
+    return true;
+  }
+
+  removeRepository(name: string): boolean {
+    return this.ctx.storage.sql.exec("DELETE FROM repositories WHERE name = ?", name).rowsWritten > 0;
+  }
+
+  /** Records a member the first time they are seen, and when they were seen last. */
+  memberSeen(user: string, kind: string, channel: Channel): void {
+    const now = Date.now();
+    this.ctx.storage.sql.exec(
+      `INSERT INTO members(user, kind, channel, first_seen, last_seen) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(user) DO UPDATE SET last_seen = excluded.last_seen, channel = excluded.channel`,
+      user, kind, channel, now, now,
+    );
+  }
+
+  members(): Member[] {
+    return this.ctx.storage.sql.exec<Member & Record<string, SqlStorageValue>>("SELECT * FROM members ORDER BY user").toArray();
+  }
+
+  record(entry: Omit<AuditEntry, "id" | "time">): number {
+    const row = this.ctx.storage.sql
+      .exec<{ id: number }>(
+        "INSERT INTO events(time, type, repo, by, channel, message, data) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        Date.now(), entry.type, entry.repo, entry.by, entry.channel, entry.message,
+        entry.data ? JSON.stringify(entry.data) : null,
+      )
+      .one();
+    return row.id;
+  }
+
+  /** One page of the log, oldest first after the cursor; `next` is the cursor for the following page. */
+  events(query: EventQuery): { events: AuditEntry[]; next: number | null } {
+    const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);
+    const where: string[] = ["id > ?"];
+    const params: SqlStorageValue[] = [query.after ?? 0];
+    if (query.type) (where.push("type = ?"), params.push(query.type));
+    if (query.repo) (where.push("repo = ?"), params.push(query.repo));
+    const rows = this.ctx.storage.sql
+      .exec<{ id: number; time: number; type: string; repo: string | null; by: string; channel: string; message: string; data: string | null }>(
+        `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`,
+        ...params, limit + 1,
+      )
+      .toArray();
+    const page = rows.slice(0, limit).map((r) => ({
+      ...r,
+      channel: r.channel as Channel,
+      data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
+    }));
+    return { events: page, next: rows.length > limit ? page[page.length - 1]!.id : null };
+  }
+}

@@ -1,0 +1,827 @@
+/**
+ * RepositoryActor: one per repository. Owns the repo-local actor templates, the blueprints (archived
+ * ones included), the service registry (the AYS engine's RepositoryState), and the run queue and
+ * history. One run executes at a time; people's runs go before automatic retries.
+ *
+ * Jobs execute in ServiceActors. A run advances by messages, never by awaiting a job: the
+ * RepositoryActor hands a job to its ServiceActor (`startJob`, which returns at once) and the
+ * ServiceActor reports back (`jobFinished`). Both sides persist before they talk, and both calls are
+ * idempotent, so an eviction on either side loses nothing: the watchdog alarm re-sends what is
+ * still open, and a job that already succeeded is never run again.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  AysError,
+  emptyRepository,
+  executeBlueprint,
+  parseBlueprint,
+  parseTemplate,
+  planRun,
+  scheduleAction,
+  templateIndex,
+  type ActorTemplate,
+  type RepositoryState,
+  type ServiceModel,
+  type TemplateIndex,
+} from "../ays/index.ts";
+import { nextActionState, type ActionEvent } from "./action-machine.ts";
+import { ok, refuse, type Result } from "./results.ts";
+import { RunStreams } from "./run-stream.ts";
+import {
+  DEFAULT_RETRY_DELAYS,
+  DEFAULT_TIMEOUT_SECONDS,
+  ERROR_TAIL_LINES,
+  type JobRecord,
+  type RunRecord,
+  type RunState,
+} from "./run-model.ts";
+import type { JobOutcome, JobSpec, RecurringAction } from "./service.ts";
+
+export interface TemplateInput {
+  name: string;
+  config?: string;
+  schema?: string;
+  actions?: string;
+}
+
+export interface TemplateView {
+  name: string;
+  role: string;
+  actions: string[];
+  code: ActorTemplate["code"];
+  config: string;
+  schema: string;
+  actions_js: string;
+}
+
+export interface BlueprintView {
+  name: string;
+  content: string;
+  archived: boolean;
+  updated: number;
+}
+
+export interface ServiceView {
+  key: string;
+  role: string;
+  name: string;
+  actor: string;
+  data: Record<string, unknown>;
+  state: string;
+  parent: string | null;
+  producers: string[];
+  consumers: string[];
+  children: string[];
+  actions: { name: string; state: string; period: number; last_run: number | null; error_count: number }[];
+  events: ServiceModel["eventFilters"];
+}
+
+export interface RunSummary {
+  key: string;
+  state: RunState;
+  created: number;
+  simulate: boolean;
+  attempt: number;
+  steps: number;
+  jobs: number;
+}
+
+/** How often an active run re-checks its open jobs (covers evictions on either side). */
+const WATCHDOG_MS = 30_000;
+
+function errorOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** Turns an engine error into the 400 the API answers, with the engine's own message. */
+function engineRefusal(err: unknown): Result<never> {
+  if (err instanceof AysError) return refuse(400, "invalid_blueprint", err.message);
+  throw err;
+}
+
+export function serviceState(service: ServiceModel): string {
+  const states = Object.values(service.actions).map((a) => a.state);
+  if (states.includes("error")) return "error";
+  if (states.includes("running")) return "running";
+  if (service.actions.install?.state === "ok") return "ok";
+  return "new";
+}
+
+export function serviceView(service: ServiceModel): ServiceView {
+  return {
+    key: service.key,
+    role: service.role,
+    name: service.instance,
+    actor: service.actor,
+    data: service.data,
+    state: serviceState(service),
+    parent: service.parent,
+    producers: service.producers,
+    consumers: service.consumers,
+    children: service.children,
+    actions: Object.values(service.actions)
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map((a) => ({ name: a.name, state: a.state, period: a.period, last_run: a.lastRun, error_count: a.errorCount })),
+    events: service.eventFilters,
+  };
+}
+
+export class RepositoryActor extends DurableObject<Env> {
+  private templatesCache: TemplateIndex | undefined;
+  private readonly streams = new RunStreams();
+  private stateCache: RepositoryState | undefined;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS templates(name TEXT PRIMARY KEY, config TEXT NOT NULL, schema TEXT NOT NULL,
+        actions_js TEXT NOT NULL, updated INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS blueprints(name TEXT PRIMARY KEY, content TEXT NOT NULL, archived INTEGER NOT NULL,
+        updated INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS state(id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS runs(key TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL,
+        priority INTEGER NOT NULL, not_before INTEGER NOT NULL, simulate INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS runs_queue ON runs(state, priority, seq);
+      CREATE TABLE IF NOT EXISTS recurring(service TEXT PRIMARY KEY, json TEXT NOT NULL);
+    `);
+  }
+
+  // === Identity
+
+  private meta(key: string): string | undefined {
+    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.ctx.storage.sql.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+  }
+
+  init(org: string, name: string, git_url: string): void {
+    this.setMeta("org", org);
+    this.setMeta("name", name);
+    this.setMeta("git_url", git_url);
+  }
+
+  info(): { name: string; git_url: string; noexec: boolean } {
+    return { name: this.meta("name") ?? "", git_url: this.meta("git_url") ?? "", noexec: this.meta("noexec") === "1" };
+  }
+
+  /** No-exec mode (the original's `ays noexec`): jobs are marked ok without running. */
+  setNoExec(on: boolean): void {
+    this.setMeta("noexec", on ? "1" : "0");
+  }
+
+  /** Forgets everything: used when the repository is deleted. */
+  async destroy(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.templatesCache = undefined;
+    this.stateCache = undefined;
+  }
+
+  // === Templates
+
+  private templates(): TemplateIndex {
+    if (!this.templatesCache) {
+      const rows = this.ctx.storage.sql
+        .exec<{ name: string; config: string; schema: string; actions_js: string }>("SELECT * FROM templates ORDER BY name")
+        .toArray();
+      this.templatesCache = templateIndex(rows.map((r) => this.parseStoredTemplate(r)));
+    }
+    return this.templatesCache;
+  }
+
+  private parseStoredTemplate(r: { name: string; config: string; schema: string; actions_js: string }): ActorTemplate {
+    return parseTemplate(
+      r.name,
+      {
+        ...(r.config ? { config: r.config } : {}),
+        ...(r.schema ? { schema: r.schema } : {}),
+        ...(r.actions_js ? { actionsJs: r.actions_js } : {}),
+      },
+      `template ${r.name}`,
+    );
+  }
+
+  private templateRow(name: string) {
+    return this.ctx.storage.sql
+      .exec<{ name: string; config: string; schema: string; actions_js: string }>("SELECT * FROM templates WHERE name = ?", name)
+      .toArray()[0];
+  }
+
+  listTemplates(): TemplateView[] {
+    return [...this.templates().values()].map((t) => this.templateView(t, this.templateRow(t.name)!));
+  }
+
+  private templateView(t: ActorTemplate, row: { config: string; schema: string; actions_js: string }): TemplateView {
+    return { name: t.name, role: t.role, actions: t.actions, code: t.code, config: row.config, schema: row.schema, actions_js: row.actions_js };
+  }
+
+  getTemplate(name: string): Result<TemplateView> {
+    const t = this.templates().get(name);
+    const row = this.templateRow(name);
+    if (!t || !row) return refuse(404, "not_found", `no template ${name} in this repository`);
+    return ok(this.templateView(t, row));
+  }
+
+  /** Validates the template fully before storing it; an existing one of the same name is replaced. */
+  putTemplate(input: TemplateInput): Result<TemplateView> {
+    const row = { name: input.name, config: input.config ?? "", schema: input.schema ?? "", actions_js: input.actions ?? "" };
+    let template: ActorTemplate;
+    try {
+      template = this.parseStoredTemplate(row);
+    } catch (err) {
+      if (err instanceof AysError) return refuse(400, "invalid_template", err.message);
+      throw err;
+    }
+    this.ctx.storage.sql.exec(
+      `INSERT INTO templates(name, config, schema, actions_js, updated) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT(name) DO UPDATE SET config = excluded.config, schema = excluded.schema,
+         actions_js = excluded.actions_js, updated = excluded.updated`,
+      row.name, row.config, row.schema, row.actions_js, Date.now(),
+    );
+    this.templatesCache = undefined;
+    return ok(this.templateView(template, row));
+  }
+
+  // === Service registry
+
+  private state(): RepositoryState {
+    if (!this.stateCache) {
+      const row = this.ctx.storage.sql.exec<{ json: string }>("SELECT json FROM state WHERE id = 1").toArray()[0];
+      this.stateCache = row ? (JSON.parse(row.json) as RepositoryState) : emptyRepository();
+    }
+    return this.stateCache;
+  }
+
+  private saveState(state: RepositoryState): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO state(id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
+      JSON.stringify(state),
+    );
+    this.stateCache = state;
+  }
+
+  listServices(role?: string): ServiceView[] {
+    return Object.values(this.state().services)
+      .filter((s) => !role || s.role === role)
+      .sort((a, b) => a.key.localeCompare(b.key))
+      .map(serviceView);
+  }
+
+  getService(role: string, name: string): Result<ServiceView> {
+    const service = this.state().services[`${role}!${name}`];
+    return service ? ok(serviceView(service)) : refuse(404, "not_found", `no service ${role}!${name} in this repository`);
+  }
+
+  async scheduleServiceAction(role: string, name: string, action: string, force: boolean): Promise<Result<ServiceView>> {
+    const key = `${role}!${name}`;
+    const service = this.state().services[key];
+    if (!service) return refuse(404, "not_found", `no service ${key} in this repository`);
+    if (!service.actions[action]) return refuse(404, "not_found", `service ${key} (actor ${service.actor}) has no action ${action}`);
+    try {
+      const { state } = scheduleAction(this.state(), this.templates(), { action, role, service: name, force });
+      this.saveState(state);
+      await this.syncRecurring();
+      return ok(serviceView(state.services[key]!));
+    } catch (err) {
+      if (err instanceof AysError) return refuse(409, "invalid_state", err.message);
+      throw err;
+    }
+  }
+
+  /** Deletes a service and its children (AYS Service.delete), unlinking producers and consumers. */
+  async deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> {
+    const key = `${role}!${name}`;
+    const current = this.state();
+    if (!current.services[key]) return refuse(404, "not_found", `no service ${key} in this repository`);
+    const services: RepositoryState["services"] = structuredClone(current.services);
+    const doomed: string[] = [];
+    const collect = (k: string) => {
+      doomed.push(k);
+      for (const child of services[k]?.children ?? []) collect(child);
+    };
+    collect(key);
+    const gone = new Set(doomed);
+    for (const k of doomed) delete services[k];
+    for (const s of Object.values(services)) {
+      s.producers = s.producers.filter((p) => !gone.has(p));
+      s.consumers = s.consumers.filter((c) => !gone.has(c));
+      s.children = s.children.filter((c) => !gone.has(c));
+      if (s.parent && gone.has(s.parent)) s.parent = null;
+    }
+    this.saveState({ ...current, services });
+    await this.syncRecurring();
+    return ok({ deleted: doomed });
+  }
+
+  // === Blueprints
+
+  private blueprintRow(name: string): BlueprintView | undefined {
+    const row = this.ctx.storage.sql
+      .exec<{ name: string; content: string; archived: number; updated: number }>("SELECT * FROM blueprints WHERE name = ?", name)
+      .toArray()[0];
+    return row ? { ...row, archived: row.archived === 1 } : undefined;
+  }
+
+  listBlueprints(archived?: boolean): BlueprintView[] {
+    return this.ctx.storage.sql
+      .exec<{ name: string; content: string; archived: number; updated: number }>("SELECT * FROM blueprints ORDER BY name")
+      .toArray()
+      .map((r) => ({ ...r, archived: r.archived === 1 }))
+      .filter((b) => archived === undefined || b.archived === archived);
+  }
+
+  getBlueprint(name: string): Result<BlueprintView> {
+    const bp = this.blueprintRow(name);
+    return bp ? ok(bp) : refuse(404, "not_found", `no blueprint ${name} in this repository`);
+  }
+
+  /** Checks a blueprint against the templates and the current services without applying it. */
+  private validateBlueprint(name: string, content: string): Result<null> {
+    try {
+      executeBlueprint(this.state(), this.templates(), parseBlueprint(name, content));
+      return ok(null);
+    } catch (err) {
+      return engineRefusal(err);
+    }
+  }
+
+  saveBlueprint(name: string, content: string, mode: "create" | "update"): Result<BlueprintView> {
+    const existing = this.blueprintRow(name);
+    if (mode === "create" && existing) return refuse(409, "exists", `blueprint ${name} exists already`);
+    if (mode === "update" && !existing) return refuse(404, "not_found", `no blueprint ${name} in this repository`);
+    const valid = this.validateBlueprint(name, content);
+    if (!valid.ok) return valid;
+    const updated = Date.now();
+    this.ctx.storage.sql.exec(
+      `INSERT INTO blueprints(name, content, archived, updated) VALUES (?, ?, 0, ?)
+       ON CONFLICT(name) DO UPDATE SET content = excluded.content, updated = excluded.updated`,
+      name, content, updated,
+    );
+    return ok(this.blueprintRow(name)!);
+  }
+
+  deleteBlueprint(name: string): Result<null> {
+    const removed = this.ctx.storage.sql.exec("DELETE FROM blueprints WHERE name = ?", name).rowsWritten;
+    return removed ? ok(null) : refuse(404, "not_found", `no blueprint ${name} in this repository`);
+  }
+
+  setArchived(name: string, archived: boolean): Result<BlueprintView> {
+    const bp = this.blueprintRow(name);
+    if (!bp) return refuse(404, "not_found", `no blueprint ${name} in this repository`);
+    this.ctx.storage.sql.exec("UPDATE blueprints SET archived = ?, updated = ? WHERE name = ?", archived ? 1 : 0, Date.now(), name);
+    return ok(this.blueprintRow(name)!);
+  }
+
+  /** Creates or updates the blueprint's services and schedules its actions (AYS blueprintExecute). */
+  async executeBlueprint(name: string): Promise<Result<{ msg: string; created: string[]; changed: string[]; scheduled: number }>> {
+    const bp = this.blueprintRow(name);
+    if (!bp) return refuse(404, "not_found", `no blueprint ${name} in this repository`);
+    if (bp.archived) return refuse(409, "archived", `blueprint ${name} is archived; restore it first`);
+    try {
+      const result = executeBlueprint(this.state(), this.templates(), parseBlueprint(name, bp.content));
+      this.saveState(result.state);
+      await this.syncRecurring();
+      const msg =
+        `blueprint ${name} executed: ${result.created.length} services created, ${result.changed.length} changed, ` +
+        `${result.scheduled.length} actions scheduled`;
+      return ok({ msg, created: result.created, changed: result.changed.map((c) => c.key), scheduled: result.scheduled.length });
+    } catch (err) {
+      return engineRefusal(err);
+    }
+  }
+
+  // === Recurring actions
+
+  /**
+   * Tells each ServiceActor which of its actions recur, and how often (template `recurring:` or a
+   * blueprint's `recurring:`). Only services whose list changed are called.
+   */
+  private async syncRecurring(): Promise<void> {
+    const state = this.state();
+    const org = this.meta("org") ?? "";
+    const repo = this.meta("name") ?? "";
+    const known = new Map(
+      this.ctx.storage.sql.exec<{ service: string; json: string }>("SELECT service, json FROM recurring").toArray().map((r) => [r.service, r.json]),
+    );
+    const calls: Promise<void>[] = [];
+    const update = (key: string, list: RecurringAction[]) => {
+      const json = JSON.stringify(list);
+      if ((known.get(key) ?? "[]") === json) return;
+      if (list.length) this.ctx.storage.sql.exec("INSERT INTO recurring(service, json) VALUES (?, ?) ON CONFLICT(service) DO UPDATE SET json = excluded.json", key, json);
+      else this.ctx.storage.sql.exec("DELETE FROM recurring WHERE service = ?", key);
+      calls.push(this.env.SERVICE.getByName(`${org}/${repo}/${key}`).setRecurring({ org, name: repo }, key, list));
+    };
+    for (const service of Object.values(state.services)) {
+      const list = Object.values(service.actions)
+        .filter((a) => a.period > 0 && a.state !== "disabled")
+        .map((a) => ({ action: a.name, period: a.period }))
+        .sort((a, b) => a.action.localeCompare(b.action));
+      update(service.key, list);
+    }
+    for (const key of known.keys()) if (!state.services[key]) update(key, []);
+    await Promise.all(calls);
+  }
+
+  /**
+   * A ServiceActor asks for the job of a recurring action that is due. Recurring jobs bypass the run
+   * queue (AYS Recurring.py) but wait for the service to be installed; `null` skips this period.
+   */
+  recurringJob(serviceKey: string, action: string, jobKey: string): JobSpec | null {
+    const state = this.state();
+    const service = state.services[serviceKey];
+    const current = service?.actions[action];
+    if (!service || !current || current.period <= 0 || current.state === "disabled" || current.state === "running") return null;
+    if (service.actions.install && service.actions.install.state !== "ok" && action !== "install") return null;
+    this.applyActionEvent(state, serviceKey, action, { type: "START" });
+    this.saveState(state);
+    const job: JobRecord = { key: jobKey, service: serviceKey, actor: service.actor, action, state: "running", attempts: 1, started: Date.now(), ended: null, logs: [], result: null };
+    return this.jobSpec(this.meta("org") ?? "", this.meta("name") ?? "", "", job, service, this.info().noexec);
+  }
+
+  /** The outcome of a recurring job: the action's state, last run and data, like a run's job. */
+  recurringFinished(serviceKey: string, action: string, outcome: JobOutcome): void {
+    const state = this.state();
+    const service = state.services[serviceKey];
+    if (!service?.actions[action] || service.actions[action].state !== "running") return;
+    Object.assign(service.data, outcome.dataPatch);
+    service.actions[action].lastRun = outcome.ended;
+    this.applyActionEvent(state, serviceKey, action, { type: outcome.state === "ok" ? "SUCCEED" : "FAIL" });
+    this.saveState(state);
+  }
+
+  // === Runs
+
+  private nextSeq(): number {
+    const row = this.ctx.storage.sql.exec<{ seq: number | null }>("SELECT MAX(seq) AS seq FROM runs").one();
+    return (row.seq ?? 0) + 1;
+  }
+
+  private loadRun(key: string): RunRecord | undefined {
+    const row = this.ctx.storage.sql.exec<{ json: string }>("SELECT json FROM runs WHERE key = ?", key).toArray()[0];
+    return row ? (JSON.parse(row.json) as RunRecord) : undefined;
+  }
+
+  private saveRun(run: RunRecord, seq?: number): void {
+    if (seq !== undefined) {
+      this.ctx.storage.sql.exec(
+        "INSERT INTO runs(key, seq, state, priority, not_before, simulate, json) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        run.key, seq, run.state, run.priority, run.not_before, run.simulate ? 1 : 0, JSON.stringify(run),
+      );
+    } else {
+      this.ctx.storage.sql.exec(
+        "UPDATE runs SET state = ?, priority = ?, not_before = ?, simulate = ?, json = ? WHERE key = ?",
+        run.state, run.priority, run.not_before, run.simulate ? 1 : 0, JSON.stringify(run), run.key,
+      );
+    }
+    this.streams.publish(run);
+  }
+
+  /** Server-Sent Events for one run: the run now, then every change until it ends. */
+  streamRun(key: string): Result<ReadableStream<Uint8Array>> {
+    const run = this.loadRun(key);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    return ok(this.streams.open(run));
+  }
+
+  /** Builds a run from the scheduled actions; starts it unless `simulate`. */
+  async createRun(opts: { simulate: boolean; by: string }): Promise<Result<RunRecord>> {
+    let plan;
+    try {
+      plan = planRun(this.state(), this.templates());
+    } catch (err) {
+      if (err instanceof AysError) return refuse(409, "plan_failed", err.message);
+      throw err;
+    }
+    if (plan.steps.length === 0) return refuse(409, "nothing_to_run", "nothing to run: no action is scheduled (or all are ok)");
+    const seq = this.nextSeq();
+    const key = `run-${seq}`;
+    const run: RunRecord = {
+      key,
+      state: "new",
+      created: Date.now(),
+      simulate: opts.simulate,
+      priority: 1,
+      not_before: 0,
+      attempt: 0,
+      by: opts.by,
+      errors: [],
+      steps: plan.steps.map((step) => ({
+        number: step.number,
+        state: "new",
+        jobs: step.jobs.map((job, i) => ({
+          key: `${key}.${step.number}.${i + 1}`,
+          service: job.service,
+          actor: job.actor,
+          action: job.action,
+          state: "new",
+          attempts: 0,
+          started: null,
+          ended: null,
+          logs: [],
+          result: null,
+        })),
+      })),
+    };
+    this.saveRun(run, seq);
+    if (!run.simulate) await this.pump();
+    return ok(this.loadRun(key)!);
+  }
+
+  listRuns(): RunSummary[] {
+    return this.ctx.storage.sql
+      .exec<{ json: string }>("SELECT json FROM runs ORDER BY seq DESC")
+      .toArray()
+      .map((r) => {
+        const run = JSON.parse(r.json) as RunRecord;
+        return {
+          key: run.key,
+          state: run.state,
+          created: run.created,
+          simulate: run.simulate,
+          attempt: run.attempt,
+          steps: run.steps.length,
+          jobs: run.steps.reduce((n, s) => n + s.jobs.length, 0),
+        };
+      });
+  }
+
+  getRun(key: string): Result<RunRecord> {
+    const run = this.loadRun(key);
+    return run ? ok(run) : refuse(404, "not_found", `no run ${key} in this repository`);
+  }
+
+  /** Executes a simulated run (POST on a run key). */
+  async startRun(key: string): Promise<Result<RunRecord>> {
+    const run = this.loadRun(key);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    if (!run.simulate) return refuse(409, "not_simulated", `run ${key} is ${run.state}: only a simulated run can be started`);
+    run.simulate = false;
+    this.saveRun(run);
+    await this.pump();
+    return ok(this.loadRun(key)!);
+  }
+
+  cancelRun(key: string): Result<RunRecord> {
+    const run = this.loadRun(key);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    if (run.state === "ok" || run.state === "error" || run.state === "cancelled") {
+      return refuse(409, "finished", `run ${key} has already ended (${run.state})`);
+    }
+    run.state = "cancelled";
+    for (const step of run.steps) {
+      for (const job of step.jobs) if (job.state === "new") job.state = "cancelled";
+      if (step.state === "new" || step.state === "running") step.state = "cancelled";
+    }
+    this.saveRun(run);
+    void this.pump();
+    return ok(run);
+  }
+
+  scheduler(): { status: "running" | "idle"; queue_size: number; running: string | null } {
+    const running = this.ctx.storage.sql.exec<{ key: string }>("SELECT key FROM runs WHERE state = 'running' LIMIT 1").toArray()[0];
+    const queued = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM runs WHERE state = 'new' AND simulate = 0").one();
+    return { status: running ? "running" : "idle", queue_size: queued.n, running: running?.key ?? null };
+  }
+
+  // === Execution
+
+  /**
+   * Moves the queue forward: continues the active run, or starts the next ready one (people's
+   * runs first, then retries whose delay has passed). Safe to call at any time and repeatedly.
+   */
+  private async pump(): Promise<void> {
+    for (;;) {
+      const active = this.ctx.storage.sql.exec<{ key: string }>("SELECT key FROM runs WHERE state = 'running' LIMIT 1").toArray()[0];
+      let run = active ? this.loadRun(active.key) : undefined;
+      if (!run) {
+        const next = this.ctx.storage.sql
+          .exec<{ key: string }>(
+            "SELECT key FROM runs WHERE state = 'new' AND simulate = 0 AND not_before <= ? ORDER BY priority, seq LIMIT 1",
+            Date.now(),
+          )
+          .toArray()[0];
+        if (!next) break;
+        run = this.loadRun(next.key)!;
+        run.state = "running";
+        run.attempt += 1;
+        this.saveRun(run);
+      }
+      // `advance` returns "waiting" once jobs are out; their reports call pump again.
+      if ((await this.advance(run)) === "waiting") break;
+    }
+    await this.armAlarm();
+  }
+
+  /**
+   * Dispatches the current step's open jobs, or closes the step and moves on. Returns "waiting" when
+   * jobs are out. After an await the in-memory `run` may be stale (reports interleave while
+   * `startJob` calls are in flight), so nothing is saved from it after dispatching.
+   */
+  private async advance(run: RunRecord): Promise<"waiting" | "ended"> {
+    for (;;) {
+      if (run.state !== "running") return "ended";
+      const step = run.steps.find((s) => s.state === "new" || s.state === "running");
+      if (!step) {
+        run.state = "ok";
+        this.saveRun(run);
+        return "ended";
+      }
+      const open = step.jobs.filter((j) => j.state === "new" || j.state === "running");
+      if (open.length > 0) {
+        step.state = "running";
+        const sent = this.prepareDispatch(run, open);
+        if (sent.length > 0) {
+          await this.sendJobs(sent);
+          return "waiting";
+        }
+        continue;
+      }
+      const failed = step.jobs.filter((j) => j.state === "error");
+      if (failed.length === 0) {
+        step.state = "ok";
+        this.saveRun(run);
+        continue;
+      }
+      this.failStep(run, step.number, failed);
+      return "ended";
+    }
+  }
+
+  /**
+   * Marks open jobs running and builds their specs; jobs already done by another run are closed at
+   * once. Persists everything before anything is sent.
+   */
+  private prepareDispatch(run: RunRecord, jobs: JobRecord[]): JobSpec[] {
+    const state = this.state();
+    const noexec = this.info().noexec;
+    const org = this.meta("org") ?? "";
+    const repo = this.meta("name") ?? "";
+    const specs: JobSpec[] = [];
+    for (const job of jobs) {
+      const service = state.services[job.service];
+      const action = service?.actions[job.action];
+      if (!service || !action) {
+        this.closeJob(job, "error", [`service ${job.service} or its action ${job.action} no longer exists`], null);
+        continue;
+      }
+      if (job.state === "new") {
+        if (action.state === "ok" && !action.force) {
+          this.closeJob(job, "ok", [`${job.action} is already ok on ${job.service}: skipped`], null);
+          continue;
+        }
+        job.state = "running";
+        job.attempts += 1;
+        job.started = Date.now();
+        this.applyActionEvent(state, job.service, job.action, { type: "START" });
+      }
+      specs.push(this.jobSpec(org, repo, run.key, job, service, noexec));
+    }
+    this.saveState(state);
+    this.saveRun(run);
+    return specs;
+  }
+
+  /**
+   * Each ServiceActor persists the job before returning, so a lost reply is harmless: the watchdog
+   * sends the same spec again and the ServiceActor recognises it by key and attempt.
+   */
+  private async sendJobs(specs: JobSpec[]): Promise<void> {
+    await Promise.all(
+      specs.map((spec) =>
+        this.env.SERVICE.getByName(spec.actorName)
+          .startJob(spec)
+          .catch((err: unknown) => console.error(`startJob ${spec.jobKey} failed, the watchdog will retry`, errorOf(err))),
+      ),
+    );
+  }
+
+  /** Everything a ServiceActor needs to run one job; `runKey` is "" for a recurring job. */
+  private jobSpec(org: string, repo: string, runKey: string, job: JobRecord, service: ServiceModel, noexec: boolean): JobSpec {
+    const template = this.templates().get(service.actor);
+    const row = template ? this.templateRow(template.name) : undefined;
+    const state = this.state();
+    const action = service.actions[job.action]!;
+    const dataOf = (key: string) => state.services[key]?.data ?? {};
+    return {
+      actorName: `${org}/${repo}/${service.key}`,
+      repo: { org, name: repo },
+      runKey,
+      jobKey: job.key,
+      attempt: job.attempts,
+      action: job.action,
+      args: action.args ?? {},
+      timeoutSeconds: action.timeout || template?.timeouts[job.action] || DEFAULT_TIMEOUT_SECONDS,
+      noexec,
+      code: template?.code ?? "none",
+      actionsJs: row?.actions_js ?? "",
+      egress: template?.egress ?? [],
+      schema: template?.schema.fields.map((f) => ({ name: f.name, type: f.type, list: f.list })) ?? [],
+      service: {
+        key: service.key,
+        role: service.role,
+        name: service.instance,
+        actor: service.actor,
+        data: service.data,
+        parent: service.parent ? { key: service.parent, data: dataOf(service.parent) } : null,
+        producers: service.producers.map((p) => ({ key: p, role: state.services[p]?.role ?? p.split("!")[0]!, data: dataOf(p) })),
+      },
+    };
+  }
+
+  private closeJob(job: JobRecord, state: "ok" | "error", lines: string[], result: JobRecord["result"]): void {
+    job.state = state;
+    job.ended = Date.now();
+    job.started ??= job.ended;
+    job.result = result;
+    for (const line of lines) job.logs.push({ epoch: job.ended, level: state === "ok" ? "info" : "error", category: "msg", log: line });
+  }
+
+  private applyActionEvent(state: RepositoryState, key: string, actionName: string, event: ActionEvent): void {
+    const action = state.services[key]?.actions[actionName];
+    if (!action) return;
+    try {
+      const next = nextActionState(action.state, action.errorCount, event);
+      action.state = next.state;
+      action.errorCount = next.errorCount;
+      if (event.type === "SUCCEED") delete action.force;
+    } catch (err) {
+      // A report that no longer fits (the action was disabled meanwhile): keep the newer state.
+      console.warn(`action ${key} ${actionName}: ${errorOf(err)}`);
+    }
+  }
+
+  /** A ServiceActor reports a finished job. Idempotent: a repeated report changes nothing. */
+  async jobFinished(runKey: string, jobKey: string, attempt: number, outcome: JobOutcome): Promise<void> {
+    const run = this.loadRun(runKey);
+    const job = run?.steps.flatMap((s) => s.jobs).find((j) => j.key === jobKey);
+    if (!run || !job || job.state !== "running" || job.attempts !== attempt) return;
+    job.state = outcome.state;
+    job.ended = outcome.ended;
+    job.logs.push(...outcome.logs);
+    job.result = outcome.result ?? null;
+    const state = this.state();
+    const service = state.services[job.service];
+    if (service) {
+      Object.assign(service.data, outcome.dataPatch);
+      const action = service.actions[job.action];
+      if (action) action.lastRun = outcome.ended;
+      this.applyActionEvent(state, job.service, job.action, { type: outcome.state === "ok" ? "SUCCEED" : "FAIL" });
+      this.saveState(state);
+    }
+    this.saveRun(run);
+    await this.pump();
+  }
+
+  /**
+   * A step ended with failed jobs. AYS retries the whole run (jobs already ok are skipped) after a
+   * delay picked by the lowest error count among the failed actions; after the last attempt the run
+   * ends in error with the failed jobs' last log lines.
+   */
+  private failStep(run: RunRecord, stepNumber: number, failed: JobRecord[]): void {
+    const step = run.steps.find((s) => s.number === stepNumber)!;
+    const templates = this.templates();
+    const state = this.state();
+    const retryable = failed.every((job) => {
+      const delays = templates.get(job.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+      return job.attempts <= delays.length;
+    });
+    if (retryable && run.state === "running") {
+      const lowest = Math.min(...failed.map((j) => state.services[j.service]?.actions[j.action]?.errorCount ?? j.attempts));
+      const delays = templates.get(failed[0]!.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+      const delay = delays[Math.min(Math.max(lowest, 1), delays.length) - 1]!;
+      for (const job of failed) {
+        job.state = "new";
+        job.logs.push({ epoch: Date.now(), level: "warning", category: "msg", log: `attempt ${job.attempts} failed; retrying in ${delay} s` });
+      }
+      step.state = "new";
+      run.state = "new";
+      run.priority = 10;
+      run.not_before = Date.now() + delay * 1000;
+      this.saveRun(run);
+      return;
+    }
+    step.state = "error";
+    run.state = "error";
+    run.errors = failed.map((j) => ({ job: j.key, service: j.service, action: j.action, logs: j.logs.slice(-ERROR_TAIL_LINES) }));
+    this.saveRun(run);
+  }
+
+  /** One alarm serves the whole queue: the watchdog of the active run, or the next retry's time. */
+  private async armAlarm(): Promise<void> {
+    const active = this.ctx.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM runs WHERE state = 'running'").one().n;
+    const nextRetry = this.ctx.storage.sql
+      .exec<{ t: number | null }>("SELECT MIN(not_before) AS t FROM runs WHERE state = 'new' AND simulate = 0")
+      .one().t;
+    const candidates = [active ? Date.now() + WATCHDOG_MS : null, nextRetry].filter((t): t is number => t !== null);
+    if (candidates.length === 0) return this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.setAlarm(Math.max(Math.min(...candidates), Date.now()));
+  }
+
+  /** Continues the queue and re-sends open jobs: what an eviction interrupted resumes here. */
+  override async alarm(): Promise<void> {
+    await this.pump();
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * The run and job records a RepositoryActor keeps (AYS 8.2 `Run`, `RunStep`, `Job`), in the shape the
+ * REST API shows them.
+ */
+/** A JSON value: what a job's result may be (it crosses RPC and is stored as JSON). */
+export type Json = string | number | boolean | null | Record<string, unknown>;
+
+export type RunState = "new" | "running" | "ok" | "error" | "cancelled";
+export type JobState = "new" | "running" | "ok" | "error" | "cancelled";
+
+export interface LogEntry {
+  epoch: number;
+  level: string;
+  category: string;
+  log: string;
+}
+
+export interface JobRecord {
+  key: string;
+  service: string;
+  actor: string;
+  action: string;
+  state: JobState;
+  attempts: number;
+  started: number | null;
+  ended: number | null;
+  logs: LogEntry[];
+  result: Json;
+}
+
+export interface StepRecord {
+  number: number;
+  state: RunState;
+  jobs: JobRecord[];
+}
+
+export interface RunRecord {
+  key: string;
+  state: RunState;
+  created: number;
+  simulate: boolean;
+  /** 1 for runs people asked for, 10 for automatic retries: people go first (AYS RunScheduler). */
+  priority: number;
+  /** Epoch ms before which a queued retry must not start. */
+  not_before: number;
+  /** How many times the run has been started (1 + retries). */
+  attempt: number;
+  by: string;
+  steps: StepRecord[];
+  /** For a run that ended in error: the failing jobs' last log lines. */
+  errors: { job: string; service: string; action: string; logs: LogEntry[] }[];
+}
+
+/** AYS RunScheduler's retry table: the delay before retry N, in seconds ("total 46min 10sec"). */
+export const DEFAULT_RETRY_DELAYS = [10, 30, 60, 300, 600, 1800] as const;
+/** AYS default job timeout when the action has none (Job.execute). */
+export const DEFAULT_TIMEOUT_SECONDS = 3000;
+/** How many log lines of a failed job the run view repeats. */
+export const ERROR_TAIL_LINES = 10;

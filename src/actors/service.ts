@@ -1,0 +1,299 @@
+/**
+ * ServiceActor: one per service. Runs the service's jobs (template code in the sandbox), keeps each
+ * job's attempts, logs and result, and reports outcomes to its RepositoryActor. Its recurring
+ * actions (monitor every minute, say) are timers on its alarm; their jobs run outside any run.
+ *
+ * A job is persisted before `startJob` returns and executed from the alarm, so the caller never waits
+ * for template code and an eviction at any point resumes from storage: a job found `running` with
+ * no live execution was interrupted and runs again; a finished job is never run again, only its
+ * report is re-sent until the RepositoryActor has it.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxService } from "../sandbox/index.ts";
+import type { Json, LogEntry } from "./run-model.ts";
+
+export interface JobSpec {
+  /** The ServiceActor's name: `org/repo/role!instance`. */
+  actorName: string;
+  repo: { org: string; name: string };
+  runKey: string;
+  jobKey: string;
+  attempt: number;
+  action: string;
+  args: Record<string, unknown>;
+  timeoutSeconds: number;
+  noexec: boolean;
+  code: "js" | "py" | "none";
+  actionsJs: string;
+  egress: string[];
+  schema: SandboxFieldDef[];
+  service: SandboxService;
+}
+
+export interface RecurringAction {
+  action: string;
+  /** Seconds between two runs. */
+  period: number;
+}
+
+export interface JobOutcome {
+  state: "ok" | "error";
+  ended: number;
+  logs: LogEntry[];
+  result: Json;
+  dataPatch: Record<string, unknown>;
+}
+
+export interface JobView {
+  key: string;
+  run: string;
+  action: string;
+  attempt: number;
+  state: "pending" | "running" | "ok" | "error";
+  started: number | null;
+  ended: number | null;
+  logs: LogEntry[];
+  result: Json;
+}
+
+type JobRow = {
+  key: string;
+  attempt: number;
+  run_key: string;
+  action: string;
+  state: JobView["state"];
+  spec: string;
+  outcome: string | null;
+  reported: number;
+  started: number | null;
+  ended: number | null;
+};
+
+/** How soon an unreported outcome is offered again when the RepositoryActor could not be reached. */
+const REPORT_RETRY_MS = 5_000;
+/** Slack on top of a job's timeout before an execution that has not ended is presumed lost. */
+const WATCHDOG_MARGIN_MS = 30_000;
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class ServiceActor extends DurableObject<Env> {
+  /** Executions alive in this instance; a `running` row without one was cut off by an eviction. */
+  private readonly live = new Set<string>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(`
+      CREATE TABLE IF NOT EXISTS jobs(key TEXT NOT NULL, attempt INTEGER NOT NULL, run_key TEXT NOT NULL,
+        action TEXT NOT NULL, state TEXT NOT NULL, spec TEXT NOT NULL, outcome TEXT, reported INTEGER NOT NULL DEFAULT 0,
+        started INTEGER, ended INTEGER, PRIMARY KEY (key, attempt));
+      CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state, reported);
+      CREATE TABLE IF NOT EXISTS recurring(action TEXT PRIMARY KEY, period INTEGER NOT NULL, next_due INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS identity(id INTEGER PRIMARY KEY CHECK (id = 1), org TEXT NOT NULL, repo TEXT NOT NULL, service TEXT NOT NULL);
+    `);
+  }
+
+  /** Accepts a job; a repeated call for the same key and attempt is a no-op (or re-offers the report). */
+  async startJob(spec: JobSpec): Promise<void> {
+    const existing = this.row(spec.jobKey, spec.attempt);
+    if (!existing) {
+      this.ctx.storage.sql.exec(
+        "INSERT INTO jobs(key, attempt, run_key, action, state, spec) VALUES (?, ?, ?, ?, 'pending', ?)",
+        spec.jobKey, spec.attempt, spec.runKey, spec.action, JSON.stringify(spec),
+      );
+    } else if (existing.state === "ok" || existing.state === "error") {
+      this.ctx.storage.sql.exec("UPDATE jobs SET reported = 0 WHERE key = ? AND attempt = ?", spec.jobKey, spec.attempt);
+    }
+    await this.rearm();
+  }
+
+  /**
+   * Replaces this service's recurring actions. A new action first runs one period from now; an
+   * action whose period changed keeps its schedule only if that comes sooner.
+   */
+  async setRecurring(repo: { org: string; name: string }, service: string, list: RecurringAction[]): Promise<void> {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO identity(id, org, repo, service) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET org = excluded.org, repo = excluded.repo, service = excluded.service",
+      repo.org, repo.name, service,
+    );
+    const now = Date.now();
+    const current = new Map(this.recurring().map((r) => [r.action, r]));
+    this.ctx.storage.sql.exec("DELETE FROM recurring");
+    for (const { action, period } of list) {
+      const previous = current.get(action);
+      const nextDue = Math.min(previous?.next_due ?? Infinity, now + period * 1000);
+      this.ctx.storage.sql.exec("INSERT INTO recurring(action, period, next_due) VALUES (?, ?, ?)", action, period, nextDue);
+    }
+    await this.rearm();
+  }
+
+  recurring(): { action: string; period: number; next_due: number }[] {
+    return this.ctx.storage.sql.exec<{ action: string; period: number; next_due: number }>("SELECT * FROM recurring ORDER BY action").toArray();
+  }
+
+  private identity(): { org: string; repo: string; service: string } | undefined {
+    return this.ctx.storage.sql.exec<{ org: string; repo: string; service: string }>("SELECT org, repo, service FROM identity WHERE id = 1").toArray()[0];
+  }
+
+  /**
+   * Queues the recurring actions that are due, as jobs outside any run, and schedules their next
+   * time (AYS: one period after this run, however long it takes).
+   */
+  private async queueDueRecurring(): Promise<void> {
+    const now = Date.now();
+    const due = this.ctx.storage.sql.exec<{ action: string; period: number }>("SELECT action, period FROM recurring WHERE next_due <= ?", now).toArray();
+    const who = this.identity();
+    if (!due.length || !who) return;
+    const repo = this.env.REPOSITORY.getByName(`${who.org}/${who.repo}`);
+    for (const { action, period } of due) {
+      this.ctx.storage.sql.exec("UPDATE recurring SET next_due = ? WHERE action = ?", now + period * 1000, action);
+      const key = `recurring.${action}.${now}`;
+      let spec: JobSpec | null;
+      try {
+        spec = (await repo.recurringJob(who.service, action, key)) as JobSpec | null;
+      } catch (err) {
+        console.error(`recurring ${action} of ${who.service}: could not reach the repository`, err instanceof Error ? err.message : String(err));
+        continue;
+      }
+      if (!spec) continue;
+      this.ctx.storage.sql.exec(
+        "INSERT INTO jobs(key, attempt, run_key, action, state, spec) VALUES (?, 1, '', ?, 'pending', ?)",
+        key, action, JSON.stringify(spec),
+      );
+    }
+  }
+
+  jobs(limit = 50): JobView[] {
+    return this.ctx.storage.sql
+      .exec<JobRow>("SELECT * FROM jobs ORDER BY started DESC, key DESC LIMIT ?", limit)
+      .toArray()
+      .map((r) => this.view(r));
+  }
+
+  private view(r: JobRow): JobView {
+    const outcome = r.outcome ? (JSON.parse(r.outcome) as JobOutcome) : undefined;
+    return {
+      key: r.key,
+      run: r.run_key,
+      action: r.action,
+      attempt: r.attempt,
+      state: r.state,
+      started: r.started,
+      ended: r.ended,
+      logs: outcome?.logs ?? [],
+      result: outcome?.result ?? null,
+    };
+  }
+
+  private row(key: string, attempt: number): JobRow | undefined {
+    return this.ctx.storage.sql.exec<JobRow>("SELECT * FROM jobs WHERE key = ? AND attempt = ?", key, attempt).toArray()[0];
+  }
+
+  override async alarm(): Promise<void> {
+    await this.queueDueRecurring();
+    const open = this.ctx.storage.sql
+      .exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running') OR (state IN ('ok', 'error') AND reported = 0)")
+      .toArray();
+    // `execute` marks its row running before its first await, so once the tasks exist every job
+    // started here is `running` and the re-arm below is the watchdog for this very execution.
+    const tasks = open.map(async (row) => {
+      if (row.state === "pending" || (row.state === "running" && !this.live.has(`${row.key}#${row.attempt}`))) {
+        await this.execute(row);
+      }
+      await this.report(row.key, row.attempt);
+    });
+    await this.rearm();
+    await Promise.all(tasks);
+    await this.rearm();
+  }
+
+  /**
+   * One alarm covers every job: now for a pending job, a few seconds on for a report the
+   * RepositoryActor has not taken yet, and timeout + margin for a running job (the watchdog that
+   * re-runs it if this instance died while its code ran).
+   */
+  private async rearm(): Promise<void> {
+    const rows = this.ctx.storage.sql
+      .exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running') OR (state IN ('ok', 'error') AND reported = 0)")
+      .toArray();
+    const now = Date.now();
+    const due = rows.map((r) => {
+      if (r.state === "pending") return now;
+      if (r.state === "running") return (r.started ?? now) + (JSON.parse(r.spec) as JobSpec).timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
+      return now + REPORT_RETRY_MS;
+    });
+    for (const r of this.recurring()) due.push(r.next_due);
+    if (due.length === 0) return this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.setAlarm(Math.max(Math.min(...due), now));
+  }
+
+  private async execute(row: JobRow): Promise<void> {
+    const spec = JSON.parse(row.spec) as JobSpec;
+    const id = `${row.key}#${row.attempt}`;
+    const interrupted = row.state === "running";
+    this.live.add(id);
+    const started = Date.now();
+    this.ctx.storage.sql.exec("UPDATE jobs SET state = 'running', started = ? WHERE key = ? AND attempt = ?", started, row.key, row.attempt);
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.run(spec);
+    } catch (err) {
+      outcome = this.failure(`job crashed: ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      this.live.delete(id);
+    }
+    if (interrupted) {
+      outcome.logs.unshift({ epoch: started, level: "warning", category: "msg", log: "the previous execution was interrupted (eviction); ran again" });
+    }
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
+      outcome.state, JSON.stringify(outcome), outcome.ended, row.key, row.attempt,
+    );
+  }
+
+  private failure(message: string): JobOutcome {
+    const now = Date.now();
+    return { state: "error", ended: now, logs: [{ epoch: now, level: "error", category: "errormsg", log: message }], result: null, dataPatch: {} };
+  }
+
+  private async run(spec: JobSpec): Promise<JobOutcome> {
+    const now = Date.now();
+    if (spec.noexec) {
+      return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: "no-exec mode: marked ok without running" }], result: null, dataPatch: {} };
+    }
+    if (spec.code === "py") return this.failure("actions.py cannot run; provide actions.js");
+    if (spec.code === "none") {
+      return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: `${spec.action}: AYS default action (no-op)` }], result: null, dataPatch: {} };
+    }
+    const outcome: ActionOutcome = await runAction(this.env, {
+      jobKey: `${spec.jobKey}-${spec.attempt}`,
+      codeKey: await sha256(spec.actionsJs),
+      code: spec.actionsJs,
+      action: spec.action,
+      service: spec.service,
+      args: spec.args,
+      schema: spec.schema,
+      egress: spec.egress,
+      timeoutMs: spec.timeoutSeconds * 1000,
+      inputFiles: [],
+    });
+    return { state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch };
+  }
+
+  private async report(key: string, attempt: number): Promise<void> {
+    const row = this.row(key, attempt);
+    if (!row || row.reported === 1 || !row.outcome || (row.state !== "ok" && row.state !== "error")) return;
+    const spec = JSON.parse(row.spec) as JobSpec;
+    const outcome = JSON.parse(row.outcome) as JobOutcome;
+    try {
+      const repo = this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`);
+      if (row.run_key === "") await repo.recurringFinished(spec.service.key, spec.action, outcome);
+      else await repo.jobFinished(spec.runKey, key, attempt, outcome);
+      this.ctx.storage.sql.exec("UPDATE jobs SET reported = 1 WHERE key = ? AND attempt = ?", key, attempt);
+    } catch (err) {
+      console.error(`report of ${key} failed; retrying`, err instanceof Error ? err.message : String(err));
+    }
+  }
+}

@@ -1,0 +1,453 @@
+/**
+ * The `/ays` REST API, kept to the AYS 8.2 resource tree so the original's clients and docs still
+ * make sense. Every route is described with zod, which validates the request and feeds /openapi.json.
+ */
+import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
+import type { Context } from "hono";
+import type { Channel } from "../actors/organization.ts";
+import type { Refusal, Result } from "../actors/results.ts";
+import type { RunRecord } from "../actors/run-model.ts";
+import { requireMember } from "../auth/middleware.ts";
+import type { AppEnv } from "./app.ts";
+import { ApiError } from "./errors.ts";
+import {
+  BlueprintCreate,
+  BlueprintName,
+  BlueprintSchema,
+  BlueprintUpdate,
+  BoolQuery,
+  ErrorSchema,
+  RepoName,
+  RepositoryCreate,
+  RepositorySchema,
+  RunSchema,
+  ServiceSchema,
+  TemplateCreate,
+  TemplateName,
+  TemplateSchema,
+} from "./schemas.ts";
+
+type Ctx = Context<AppEnv>;
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+});
+const errors = {
+  400: json(ErrorSchema, "invalid request"),
+  401: json(ErrorSchema, "missing or invalid token"),
+  404: json(ErrorSchema, "not found"),
+};
+const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });
+
+function route<R extends RouteConfig>(config: R): R {
+  return { ...config, security: [{ Bearer: [] }], middleware: [requireMember] as const } as R;
+}
+
+/** Unwraps an actor result, turning a refusal into the matching `{error, code}` answer. */
+function unwrap<R extends { ok: true; value: unknown } | Refusal>(result: R): Extract<R, { ok: true }>["value"] {
+  if (!result.ok) {
+    const refusal = result as Refusal;
+    throw new ApiError(refusal.status, refusal.code, refusal.error);
+  }
+  return (result as Extract<R, { ok: true }>).value;
+}
+
+/**
+ * Runs cross RPC as plain JSON, but workers-types cannot map their open-ended `result` field and drops
+ * the success branch from the stub's type; this restores it.
+ */
+function unwrapRun(result: unknown): RunRecord {
+  return unwrap(result as Result<RunRecord>);
+}
+
+function org(c: Ctx) {
+  return c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
+}
+
+/** The RepositoryActor of an existing repository; 404 for one the organization does not have. */
+async function repository(c: Ctx, name: string) {
+  const entry = await org(c).getRepository(name);
+  if (!entry) throw new ApiError(404, "not_found", `no repository ${name}`);
+  return c.env.REPOSITORY.getByName(`${c.get("config").oauth.organization}/${name}`);
+}
+
+function audit(c: Ctx, type: string, repo: string | null, message: string, data?: Record<string, unknown>) {
+  const entry = { type, repo, by: c.get("caller").user, channel: "api" as Channel, message, data: data ?? null };
+  c.executionCtx.waitUntil(org(c).record(entry).catch((err: unknown) => console.error("audit failed", String(err))));
+}
+
+const RepoParam = z.object({ repo: RepoName });
+const BlueprintParam = RepoParam.extend({ bp: BlueprintName });
+const ServiceParam = RepoParam.extend({ role: z.string().min(1).max(100), name: z.string().min(1).max(200) });
+const RunParam = RepoParam.extend({ key: z.string().min(1).max(100) });
+
+export function createAysApi() {
+  const api = new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (result.success) return;
+      const issue = result.error.issues[0]!;
+      const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
+      throw new ApiError(400, "invalid_request", `${result.target} ${where}${issue.message}`);
+    },
+  });
+
+  // === Repositories
+
+  api.openapi(
+    route({ method: "get", path: "/repository", responses: { 200: json(z.array(RepositorySchema), "repositories"), ...errors } }),
+    async (c) => {
+      const repos = await org(c).listRepositories();
+      return c.json(repos.map((r) => ({ name: r.name, git_url: r.git_url })), 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository",
+      request: body(RepositoryCreate),
+      responses: { 201: json(RepositorySchema, "created"), 409: json(ErrorSchema, "exists"), ...errors },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const git_url = input.git_url ?? "";
+      if (!(await org(c).addRepository(input.name, git_url))) {
+        throw new ApiError(409, "exists", `repository ${input.name} exists already`);
+      }
+      const stub = c.env.REPOSITORY.getByName(`${c.get("config").oauth.organization}/${input.name}`);
+      await stub.init(c.get("config").oauth.organization, input.name, git_url);
+      if (input.no_exec) await stub.setNoExec(true);
+      audit(c, "repository.created", input.name, `repository ${input.name} created`);
+      return c.json({ name: input.name, git_url, no_exec: Boolean(input.no_exec) }, 201);
+    },
+  );
+
+  api.openapi(
+    route({ method: "get", path: "/repository/{repo}", request: { params: RepoParam }, responses: { 200: json(RepositorySchema, "repository"), ...errors } }),
+    async (c) => {
+      const info = await (await repository(c, c.req.valid("param").repo)).info();
+      return c.json({ name: info.name, git_url: info.git_url, no_exec: info.noexec }, 200);
+    },
+  );
+
+  api.openapi(
+    route({ method: "delete", path: "/repository/{repo}", request: { params: RepoParam }, responses: { 204: { description: "deleted" }, ...errors } }),
+    async (c) => {
+      const { repo } = c.req.valid("param");
+      const stub = await repository(c, repo);
+      await stub.destroy();
+      await org(c).removeRepository(repo);
+      audit(c, "repository.deleted", repo, `repository ${repo} deleted`);
+      return c.body(null, 204);
+    },
+  );
+
+  // === Templates
+
+  api.openapi(
+    route({ method: "get", path: "/repository/{repo}/template", request: { params: RepoParam }, responses: { 200: json(z.array(TemplateSchema), "templates"), ...errors } }),
+    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listTemplates(), 200),
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository/{repo}/template",
+      request: { params: RepoParam, ...body(TemplateCreate) },
+      responses: { 201: json(TemplateSchema, "stored"), ...errors },
+    }),
+    async (c) => {
+      const { repo } = c.req.valid("param");
+      const template = unwrap(await (await repository(c, repo)).putTemplate(c.req.valid("json")));
+      audit(c, "template.stored", repo, `template ${template.name} stored`);
+      return c.json(template, 201);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/repository/{repo}/template/{name}",
+      request: { params: RepoParam.extend({ name: TemplateName }) },
+      responses: { 200: json(TemplateSchema, "template"), ...errors },
+    }),
+    async (c) => {
+      const { repo, name } = c.req.valid("param");
+      return c.json(unwrap(await (await repository(c, repo)).getTemplate(name)), 200);
+    },
+  );
+
+  // === Blueprints
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/repository/{repo}/blueprint",
+      request: { params: RepoParam, query: z.object({ archived: BoolQuery }) },
+      responses: { 200: json(z.array(BlueprintSchema), "blueprints"), ...errors },
+    }),
+    async (c) => {
+      const { archived } = c.req.valid("query");
+      return c.json(await (await repository(c, c.req.valid("param").repo)).listBlueprints(archived), 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository/{repo}/blueprint",
+      request: { params: RepoParam, ...body(BlueprintCreate) },
+      responses: { 201: json(BlueprintSchema, "created"), 409: json(ErrorSchema, "exists"), ...errors },
+    }),
+    async (c) => {
+      const { repo } = c.req.valid("param");
+      const { name, content } = c.req.valid("json");
+      const bp = unwrap(await (await repository(c, repo)).saveBlueprint(name, content, "create"));
+      audit(c, "blueprint.created", repo, `blueprint ${name} created`);
+      return c.json(bp, 201);
+    },
+  );
+
+  api.openapi(
+    route({ method: "get", path: "/repository/{repo}/blueprint/{bp}", request: { params: BlueprintParam }, responses: { 200: json(BlueprintSchema, "blueprint"), ...errors } }),
+    async (c) => {
+      const { repo, bp } = c.req.valid("param");
+      return c.json(unwrap(await (await repository(c, repo)).getBlueprint(bp)), 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "put",
+      path: "/repository/{repo}/blueprint/{bp}",
+      request: { params: BlueprintParam, ...body(BlueprintUpdate) },
+      responses: { 200: json(BlueprintSchema, "updated"), ...errors },
+    }),
+    async (c) => {
+      const { repo, bp } = c.req.valid("param");
+      const saved = unwrap(await (await repository(c, repo)).saveBlueprint(bp, c.req.valid("json").content, "update"));
+      audit(c, "blueprint.updated", repo, `blueprint ${bp} updated`);
+      return c.json(saved, 200);
+    },
+  );
+
+  api.openapi(
+    route({ method: "delete", path: "/repository/{repo}/blueprint/{bp}", request: { params: BlueprintParam }, responses: { 204: { description: "deleted" }, ...errors } }),
+    async (c) => {
+      const { repo, bp } = c.req.valid("param");
+      unwrap(await (await repository(c, repo)).deleteBlueprint(bp));
+      audit(c, "blueprint.deleted", repo, `blueprint ${bp} deleted`);
+      return c.body(null, 204);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository/{repo}/blueprint/{bp}",
+      request: { params: BlueprintParam },
+      responses: { 200: json(z.object({ msg: z.string() }), "executed"), 409: json(ErrorSchema, "archived"), ...errors },
+    }),
+    async (c) => {
+      const { repo, bp } = c.req.valid("param");
+      const result = unwrap(await (await repository(c, repo)).executeBlueprint(bp));
+      audit(c, "blueprint.executed", repo, result.msg, { created: result.created, changed: result.changed });
+      return c.json({ msg: result.msg }, 200);
+    },
+  );
+
+  for (const [verb, archived] of [["archive", true], ["restore", false]] as const) {
+    api.openapi(
+      route({
+        method: "put",
+        path: `/repository/{repo}/blueprint/{bp}/${verb}`,
+        request: { params: BlueprintParam },
+        responses: { 200: json(BlueprintSchema, `${verb}d`), ...errors },
+      }),
+      async (c) => {
+        const { repo, bp } = c.req.valid("param");
+        const saved = unwrap(await (await repository(c, repo)).setArchived(bp, archived));
+        audit(c, `blueprint.${verb}d`, repo, `blueprint ${bp} ${verb}d`);
+        return c.json(saved, 200);
+      },
+    );
+  }
+
+  // === Services
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/repository/{repo}/service",
+      request: { params: RepoParam, query: z.object({ role: z.string().max(100).optional() }) },
+      responses: { 200: json(z.array(ServiceSchema), "services"), ...errors },
+    }),
+    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listServices(c.req.valid("query").role), 200),
+  );
+
+  api.openapi(
+    route({ method: "get", path: "/repository/{repo}/service/{role}/{name}", request: { params: ServiceParam }, responses: { 200: json(ServiceSchema, "service"), ...errors } }),
+    async (c) => {
+      const { repo, role, name } = c.req.valid("param");
+      return c.json(unwrap(await (await repository(c, repo)).getService(role, name)), 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "delete",
+      path: "/repository/{repo}/service/{role}/{name}",
+      request: { params: ServiceParam },
+      responses: { 200: json(z.object({ deleted: z.array(z.string()) }), "deleted with its children"), ...errors },
+    }),
+    async (c) => {
+      const { repo, role, name } = c.req.valid("param");
+      const result = unwrap(await (await repository(c, repo)).deleteService(role, name));
+      audit(c, "service.deleted", repo, `service ${role}!${name} deleted`, result);
+      return c.json(result, 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository/{repo}/service/{role}/{name}/action/{action}",
+      request: { params: ServiceParam.extend({ action: z.string().min(1).max(100) }), query: z.object({ force: BoolQuery }) },
+      responses: { 200: json(ServiceSchema, "scheduled"), 409: json(ErrorSchema, "cannot schedule"), ...errors },
+    }),
+    async (c) => {
+      const { repo, role, name, action } = c.req.valid("param");
+      const service = unwrap(await (await repository(c, repo)).scheduleServiceAction(role, name, action, c.req.valid("query").force ?? false));
+      audit(c, "action.scheduled", repo, `${action} scheduled on ${role}!${name}`);
+      return c.json(service, 200);
+    },
+  );
+
+  // === Runs
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/repository/{repo}/aysrun",
+      request: { params: RepoParam },
+      responses: {
+        200: json(
+          z.array(z.object({ key: z.string(), state: z.string(), created: z.number(), simulate: z.boolean(), attempt: z.number(), steps: z.number(), jobs: z.number() })),
+          "runs, newest first",
+        ),
+        ...errors,
+      },
+    }),
+    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listRuns(), 200),
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository/{repo}/aysrun",
+      request: { params: RepoParam, query: z.object({ simulate: BoolQuery }) },
+      responses: { 200: json(RunSchema, "created (and started unless simulate)"), 409: json(ErrorSchema, "nothing to run"), ...errors },
+    }),
+    async (c) => {
+      const { repo } = c.req.valid("param");
+      const simulate = c.req.valid("query").simulate ?? false;
+      const run = unwrapRun(await (await repository(c, repo)).createRun({ simulate, by: c.get("caller").user }));
+      audit(c, "run.created", repo, `run ${run.key} created${simulate ? " (simulated)" : ""}`);
+      return c.json(run, 200);
+    },
+  );
+
+  api.openapi(
+    route({ method: "get", path: "/repository/{repo}/aysrun/{key}", request: { params: RunParam }, responses: { 200: json(RunSchema, "run"), ...errors } }),
+    async (c) => {
+      const { repo, key } = c.req.valid("param");
+      return c.json(unwrapRun(await (await repository(c, repo)).getRun(key)), 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/repository/{repo}/aysrun/{key}/stream",
+      request: { params: RunParam },
+      responses: {
+        200: {
+          description:
+            "Server-Sent Events: `run` (the whole run, first), then `job` (a job changed state), `log` (a new log line) and `state` (the run changed state); the stream ends with the run",
+          content: { "text/event-stream": { schema: z.string() } },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { repo, key } = c.req.valid("param");
+      const result = await (await repository(c, repo)).streamRun(key);
+      if (!result.ok) throw new ApiError(result.status, result.code, result.error);
+      return new Response(result.value as ReadableStream, {
+        headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" },
+      }) as never;
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository/{repo}/aysrun/{key}",
+      request: { params: RunParam },
+      responses: { 200: json(RunSchema, "started"), 409: json(ErrorSchema, "not a simulated run"), ...errors },
+    }),
+    async (c) => {
+      const { repo, key } = c.req.valid("param");
+      const run = unwrapRun(await (await repository(c, repo)).startRun(key));
+      audit(c, "run.started", repo, `run ${key} started`);
+      return c.json(run, 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "delete",
+      path: "/repository/{repo}/aysrun/{key}",
+      request: { params: RunParam },
+      responses: { 200: json(RunSchema, "cancelled"), 409: json(ErrorSchema, "already ended"), ...errors },
+    }),
+    async (c) => {
+      const { repo, key } = c.req.valid("param");
+      const run = unwrapRun(await (await repository(c, repo)).cancelRun(key));
+      audit(c, "run.cancelled", repo, `run ${key} cancelled`);
+      return c.json(run, 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/repository/{repo}/scheduler",
+      request: { params: RepoParam },
+      responses: { 200: json(z.object({ status: z.string(), queue_size: z.number(), running: z.string().nullable() }), "scheduler"), ...errors },
+    }),
+    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).scheduler(), 200),
+  );
+
+  // === Events
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/events",
+      request: {
+        query: z.object({
+          type: z.string().max(100).optional(),
+          repo: z.string().max(100).optional(),
+          after: z.coerce.number().int().min(0).optional(),
+          limit: z.coerce.number().int().min(1).max(500).optional(),
+        }),
+      },
+      responses: { 200: json(z.object({ events: z.array(z.unknown()), next: z.number().nullable() }), "a page of the log"), ...errors },
+    }),
+    async (c) => c.json(await org(c).events(c.req.valid("query")), 200),
+  );
+
+  return api;
+}

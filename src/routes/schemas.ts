@@ -1,0 +1,110 @@
+/** Request and response schemas of the `/ays` API; they drive validation and the OpenAPI document. */
+import { z } from "@hono/zod-openapi";
+
+export const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+const nameError = { error: "expected letters, digits, _ and - only" };
+
+export const RepoName = z.string().min(1).max(100).regex(NAME_PATTERN, nameError).openapi({ example: "myrepo" });
+export const BlueprintName = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.-]+$/, { error: "expected letters, digits, _, . and - only" })
+  .openapi({ example: "bp06.yaml" });
+export const TemplateName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/, { error: "expected an actor name such as node.ovc" })
+  .openapi({ example: "datacenter" });
+
+export const ErrorSchema = z.object({ error: z.string(), code: z.string() }).openapi("Error");
+
+export const RepositorySchema = z
+  .object({ name: z.string(), git_url: z.string(), no_exec: z.boolean().optional() })
+  .openapi("Repository");
+export const RepositoryCreate = z.strictObject({
+  name: RepoName,
+  git_url: z.string().max(2048).optional(),
+  no_exec: z.boolean().optional(),
+});
+
+export const TemplateCreate = z.strictObject({
+  name: TemplateName,
+  config: z.string().max(256 * 1024).optional(),
+  schema: z.string().max(256 * 1024).optional(),
+  actions: z.string().max(512 * 1024).optional().openapi({ description: "actions.js: an ES module whose exported functions are actions" }),
+});
+export const TemplateSchema = z
+  .object({
+    name: z.string(),
+    role: z.string(),
+    actions: z.array(z.string()),
+    code: z.enum(["js", "py", "none"]),
+    config: z.string(),
+    schema: z.string(),
+    actions_js: z.string(),
+  })
+  .openapi("Template");
+
+export const BlueprintCreate = z.strictObject({ name: BlueprintName, content: z.string().max(512 * 1024) });
+export const BlueprintUpdate = z.strictObject({ content: z.string().max(512 * 1024) });
+export const BlueprintSchema = z
+  .object({ name: z.string(), content: z.string(), archived: z.boolean(), updated: z.number() })
+  .openapi("Blueprint");
+
+export const ServiceSchema = z
+  .object({
+    key: z.string(),
+    role: z.string(),
+    name: z.string(),
+    actor: z.string(),
+    data: z.record(z.string(), z.unknown()),
+    state: z.string(),
+    parent: z.string().nullable(),
+    producers: z.array(z.string()),
+    consumers: z.array(z.string()),
+    children: z.array(z.string()),
+    actions: z.array(
+      z.object({ name: z.string(), state: z.string(), period: z.number(), last_run: z.number().nullable(), error_count: z.number() }),
+    ),
+    events: z.array(z.unknown()),
+  })
+  .openapi("Service");
+
+const LogSchema = z.object({ epoch: z.number(), level: z.string(), category: z.string(), log: z.string() });
+export const RunSchema = z
+  .object({
+    key: z.string(),
+    state: z.enum(["new", "running", "ok", "error", "cancelled"]),
+    created: z.number(),
+    simulate: z.boolean(),
+    attempt: z.number(),
+    steps: z.array(
+      z.object({
+        number: z.number(),
+        state: z.string(),
+        jobs: z.array(
+          z.object({
+            key: z.string(),
+            service: z.string(),
+            actor: z.string(),
+            action: z.string(),
+            state: z.string(),
+            attempts: z.number(),
+            started: z.number().nullable(),
+            ended: z.number().nullable(),
+            logs: z.array(LogSchema),
+            result: z.unknown(),
+          }),
+        ),
+      }),
+    ),
+    errors: z.array(z.object({ job: z.string(), service: z.string(), action: z.string(), logs: z.array(LogSchema) })),
+  })
+  .openapi("Run");
+
+export const BoolQuery = z
+  .enum(["true", "false", "1", "0"], { error: "expected true or false" })
+  .transform((v) => v === "true" || v === "1")
+  .optional();

@@ -1,0 +1,162 @@
+import { env } from "cloudflare:workers";
+import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
+import { describe, it } from "vitest";
+import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { JobView } from "../../src/actors/service.ts";
+import { api, ORG } from "../helpers/auth.ts";
+
+const SCHEMA = "@0xd1a2b3c4d5e6f708;\nstruct Schema {\n  note @0 :Text;\n}\n";
+
+async function repoWithTemplate(repo: string, actions: string, config = "", opts: { no_exec?: boolean } = {}) {
+  const created = await api("/ays/repository", { method: "POST", json: { name: repo, ...opts } });
+  if (created.status !== 201) throw new Error(await created.text());
+  const t = await api(`/ays/repository/${repo}/template`, { method: "POST", json: { name: "box", schema: SCHEMA, config, actions } });
+  if (t.status !== 201) throw new Error(await t.text());
+}
+
+async function blueprint(repo: string, content: string) {
+  const bp = await api(`/ays/repository/${repo}/blueprint`, { method: "POST", json: { name: "main.yaml", content } });
+  if (bp.status !== 201) throw new Error(await bp.text());
+  const ex = await api(`/ays/repository/${repo}/blueprint/main.yaml`, { method: "POST" });
+  if (ex.status !== 200) throw new Error(await ex.text());
+}
+
+async function createRun(repo: string): Promise<RunRecord> {
+  const res = await api(`/ays/repository/${repo}/aysrun`, { method: "POST" });
+  if (res.status !== 200) throw new Error(await res.text());
+  return (await res.json()) as RunRecord;
+}
+
+async function getRun(repo: string, key: string): Promise<RunRecord> {
+  return (await (await api(`/ays/repository/${repo}/aysrun/${key}`)).json()) as RunRecord;
+}
+
+async function waitFor(repo: string, key: string, done: (run: RunRecord) => boolean, timeoutMs = 15_000): Promise<RunRecord> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const run = await getRun(repo, key);
+    if (done(run)) return run;
+    if (Date.now() > deadline) throw new Error(`run ${key} never got there: ${JSON.stringify(run)}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const ended = (run: RunRecord) => ["ok", "error", "cancelled"].includes(run.state);
+const jobs = (run: RunRecord) => run.steps.flatMap((s) => s.jobs);
+
+describe("runs that fail, time out, or lose their actors", () => {
+  it("retries a failing job after the original's first delay, 10 s", async ({ expect }) => {
+    await repoWithTemplate("retry10", `export function install() { throw new Error("disk full"); }`);
+    await blueprint("retry10", "box__a:\nactions:\n  - action: install\n");
+    const run = await createRun("retry10");
+    const waiting = await waitFor("retry10", run.key, (r) => r.state === "new" && r.attempt === 1);
+    const install = jobs(waiting).find((j) => j.action === "install")!;
+    expect(install.state).toBe("new");
+    expect(install.attempts).toBe(1);
+    expect(install.logs.map((l) => l.log)).toEqual(expect.arrayContaining([expect.stringContaining("disk full"), "attempt 1 failed; retrying in 10 s"]));
+    const stub = env.REPOSITORY.getByName(`${ORG}/retry10`);
+    const scheduler = await stub.scheduler();
+    expect(scheduler).toEqual({ status: "idle", queue_size: 1, running: null });
+    // The retry waits for its time: an early alarm starts nothing.
+    await runDurableObjectAlarm(stub);
+    expect((await getRun("retry10", run.key)).attempt).toBe(1);
+  });
+
+  it("ends in error after the template's last attempt, with the failing job's last log lines", async ({ expect }) => {
+    await repoWithTemplate(
+      "retryshort",
+      `export function install(job) { job.log("trying"); throw new Error("still broken"); }`,
+      "retry:\n  delays: [1, 1]\n",
+    );
+    await blueprint("retryshort", "box__a:\nactions:\n  - action: install\n");
+    const run = await createRun("retryshort");
+    const done = await waitFor("retryshort", run.key, ended, 20_000);
+    expect(done.state).toBe("error");
+    expect(done.attempt).toBe(3);
+    const install = jobs(done).find((j) => j.action === "install")!;
+    expect(install.state).toBe("error");
+    expect(install.attempts).toBe(3);
+    expect(done.errors).toHaveLength(1);
+    expect(done.errors[0]!.service).toBe("box!a");
+    expect(done.errors[0]!.logs.map((l) => l.log).join("\n")).toContain("still broken");
+    const service = (await (await api("/ays/repository/retryshort/service/box/a")).json()) as { actions: { name: string; state: string; error_count: number }[] };
+    expect(service.actions.find((a) => a.name === "install")).toMatchObject({ state: "error", error_count: 3 });
+  });
+
+  it("fails a job that runs past its timeout with 'timeout after N s'", async ({ expect }) => {
+    await repoWithTemplate(
+      "timeouts",
+      `export async function install() { await new Promise((r) => setTimeout(r, 10_000)); }`,
+      "timeouts:\n  - install: 1\nretry:\n  delays: []\n",
+    );
+    await blueprint("timeouts", "box__a:\nactions:\n  - action: install\n");
+    const run = await createRun("timeouts");
+    const done = await waitFor("timeouts", run.key, ended);
+    expect(done.state).toBe("error");
+    const install = jobs(done).find((j) => j.action === "install")!;
+    expect(install.logs.map((l) => l.log).join("\n")).toContain("timeout after 1 s");
+  });
+
+  it("marks jobs ok without running them in no-exec mode", async ({ expect }) => {
+    await repoWithTemplate("noexec", `export function install() { throw new Error("must not run"); }`, "", { no_exec: true });
+    await blueprint("noexec", "box__a:\nactions:\n  - action: install\n");
+    const done = await waitFor("noexec", (await createRun("noexec")).key, ended);
+    expect(done.state).toBe("ok");
+    expect(jobs(done).every((j) => j.logs.some((l) => l.log.includes("no-exec mode")))).toBe(true);
+  });
+
+  it("finishes a run whose actors are evicted between steps", async ({ expect }) => {
+    await repoWithTemplate("evicted", `export function install(job) { return { ran: job.service.key }; }`);
+    await blueprint("evicted", "box__a:\nbox__b:\nactions:\n  - action: install\n");
+    const run = await createRun("evicted");
+    await waitFor("evicted", run.key, (r) => r.steps[0]!.state === "ok" || ended(r));
+    await evictDurableObject(env.REPOSITORY.getByName(`${ORG}/evicted`));
+    await evictDurableObject(env.SERVICE.getByName(`${ORG}/evicted/box!a`));
+    const done = await waitFor("evicted", run.key, ended);
+    expect(done.state).toBe("ok");
+    expect(jobs(done).map((j) => `${j.service} ${j.action} ${j.state}`).sort()).toEqual([
+      "box!a init ok",
+      "box!a install ok",
+      "box!b init ok",
+      "box!b install ok",
+    ]);
+  });
+
+  it("finishes a run whose actors are killed while a job runs, and runs no succeeded job again", async ({ expect }) => {
+    const actions = `
+      export async function install(job) {
+        job.log("install " + job.service.key);
+        if (job.service.name === "slow") await new Promise((r) => setTimeout(r, 1000));
+        return { ran: job.service.key };
+      }`;
+    await repoWithTemplate("killed", actions);
+    await blueprint("killed", "box__fast:\nbox__slow:\nactions:\n  - action: install\n");
+    const run = await createRun("killed");
+    // Stubs break for good when their object dies, so each use gets a fresh one.
+    const repo = () => env.REPOSITORY.getByName(`${ORG}/killed`);
+    const fast = () => env.SERVICE.getByName(`${ORG}/killed/box!fast`);
+    const slow = () => env.SERVICE.getByName(`${ORG}/killed/box!slow`);
+    const installOf = async (stub: ReturnType<typeof fast>) => ((await stub.jobs()) as unknown as JobView[]).filter((j) => j.action === "install");
+    for (const deadline = Date.now() + 10_000; ; ) {
+      const [f, sl] = [await installOf(fast()), await installOf(slow())];
+      if (f.some((j) => j.state === "ok") && sl.some((j) => j.state === "running")) break;
+      if (Date.now() > deadline) throw new Error("never reached: fast install ok while slow install runs");
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    // Every Durable Object dies at once, the slow job's code mid-flight: a crash, not a graceful eviction.
+    await abortAllDurableObjects();
+    // What brings them back is an alarm: the platform's retry of the interrupted one, or our
+    // watchdog. Fire whichever is pending rather than wait for it.
+    await runDurableObjectAlarm(slow());
+    await runDurableObjectAlarm(repo());
+    const done = await waitFor("killed", run.key, ended);
+    expect(done.state).toBe("ok");
+    const slowInstall = jobs(done).find((j) => j.service === "box!slow" && j.action === "install")!;
+    expect(slowInstall.logs.map((l) => l.log)).toContain("the previous execution was interrupted (eviction); ran again");
+    const fastInstalls = await installOf(fast());
+    expect(fastInstalls).toHaveLength(1);
+    expect(fastInstalls[0]!.logs.map((l) => l.log)).toEqual(["install box!fast"]);
+    const fastRunJob = jobs(done).find((j) => j.service === "box!fast" && j.action === "install")!;
+    expect(fastRunJob.logs.filter((l) => l.log === "install box!fast")).toHaveLength(1);
+  });
+});
