@@ -9,6 +9,7 @@ import { CommandError, parseCommandArgs, UsageError, type Command } from "./comm
 const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
   { name: "start", summary: "run Cockpit locally (wrangler dev) with a TOML configuration", load: async () => (await import("./start.ts")).startCommand },
   { name: "deploy", summary: "deploy Cockpit to Cloudflare (wrangler deploy) with a TOML configuration", load: async () => (await import("./deploy.ts")).deployCommand },
+  { name: "token", summary: "mint a JWT for local use, signed with your own P-384 key", load: async () => (await import("./token.ts")).tokenCommand },
   { name: "plan", summary: "show the run an AYS repository folder would execute (offline)", load: async () => (await import("./plan.ts")).planCommand },
 ];
 

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { configToBindings } from "../config/index.ts";
 import { intOption, requireOption, stringOption, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
+import { devPublicKey } from "./dev-key.ts";
 import { displayCommand, dotenv, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
 
 export const startCommand: Command = {
@@ -20,6 +21,9 @@ Options:
   --port N           listen on this port instead of [api.ays].port
   --host ADDR        listen on this address instead of [api.ays].host
   --persist-to DIR   where local state lives (default .wrangler/state)
+  --dev-key FILE     trust tokens signed with this local P-384 key instead of [oauth].jwt_key
+                     (generated on first use); mint them with
+                     \`cockpit token --config FILE --key FILE\`. For local use only.
   --dry-run          print what would run, with secrets redacted, and exit
   -h, --help         this text`,
   options: {
@@ -27,6 +31,7 @@ Options:
     port: { type: "string", short: "p" },
     host: { type: "string" },
     "persist-to": { type: "string" },
+    "dev-key": { type: "string" },
     "dry-run": { type: "boolean" },
   },
   async run(args) {
@@ -35,6 +40,16 @@ Options:
     const port = intOption(args, "port", 1, 65535) ?? config.api.ays.port;
     const host = stringOption(args, "host") ?? config.api.ays.host;
     const persistTo = resolve(stringOption(args, "persist-to") ?? ".wrangler/state");
+    const devKey = stringOption(args, "dev-key");
+    if (devKey) {
+      const { publicKeyPem, created } = await devPublicKey(devKey);
+      config.oauth.jwt_key = publicKeyPem;
+      delete config.oauth.jwks_url;
+      console.error(
+        `dev key ${devKey}${created ? " (new)" : ""}: tokens signed with it are trusted; mint one with\n` +
+          `  npm run -s cockpit -- token --config ${file} --key ${devKey}`,
+      );
+    }
     const bindings = configToBindings(config);
     const secretsText = dotenv(bindings.secrets);
 

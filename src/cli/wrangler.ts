@@ -36,7 +36,7 @@ export function dotenv(secrets: WorkerBindings["secrets"]): string {
     .join("");
 }
 
-const PRIVATE_PREFIX = "cockpit-";
+const PRIVATE_PREFIX = "cockpit-secrets-";
 
 /**
  * Writes secrets to a private file (mode 0600) in a fresh private folder; `cleanup` removes both.

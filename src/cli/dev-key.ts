@@ -1,0 +1,33 @@
+/**
+ * A local signing key for development: `cockpit start --dev-key FILE` trusts it in place of the
+ * identity provider's key, and `cockpit token --key FILE` signs with it. Created on first use.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { CommandError } from "./command.ts";
+
+/** Returns the SPKI PEM public key of FILE, generating a P-384 key pair there when it is missing. */
+export async function devPublicKey(file: string): Promise<{ publicKeyPem: string; created: boolean }> {
+  let pem: string | undefined;
+  try {
+    pem = await readFile(file, "utf8");
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  let created = false;
+  if (pem === undefined) {
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
+    pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, pem, { mode: 0o600 });
+    created = true;
+  }
+  try {
+    const key = createPrivateKey(pem);
+    if (key.asymmetricKeyDetails?.namedCurve !== "secp384r1") throw new Error("not P-384");
+    return { publicKeyPem: createPublicKey(key).export({ type: "spki", format: "pem" }).toString(), created };
+  } catch {
+    throw new CommandError(`${file}: not a P-384 private key; delete it and a new one is generated`);
+  }
+}
