@@ -2,12 +2,14 @@
  * `npm run bench [-- SECTION ...]`: runs the benchmark sections and prints one report.
  * Speed and memory goals live here, not in timed tests. Each section returns its own figures.
  */
+import { benchApi } from "./api.ts";
 import { benchPlan } from "./plan.ts";
 
 type Section = { name: string; about: string; run: () => Promise<Record<string, unknown>> };
 
 const SECTIONS: Section[] = [
   { name: "plan", about: "offline planner: 10,000 services in a layered DAG", run: benchPlan },
+  { name: "api", about: "REST API and runs against wrangler dev on this machine", run: benchApi },
 ];
 
 const wanted = process.argv.slice(2);

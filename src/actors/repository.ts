@@ -130,6 +130,9 @@ export class RepositoryActor extends DurableObject<Env> {
   private templatesCache: TemplateIndex | undefined;
   private readonly streams = new RunStreams();
   private stateCache: RepositoryState | undefined;
+  private readonly serviceJson = new Map<string, string>();
+  /** Runs read from storage, by key: every code path works on the same object. */
+  private readonly runCache = new Map<string, RunRecord>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -139,9 +142,11 @@ export class RepositoryActor extends DurableObject<Env> {
         actions_js TEXT NOT NULL, updated INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS blueprints(name TEXT PRIMARY KEY, content TEXT NOT NULL, archived INTEGER NOT NULL,
         updated INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS state(id INTEGER PRIMARY KEY CHECK (id = 1), json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS services(key TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS runs(key TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL,
         priority INTEGER NOT NULL, not_before INTEGER NOT NULL, simulate INTEGER NOT NULL, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS run_jobs(run TEXT NOT NULL, step INTEGER NOT NULL, idx INTEGER NOT NULL,
+        json TEXT NOT NULL, PRIMARY KEY (run, step, idx));
       CREATE INDEX IF NOT EXISTS runs_queue ON runs(state, priority, seq);
       CREATE TABLE IF NOT EXISTS recurring(service TEXT PRIMARY KEY, json TEXT NOT NULL);
     `);
@@ -178,6 +183,8 @@ export class RepositoryActor extends DurableObject<Env> {
     await this.ctx.storage.deleteAll();
     this.templatesCache = undefined;
     this.stateCache = undefined;
+    this.serviceJson.clear();
+    this.runCache.clear();
   }
 
   // === Templates
@@ -247,20 +254,50 @@ export class RepositoryActor extends DurableObject<Env> {
 
   // === Service registry
 
+  /**
+   * The engine's RepositoryState, one SQLite row per service and cached in memory: a job report
+   * rewrites the one service it touched, not the whole registry (a run of 1,000 services would
+   * otherwise write the registry 2,000 times).
+   */
   private state(): RepositoryState {
     if (!this.stateCache) {
-      const row = this.ctx.storage.sql.exec<{ json: string }>("SELECT json FROM state WHERE id = 1").toArray()[0];
-      this.stateCache = row ? (JSON.parse(row.json) as RepositoryState) : emptyRepository();
+      const services: RepositoryState["services"] = {};
+      this.serviceJson.clear();
+      for (const row of this.ctx.storage.sql.exec<{ key: string; json: string }>("SELECT key, json FROM services")) {
+        services[row.key] = JSON.parse(row.json) as ServiceModel;
+        this.serviceJson.set(row.key, row.json);
+      }
+      this.stateCache = { ...emptyRepository(), services };
     }
     return this.stateCache;
   }
 
+  /** Replaces the whole state (after the engine computed a new one), writing only what changed. */
   private saveState(state: RepositoryState): void {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO state(id, json) VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET json = excluded.json",
-      JSON.stringify(state),
-    );
+    for (const [key, service] of Object.entries(state.services)) {
+      const json = JSON.stringify(service);
+      if (this.serviceJson.get(key) === json) continue;
+      this.ctx.storage.sql.exec("INSERT INTO services(key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json", key, json);
+      this.serviceJson.set(key, json);
+    }
+    for (const key of [...this.serviceJson.keys()]) {
+      if (state.services[key]) continue;
+      this.ctx.storage.sql.exec("DELETE FROM services WHERE key = ?", key);
+      this.serviceJson.delete(key);
+    }
     this.stateCache = state;
+  }
+
+  /** Writes the given services of the cached state, changed in place. */
+  private saveServices(keys: Iterable<string>): void {
+    const services = this.state().services;
+    for (const key of new Set(keys)) {
+      const service = services[key];
+      if (!service) continue;
+      const json = JSON.stringify(service);
+      this.ctx.storage.sql.exec("INSERT INTO services(key, json) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET json = excluded.json", key, json);
+      this.serviceJson.set(key, json);
+    }
   }
 
   listServices(role?: string): ServiceView[] {
@@ -436,8 +473,8 @@ export class RepositoryActor extends DurableObject<Env> {
     if (!service || !current || current.period <= 0 || current.state === "disabled" || current.state === "running") return null;
     if (service.actions.install && service.actions.install.state !== "ok" && action !== "install") return null;
     this.applyActionEvent(state, serviceKey, action, { type: "START" });
-    this.saveState(state);
-    const job: JobRecord = { key: jobKey, service: serviceKey, actor: service.actor, action, state: "running", attempts: 1, started: Date.now(), ended: null, logs: [], result: null };
+    this.saveServices([serviceKey]);
+    const job: JobRecord = { key: jobKey, service: serviceKey, actor: service.actor, action, state: "running", attempts: 1, started: Date.now(), ended: null, logs: [], result: null, files: [] };
     return this.jobSpec(this.meta("org") ?? "", this.meta("name") ?? "", "", job, service, this.info().noexec);
   }
 
@@ -449,7 +486,7 @@ export class RepositoryActor extends DurableObject<Env> {
     Object.assign(service.data, outcome.dataPatch);
     service.actions[action].lastRun = outcome.ended;
     this.applyActionEvent(state, serviceKey, action, { type: outcome.state === "ok" ? "SUCCEED" : "FAIL" });
-    this.saveState(state);
+    this.saveServices([serviceKey]);
   }
 
   // === Runs
@@ -459,23 +496,58 @@ export class RepositoryActor extends DurableObject<Env> {
     return (row.seq ?? 0) + 1;
   }
 
+  /**
+   * A run is one row of metadata plus one row per job, so a job report rewrites one job. Runs are
+   * cached: at any await another call may change the run, and it changes this same object.
+   */
   private loadRun(key: string): RunRecord | undefined {
+    const cached = this.runCache.get(key);
+    if (cached) return cached;
     const row = this.ctx.storage.sql.exec<{ json: string }>("SELECT json FROM runs WHERE key = ?", key).toArray()[0];
-    return row ? (JSON.parse(row.json) as RunRecord) : undefined;
+    if (!row) return undefined;
+    const meta = JSON.parse(row.json) as Omit<RunRecord, "steps"> & { steps: { number: number; state: RunState }[] };
+    const jobs = new Map<number, JobRecord[]>();
+    for (const r of this.ctx.storage.sql.exec<{ step: number; json: string }>("SELECT step, json FROM run_jobs WHERE run = ? ORDER BY step, idx", key)) {
+      const list = jobs.get(r.step) ?? [];
+      list.push(JSON.parse(r.json) as JobRecord);
+      jobs.set(r.step, list);
+    }
+    const run: RunRecord = { ...meta, steps: meta.steps.map((s) => ({ ...s, jobs: jobs.get(s.number) ?? [] })) };
+    if (this.runCache.size >= 8) this.runCache.delete(this.runCache.keys().next().value!);
+    this.runCache.set(key, run);
+    return run;
   }
 
-  private saveRun(run: RunRecord, seq?: number): void {
+  /**
+   * Persists a run's metadata and the given jobs (all of them for a new run), then tells the
+   * stream subscribers what changed.
+   */
+  private saveRun(run: RunRecord, changedJobs: readonly JobRecord[] = [], seq?: number): void {
+    const meta = {
+      ...run,
+      steps: run.steps.map((s) => ({ number: s.number, state: s.state })),
+      jobs: run.steps.reduce((n, s) => n + s.jobs.length, 0),
+    };
     if (seq !== undefined) {
       this.ctx.storage.sql.exec(
         "INSERT INTO runs(key, seq, state, priority, not_before, simulate, json) VALUES (?, ?, ?, ?, ?, ?, ?)",
-        run.key, seq, run.state, run.priority, run.not_before, run.simulate ? 1 : 0, JSON.stringify(run),
+        run.key, seq, run.state, run.priority, run.not_before, run.simulate ? 1 : 0, JSON.stringify(meta),
       );
     } else {
       this.ctx.storage.sql.exec(
         "UPDATE runs SET state = ?, priority = ?, not_before = ?, simulate = ?, json = ? WHERE key = ?",
-        run.state, run.priority, run.not_before, run.simulate ? 1 : 0, JSON.stringify(run), run.key,
+        run.state, run.priority, run.not_before, run.simulate ? 1 : 0, JSON.stringify(meta), run.key,
       );
     }
+    const jobs = seq !== undefined ? run.steps.flatMap((s) => s.jobs) : changedJobs;
+    for (const job of jobs) {
+      const [, step, idx] = /\.(\d+)\.(\d+)$/.exec(job.key)!;
+      this.ctx.storage.sql.exec(
+        "INSERT INTO run_jobs(run, step, idx, json) VALUES (?, ?, ?, ?) ON CONFLICT(run, step, idx) DO UPDATE SET json = excluded.json",
+        run.key, Number(step), Number(idx), JSON.stringify(job),
+      );
+    }
+    this.runCache.set(run.key, run);
     this.streams.publish(run);
   }
 
@@ -522,10 +594,11 @@ export class RepositoryActor extends DurableObject<Env> {
           ended: null,
           logs: [],
           result: null,
+          files: [],
         })),
       })),
     };
-    this.saveRun(run, seq);
+    this.saveRun(run, [], seq);
     if (!run.simulate) await this.pump();
     return ok(this.loadRun(key)!);
   }
@@ -535,16 +608,8 @@ export class RepositoryActor extends DurableObject<Env> {
       .exec<{ json: string }>("SELECT json FROM runs ORDER BY seq DESC")
       .toArray()
       .map((r) => {
-        const run = JSON.parse(r.json) as RunRecord;
-        return {
-          key: run.key,
-          state: run.state,
-          created: run.created,
-          simulate: run.simulate,
-          attempt: run.attempt,
-          steps: run.steps.length,
-          jobs: run.steps.reduce((n, s) => n + s.jobs.length, 0),
-        };
+        const run = JSON.parse(r.json) as RunRecord & { jobs: number };
+        return { key: run.key, state: run.state, created: run.created, simulate: run.simulate, attempt: run.attempt, steps: run.steps.length, jobs: run.jobs };
       });
   }
 
@@ -571,11 +636,16 @@ export class RepositoryActor extends DurableObject<Env> {
       return refuse(409, "finished", `run ${key} has already ended (${run.state})`);
     }
     run.state = "cancelled";
+    const cancelled: JobRecord[] = [];
     for (const step of run.steps) {
-      for (const job of step.jobs) if (job.state === "new") job.state = "cancelled";
+      for (const job of step.jobs) {
+        if (job.state !== "new") continue;
+        job.state = "cancelled";
+        cancelled.push(job);
+      }
       if (step.state === "new" || step.state === "running") step.state = "cancelled";
     }
-    this.saveRun(run);
+    this.saveRun(run, cancelled);
     void this.pump();
     return ok(run);
   }
@@ -592,7 +662,7 @@ export class RepositoryActor extends DurableObject<Env> {
    * Moves the queue forward: continues the active run, or starts the next ready one (people's
    * runs first, then retries whose delay has passed). Safe to call at any time and repeatedly.
    */
-  private async pump(): Promise<void> {
+  private async pump(resend = false): Promise<void> {
     for (;;) {
       const active = this.ctx.storage.sql.exec<{ key: string }>("SELECT key FROM runs WHERE state = 'running' LIMIT 1").toArray()[0];
       let run = active ? this.loadRun(active.key) : undefined;
@@ -610,7 +680,7 @@ export class RepositoryActor extends DurableObject<Env> {
         this.saveRun(run);
       }
       // `advance` returns "waiting" once jobs are out; their reports call pump again.
-      if ((await this.advance(run)) === "waiting") break;
+      if ((await this.advance(run, resend)) === "waiting") break;
     }
     await this.armAlarm();
   }
@@ -620,7 +690,7 @@ export class RepositoryActor extends DurableObject<Env> {
    * jobs are out. After an await the in-memory `run` may be stale (reports interleave while
    * `startJob` calls are in flight), so nothing is saved from it after dispatching.
    */
-  private async advance(run: RunRecord): Promise<"waiting" | "ended"> {
+  private async advance(run: RunRecord, resend: boolean): Promise<"waiting" | "ended"> {
     for (;;) {
       if (run.state !== "running") return "ended";
       const step = run.steps.find((s) => s.state === "new" || s.state === "running");
@@ -629,12 +699,20 @@ export class RepositoryActor extends DurableObject<Env> {
         this.saveRun(run);
         return "ended";
       }
-      const open = step.jobs.filter((j) => j.state === "new" || j.state === "running");
-      if (open.length > 0) {
+      // Jobs already out are only sent again by the watchdog (`resend`): a report of one job must
+      // not re-send every other job of a wide step.
+      const toSend = step.jobs.filter((j) => j.state === "new" || (resend && j.state === "running"));
+      const stillOut = step.jobs.some((j) => j.state === "running");
+      if (toSend.length > 0 || stillOut) {
+        const changed = step.state !== "running";
         step.state = "running";
-        const sent = this.prepareDispatch(run, open);
+        const sent = toSend.length ? this.prepareDispatch(run, toSend) : [];
         if (sent.length > 0) {
           await this.sendJobs(sent);
+          return "waiting";
+        }
+        if (step.jobs.some((j) => j.state === "running")) {
+          if (changed) this.saveRun(run);
           return "waiting";
         }
         continue;
@@ -679,8 +757,8 @@ export class RepositoryActor extends DurableObject<Env> {
       }
       specs.push(this.jobSpec(org, repo, run.key, job, service, noexec));
     }
-    this.saveState(state);
-    this.saveRun(run);
+    this.saveServices(jobs.map((j) => j.service));
+    this.saveRun(run, jobs);
     return specs;
   }
 
@@ -762,6 +840,7 @@ export class RepositoryActor extends DurableObject<Env> {
     job.ended = outcome.ended;
     job.logs.push(...outcome.logs);
     job.result = outcome.result ?? null;
+    job.files = outcome.files ?? [];
     const state = this.state();
     const service = state.services[job.service];
     if (service) {
@@ -769,9 +848,9 @@ export class RepositoryActor extends DurableObject<Env> {
       const action = service.actions[job.action];
       if (action) action.lastRun = outcome.ended;
       this.applyActionEvent(state, job.service, job.action, { type: outcome.state === "ok" ? "SUCCEED" : "FAIL" });
-      this.saveState(state);
+      this.saveServices([job.service]);
     }
-    this.saveRun(run);
+    this.saveRun(run, [job]);
     await this.pump();
   }
 
@@ -800,13 +879,13 @@ export class RepositoryActor extends DurableObject<Env> {
       run.state = "new";
       run.priority = 10;
       run.not_before = Date.now() + delay * 1000;
-      this.saveRun(run);
+      this.saveRun(run, failed);
       return;
     }
     step.state = "error";
     run.state = "error";
     run.errors = failed.map((j) => ({ job: j.key, service: j.service, action: j.action, logs: j.logs.slice(-ERROR_TAIL_LINES) }));
-    this.saveRun(run);
+    this.saveRun(run, failed);
   }
 
   /** One alarm serves the whole queue: the watchdog of the active run, or the next retry's time. */
@@ -822,6 +901,6 @@ export class RepositoryActor extends DurableObject<Env> {
 
   /** Continues the queue and re-sends open jobs: what an eviction interrupted resumes here. */
   override async alarm(): Promise<void> {
-    await this.pump();
+    await this.pump(true);
   }
 }

@@ -15,6 +15,14 @@ export interface LogEntry {
   log: string;
 }
 
+/** A file a job wrote, stored in R2 (env.FILES) under `key`. */
+export interface JobFile {
+  name: string;
+  key: string;
+  size: number;
+  contentType?: string;
+}
+
 export interface JobRecord {
   key: string;
   service: string;
@@ -26,6 +34,8 @@ export interface JobRecord {
   ended: number | null;
   logs: LogEntry[];
   result: Json;
+  /** Result files of the job's last attempt. */
+  files: JobFile[];
 }
 
 export interface StepRecord {

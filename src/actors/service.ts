@@ -10,7 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxService } from "../sandbox/index.ts";
-import type { Json, LogEntry } from "./run-model.ts";
+import type { JobFile, Json, LogEntry } from "./run-model.ts";
 
 export interface JobSpec {
   /** The ServiceActor's name: `org/repo/role!instance`. */
@@ -42,6 +42,7 @@ export interface JobOutcome {
   logs: LogEntry[];
   result: Json;
   dataPatch: Record<string, unknown>;
+  files: JobFile[];
 }
 
 export interface JobView {
@@ -255,17 +256,17 @@ export class ServiceActor extends DurableObject<Env> {
 
   private failure(message: string): JobOutcome {
     const now = Date.now();
-    return { state: "error", ended: now, logs: [{ epoch: now, level: "error", category: "errormsg", log: message }], result: null, dataPatch: {} };
+    return { state: "error", ended: now, logs: [{ epoch: now, level: "error", category: "errormsg", log: message }], result: null, dataPatch: {}, files: [] };
   }
 
   private async run(spec: JobSpec): Promise<JobOutcome> {
     const now = Date.now();
     if (spec.noexec) {
-      return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: "no-exec mode: marked ok without running" }], result: null, dataPatch: {} };
+      return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: "no-exec mode: marked ok without running" }], result: null, dataPatch: {}, files: [] };
     }
     if (spec.code === "py") return this.failure("actions.py cannot run; provide actions.js");
     if (spec.code === "none") {
-      return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: `${spec.action}: AYS default action (no-op)` }], result: null, dataPatch: {} };
+      return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: `${spec.action}: AYS default action (no-op)` }], result: null, dataPatch: {}, files: [] };
     }
     const outcome: ActionOutcome = await runAction(this.env, {
       jobKey: `${spec.jobKey}-${spec.attempt}`,
@@ -279,7 +280,7 @@ export class ServiceActor extends DurableObject<Env> {
       timeoutMs: spec.timeoutSeconds * 1000,
       inputFiles: [],
     });
-    return { state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch };
+    return { state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch, files: outcome.resultFiles };
   }
 
   private async report(key: string, attempt: number): Promise<void> {

@@ -96,6 +96,7 @@ export const RunSchema = z
             ended: z.number().nullable(),
             logs: z.array(LogSchema),
             result: z.unknown(),
+            files: z.array(z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() })),
           }),
         ),
       }),

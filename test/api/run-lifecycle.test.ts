@@ -1,3 +1,4 @@
+import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { blueprintFile, templateFolders } from "../ays/samples.ts";
@@ -8,6 +9,7 @@ const ACTIONS_JS = `
 export async function init(job) { job.log("init " + job.service.key); }
 export async function install(job) {
   job.log("install " + job.service.key + " after " + job.service.producers.map((p) => p.key).join(","));
+  await job.files.write("report.txt", "installed " + job.service.key, "text/plain");
   return { installed: job.service.key };
 }
 export async function stop(job) { job.log("stop " + job.service.key); }
@@ -60,6 +62,8 @@ describe("a repository from creation to a finished run", () => {
     const last = install.steps[3]!.jobs[0]!;
     expect(last.logs.map((l) => l.log)).toContain("install repo2_template2!instance after repo2_template1!instance");
     expect(last.result).toEqual({ installed: "repo2_template2!instance" });
+    expect(last.files).toEqual([{ name: "report.txt", key: expect.stringMatching(/^jobs\/.+\/out\/report\.txt$/), size: 34, contentType: "text/plain" }]);
+    expect(await (await env.FILES.get(last.files[0]!.key))!.text()).toBe("installed repo2_template2!instance");
 
     const service = (await (await api(`/ays/repository/${repo}/service/datacenter/instance`)).json()) as {
       state: string;

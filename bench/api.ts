@@ -1,0 +1,175 @@
+/**
+ * Benchmark section "api": the REST API and run execution against `wrangler dev` on this machine,
+ * started through `cockpit start` with a throwaway state folder and a throwaway dev key. Every
+ * figure is printed next to the same measurement of a bare Durable Object round trip
+ * (`GET /health?deep=1`), so the ratio shows what Cockpit adds on top of the platform.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { importPKCS8, SignJWT } from "jose";
+import { readFile } from "node:fs/promises";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const CONFIG = join(ROOT, "config", "cockpit.example.toml");
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+const ms = (n: number) => `${n.toFixed(1)} ms`;
+
+async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<{ p50: number; p99: number }> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    const res = await fn(i);
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`request ${i} answered ${res.status}`);
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
+}
+
+async function startCockpit(): Promise<{ base: string; token: string; stop: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), "cockpit-bench-"));
+  const port = await freePort();
+  const keyFile = join(dir, "dev-key.pem");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [join(ROOT, "bin", "cockpit.js"), "start", "--config", CONFIG, "--port", String(port), "--persist-to", join(dir, "state"), "--dev-key", keyFile],
+    { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_LOG: "error" } },
+  );
+  let output = "";
+  child.stdout!.on("data", (d) => (output += String(d)));
+  child.stderr!.on("data", (d) => (output += String(d)));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`cockpit did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const key = await importPKCS8(await readFile(keyFile, "utf8"), "ES384");
+  const token = await new SignJWT({ username: "bench", scope: ["user:memberof:MyID"] })
+    .setProtectedHeader({ alg: "ES384" })
+    .setIssuer("itsyouonline")
+    .setAudience(["MyID"])
+    .setExpirationTime("2h")
+    .sign(key);
+  return {
+    base,
+    token,
+    stop: async () => {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface RunView {
+  key: string;
+  state: string;
+  steps: { number: number; jobs: { started: number | null; ended: number | null }[] }[];
+}
+
+export async function benchApi(): Promise<Record<string, unknown>> {
+  const cockpit = await startCockpit();
+  const headers = { authorization: `bearer ${cockpit.token}`, "content-type": "application/json" };
+  const call = (method: string, path: string, body?: unknown) =>
+    fetch(`${cockpit.base}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+  const must = async (res: Promise<Response>) => {
+    const r = await res;
+    if (!r.ok) throw new Error(`${r.status} ${await r.text()}`);
+    return r.json() as Promise<unknown>;
+  };
+  const waitRun = async (repo: string, key: string): Promise<RunView> => {
+    for (;;) {
+      const run = (await must(call("GET", `/ays/repository/${repo}/aysrun/${key}`))) as RunView;
+      if (["ok", "error", "cancelled"].includes(run.state)) return run;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  try {
+    const N = 300;
+    const baseline = await timed(N, () => fetch(`${cockpit.base}/health?deep=1`));
+
+    await must(call("POST", "/ays/repository", { name: "bench" }));
+    await must(call("POST", "/ays/repository/bench/template", { name: "box", actions: "export function install() {}" }));
+    await must(call("POST", "/ays/repository/bench/blueprint", { name: "one.yaml", content: "box__one:\nactions:\n  - action: install\n" }));
+    await must(call("POST", "/ays/repository/bench/blueprint/one.yaml"));
+    const getService = await timed(N, () => call("GET", "/ays/repository/bench/service/box/one"));
+    const simulate = await timed(100, () => call("POST", "/ays/repository/bench/aysrun?simulate=true"));
+
+    // A chain of 30 services, each consuming the one before: 60 sequential steps of one job each,
+    // so the gap between one job's end and the next one's start is the platform's own overhead.
+    const chain = ["chain__s0:"];
+    for (let i = 1; i < 30; i++) chain.push(`chain__s${i}:\n  box: s${i - 1}`);
+    await must(call("POST", "/ays/repository", { name: "chain" }));
+    await must(call("POST", "/ays/repository/chain/template", { name: "box", actions: "export function install() {}" }));
+    await must(call("POST", "/ays/repository/chain/template", {
+      name: "chain",
+      config: "links:\n  consume:\n    - role: chain\n      argname: box\n      min: 0\n      max: 1\n",
+      actions: "export function install() {}",
+    }));
+    await must(call("POST", "/ays/repository/chain/blueprint", { name: "c.yaml", content: `${chain.join("\n")}\nactions:\n  - action: install\n` }));
+    await must(call("POST", "/ays/repository/chain/blueprint/c.yaml"));
+    console.error("  (requests measured; running the chain)");
+    const chainRun = (await must(call("POST", "/ays/repository/chain/aysrun"))) as RunView;
+    const chainDone = await waitRun("chain", chainRun.key);
+    const gaps: number[] = [];
+    for (let i = 1; i < chainDone.steps.length; i++) {
+      const prevEnd = Math.max(...chainDone.steps[i - 1]!.jobs.map((j) => j.ended ?? 0));
+      const nextStart = Math.min(...chainDone.steps[i]!.jobs.map((j) => j.started ?? Infinity));
+      gaps.push(nextStart - prevEnd);
+    }
+    gaps.sort((a, b) => a - b);
+    const durations = chainDone.steps.flatMap((s) => s.jobs.map((j) => (j.ended ?? 0) - (j.started ?? 0))).sort((a, b) => a - b);
+
+    // 1,000 independent services with a no-op install in actions.js (run in the sandbox).
+    const count = Number(process.env.BENCH_SERVICES ?? 1000);
+    console.error(`  (chain done; installing ${count} services)`);
+    const services = Array.from({ length: count }, (_, i) => `box__b${i}:`).join("\n");
+    await must(call("POST", "/ays/repository", { name: "thousand" }));
+    await must(call("POST", "/ays/repository/thousand/template", { name: "box", actions: "export function install() {}" }));
+    await must(call("POST", "/ays/repository/thousand/blueprint", { name: "k.yaml", content: `${services}\nactions:\n  - action: install\n` }));
+    await must(call("POST", "/ays/repository/thousand/blueprint/k.yaml"));
+    const t0 = performance.now();
+    const big = (await must(call("POST", "/ays/repository/thousand/aysrun"))) as RunView;
+    const bigDone = await waitRun("thousand", big.key);
+    const wall = performance.now() - t0;
+    const jobs = bigDone.steps.reduce((n, s) => n + s.jobs.length, 0);
+
+    return {
+      "bare DO round trip p50 / p99": `${ms(baseline.p50)} / ${ms(baseline.p99)}`,
+      "GET service p50 / p99": `${ms(getService.p50)} / ${ms(getService.p99)}  (${(getService.p50 / baseline.p50).toFixed(1)}x / ${(getService.p99 / baseline.p99).toFixed(1)}x bare)`,
+      "POST aysrun?simulate p50 / p99": `${ms(simulate.p50)} / ${ms(simulate.p99)}  (${(simulate.p50 / baseline.p50).toFixed(1)}x / ${(simulate.p99 / baseline.p99).toFixed(1)}x bare)`,
+      "chain: steps / state": `${chainDone.steps.length} / ${chainDone.state}`,
+      "job-to-job gap p50 / p99": `${ms(quantile(gaps, 0.5))} / ${ms(quantile(gaps, 0.99))}  (${(quantile(gaps, 0.5) / baseline.p50).toFixed(1)}x bare)`,
+      "no-op job duration p50 / p99": `${ms(quantile(durations, 0.5))} / ${ms(quantile(durations, 0.99))}`,
+      [`${count}-service install: state`]: bigDone.state,
+      [`${count}-service install: jobs / wall`]: `${jobs} / ${(wall / 1000).toFixed(1)} s`,
+      [`${count}-service install: per job`]: `${ms(wall / jobs)}  (${(wall / jobs / baseline.p50).toFixed(1)}x bare)`,
+    };
+  } finally {
+    await cockpit.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) console.log(await benchApi());
