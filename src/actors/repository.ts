@@ -32,6 +32,7 @@ import {
   DEFAULT_TIMEOUT_SECONDS,
   ERROR_TAIL_LINES,
   type JobRecord,
+  type LogEntry,
   type RunRecord,
   type RunState,
 } from "./run-model.ts";
@@ -755,6 +756,17 @@ export class RepositoryActor extends DurableObject<Env> {
         job.started = Date.now();
         this.applyActionEvent(state, job.service, job.action, { type: "START" });
       }
+      // An action the template's code does not define is the AYS default, a no-op: it is done here
+      // rather than sent to a ServiceActor and a sandbox that would do nothing.
+      // No-exec mode (the original's `ays noexec`) marks jobs ok without running them, likewise.
+      const template = this.templates().get(service.actor);
+      const isDefault = !template || template.code === "none" || !template.codeActions.includes(job.action);
+      if (noexec || isDefault) {
+        this.closeJob(job, "ok", [noexec ? "no-exec mode: marked ok without running" : `${job.action}: AYS default action (no-op)`], null);
+        action.lastRun = job.ended;
+        if (action.state === "running") this.applyActionEvent(state, job.service, job.action, { type: "SUCCEED" });
+        continue;
+      }
       specs.push(this.jobSpec(org, repo, run.key, job, service, noexec));
     }
     this.saveServices(jobs.map((j) => j.service));
@@ -831,6 +843,16 @@ export class RepositoryActor extends DurableObject<Env> {
     }
   }
 
+  /** Log lines of a running job, as they happen (for the live stream). */
+  jobLog(runKey: string, jobKey: string, attempt: number, entries: LogEntry[]): void {
+    const run = this.loadRun(runKey);
+    const job = run?.steps.flatMap((s) => s.jobs).find((j) => j.key === jobKey);
+    if (!run || !job || job.state !== "running" || job.attempts !== attempt) return;
+    job.logs.push(...entries);
+    job.live_logs = (job.live_logs ?? 0) + entries.length;
+    this.saveRun(run, [job]);
+  }
+
   /** A ServiceActor reports a finished job. Idempotent: a repeated report changes nothing. */
   async jobFinished(runKey: string, jobKey: string, attempt: number, outcome: JobOutcome): Promise<void> {
     const run = this.loadRun(runKey);
@@ -838,6 +860,9 @@ export class RepositoryActor extends DurableObject<Env> {
     if (!run || !job || job.state !== "running" || job.attempts !== attempt) return;
     job.state = outcome.state;
     job.ended = outcome.ended;
+    // The outcome holds every line of the attempt, the live ones first and in the same order.
+    if (job.live_logs) job.logs.splice(job.logs.length - job.live_logs);
+    delete job.live_logs;
     job.logs.push(...outcome.logs);
     job.result = outcome.result ?? null;
     job.files = outcome.files ?? [];

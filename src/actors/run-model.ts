@@ -36,6 +36,8 @@ export interface JobRecord {
   result: Json;
   /** Result files of the job's last attempt. */
   files: JobFile[];
+  /** Log lines of the running attempt received live; the outcome replaces them. */
+  live_logs?: number;
 }
 
 export interface StepRecord {

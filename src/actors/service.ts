@@ -74,6 +74,8 @@ type JobRow = {
 const REPORT_RETRY_MS = 5_000;
 /** Slack on top of a job's timeout before an execution that has not ended is presumed lost. */
 const WATCHDOG_MARGIN_MS = 30_000;
+/** How long log lines of a running job are gathered before they go to the run's live stream. */
+const LIVE_LOG_FLUSH_MS = 200;
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -237,21 +239,55 @@ export class ServiceActor extends DurableObject<Env> {
     this.live.add(id);
     const started = Date.now();
     this.ctx.storage.sql.exec("UPDATE jobs SET state = 'running', started = ? WHERE key = ? AND attempt = ?", started, row.key, row.attempt);
+    const live = this.liveLog(spec);
+    const note: LogEntry | undefined = interrupted
+      ? { epoch: started, level: "warning", category: "msg", log: "the previous execution was interrupted (eviction); ran again" }
+      : undefined;
+    if (note) live.push(note);
     let outcome: JobOutcome;
     try {
-      outcome = await this.run(spec);
+      outcome = await this.run(spec, (entry) => live.push(entry));
     } catch (err) {
       outcome = this.failure(`job crashed: ${err instanceof Error ? err.message : String(err)}`);
     } finally {
       this.live.delete(id);
     }
-    if (interrupted) {
-      outcome.logs.unshift({ epoch: started, level: "warning", category: "msg", log: "the previous execution was interrupted (eviction); ran again" });
-    }
+    await live.close();
+    if (note) outcome.logs.unshift(note);
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
       outcome.state, JSON.stringify(outcome), outcome.ended, row.key, row.attempt,
     );
+  }
+
+  /**
+   * Forwards a running job's log lines to its RepositoryActor in small batches, so the run's live
+   * stream shows them as they happen. Best effort: the outcome carries every line anyway.
+   */
+  private liveLog(spec: JobSpec): { push(entry: LogEntry): void; close(): Promise<void> } {
+    if (!spec.runKey) return { push: () => undefined, close: async () => undefined };
+    const repo = this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`);
+    let buffer: LogEntry[] = [];
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let chain: Promise<void> = Promise.resolve();
+    const flush = () => {
+      timer = undefined;
+      const batch = buffer;
+      buffer = [];
+      if (!batch.length) return;
+      chain = chain.then(() => repo.jobLog(spec.runKey, spec.jobKey, spec.attempt, batch)).catch(() => undefined);
+    };
+    return {
+      push(entry) {
+        buffer.push(entry);
+        timer ??= setTimeout(flush, LIVE_LOG_FLUSH_MS);
+      },
+      async close() {
+        if (timer) clearTimeout(timer);
+        flush();
+        await chain;
+      },
+    };
   }
 
   private failure(message: string): JobOutcome {
@@ -259,7 +295,7 @@ export class ServiceActor extends DurableObject<Env> {
     return { state: "error", ended: now, logs: [{ epoch: now, level: "error", category: "errormsg", log: message }], result: null, dataPatch: {}, files: [] };
   }
 
-  private async run(spec: JobSpec): Promise<JobOutcome> {
+  private async run(spec: JobSpec, onLog: (entry: LogEntry) => void): Promise<JobOutcome> {
     const now = Date.now();
     if (spec.noexec) {
       return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: "no-exec mode: marked ok without running" }], result: null, dataPatch: {}, files: [] };
@@ -279,7 +315,7 @@ export class ServiceActor extends DurableObject<Env> {
       egress: spec.egress,
       timeoutMs: spec.timeoutSeconds * 1000,
       inputFiles: [],
-    });
+    }, { onLog });
     return { state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch, files: outcome.resultFiles };
   }
 

@@ -47,6 +47,8 @@ export interface ActorTemplate {
   actions: string[];
   /** Which actions file exists (actions.js wins over actions.py). */
   code: "js" | "py" | "none";
+  /** Actions the code file defines; the others run the AYS default (a no-op). */
+  codeActions: string[];
   /** Effective action dependency map: DEFAULT_DEPENDENCIES overlaid with the template's own. */
   dependencies: Record<string, string[]>;
   /** config.yaml `retry.delays` in seconds; attempts = delays.length + 1. */
@@ -164,6 +166,7 @@ export function parseTemplate(name: string, files: TemplateFiles, origin?: strin
     events: config.events,
     actions,
     code,
+    codeActions,
     dependencies,
     egress: config.egress,
   };

@@ -20,6 +20,8 @@ const REDIRECTS = new Set([301, 302, 303, 307, 308]);
 /** Everything one job produced, as seen from the cockpit. */
 export class JobRecord {
   readonly logs: SandboxLogEntry[] = [];
+  /** Called with each log line as it is added, for live progress. */
+  onLog: ((entry: SandboxLogEntry) => void) | undefined;
   readonly dataPatch: Record<string, unknown> = {};
   readonly resultFiles = new Map<string, SandboxFile>();
   /** Checks that failed here although the bootstrap should have caught them first. */
@@ -36,7 +38,13 @@ export class JobRecord {
       return;
     }
     const log = text.length > SANDBOX_LIMITS.maxLogChars ? `${text.slice(0, SANDBOX_LIMITS.maxLogChars)}… (cut)` : text;
-    this.logs.push({ epoch: Date.now(), level, category, log });
+    const entry: SandboxLogEntry = { epoch: Date.now(), level, category, log };
+    this.logs.push(entry);
+    try {
+      this.onLog?.(entry);
+    } catch {
+      // A listener's failure must not fail the job.
+    }
   }
 
   /** Ends the job: later calls from the sandbox (stray callbacks, a job past its timeout) are refused. */

@@ -12,7 +12,7 @@ import { JobHost, JobRecord } from "./host.ts";
 import { InstrumentError, instrument, type Instrumented } from "./instrument.ts";
 import { SANDBOX_LIMITS } from "./limits.ts";
 import { validateRequest } from "./request.ts";
-import type { ActionOutcome, ActionRequest, SandboxFieldDef, SandboxService } from "./types.ts";
+import type { ActionOutcome, ActionRequest, SandboxFieldDef, SandboxLogEntry, SandboxService } from "./types.ts";
 
 /** The cockpit's own compatibility date (wrangler.toml): local workerd accepts no newer one. */
 const COMPATIBILITY_DATE = "2026-11-01";
@@ -89,9 +89,14 @@ function timeoutMessage(timeoutMs: number): string {
 }
 
 /** Runs `request.action` of `request.code` in a sandbox and reports what it did. */
-export async function runAction(env: Env, request: ActionRequest): Promise<ActionOutcome> {
+export async function runAction(
+  env: Env,
+  request: ActionRequest,
+  options: { onLog?: (entry: SandboxLogEntry) => void } = {},
+): Promise<ActionOutcome> {
   validateRequest(request);
   const record = new JobRecord();
+  record.onLog = options.onLog;
   const finish = (state: "ok" | "error", result: unknown, error?: ActionOutcome["error"]): ActionOutcome => {
     if (error) {
       record.add("error", "errormsg", error.message);

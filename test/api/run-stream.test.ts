@@ -49,12 +49,44 @@ describe("GET …/aysrun/{key}/stream", () => {
       const job = e.data.job as { action: string; state: string };
       return `${job.action} ${job.state}`;
     });
-    expect(jobChanges).toEqual(["init running", "init ok", "install running", "install ok"]);
+    // init is the AYS default (no code), done at once; install runs in the sandbox.
+    expect(jobChanges).toEqual(["init ok", "install running", "install ok"]);
     const logs = events.filter((e) => e.event === "log").map((e) => e.data.log);
     expect(logs).toEqual(expect.arrayContaining(["installing one", "done"]));
     const last = events[events.length - 1]!;
     expect(last.event).toBe("state");
     expect(last.data.state).toBe("ok");
+  });
+
+  it("streams a running job's log lines before the job ends, without repeating them", async ({ expect }) => {
+    const repo = "livelogs";
+    await api("/ays/repository", { method: "POST", json: { name: repo } });
+    await api(`/ays/repository/${repo}/template`, {
+      method: "POST",
+      json: {
+        name: "box",
+        actions: `export async function install(job) {
+          job.log("step 1");
+          await new Promise((r) => setTimeout(r, 700));
+          job.log("step 2");
+        }`,
+      },
+    });
+    await api(`/ays/repository/${repo}/blueprint`, { method: "POST", json: { name: "b.yaml", content: "box__one:\nactions:\n  - action: install\n" } });
+    await api(`/ays/repository/${repo}/blueprint/b.yaml`, { method: "POST" });
+    const run = (await (await api(`/ays/repository/${repo}/aysrun?simulate=true`, { method: "POST" })).json()) as RunRecord;
+    const stream = await api(`/ays/repository/${repo}/aysrun/${run.key}/stream`);
+    await api(`/ays/repository/${repo}/aysrun/${run.key}`, { method: "POST" });
+    const events = parseSse(await stream.text());
+    const at = (pred: (e: SseEvent) => boolean) => events.findIndex(pred);
+    const step1 = at((e) => e.event === "log" && e.data.log === "step 1");
+    const installOk = at((e) => e.event === "job" && (e.data.job as { action: string; state: string }).action === "install" && (e.data.job as { state: string }).state === "ok");
+    expect(step1).toBeGreaterThan(0);
+    expect(step1).toBeLessThan(installOk);
+    expect(events.filter((e) => e.event === "log" && e.data.log === "step 1")).toHaveLength(1);
+    const final = (await (await api(`/ays/repository/${repo}/aysrun/${run.key}`)).json()) as RunRecord;
+    const install = final.steps.flatMap((s) => s.jobs).find((j) => j.action === "install")!;
+    expect(install.logs.map((l) => l.log)).toEqual(["step 1", "step 2"]);
   });
 
   it("answers a finished run's stream with the run alone, and 404 for an unknown run", async ({ expect }) => {
