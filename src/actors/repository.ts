@@ -42,8 +42,13 @@ export interface TemplateInput {
   name: string;
   config?: string;
   schema?: string;
+  /** actions.js */
   actions?: string;
+  /** actions.py of an original template: read for its action names, never run. */
+  actions_py?: string;
 }
+
+type TemplateRow = { name: string; config: string; schema: string; actions_js: string; actions_py: string };
 
 export interface TemplateView {
   name: string;
@@ -53,6 +58,7 @@ export interface TemplateView {
   config: string;
   schema: string;
   actions_js: string;
+  actions_py: string;
 }
 
 export interface BlueprintView {
@@ -140,7 +146,7 @@ export class RepositoryActor extends DurableObject<Env> {
     ctx.storage.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS templates(name TEXT PRIMARY KEY, config TEXT NOT NULL, schema TEXT NOT NULL,
-        actions_js TEXT NOT NULL, updated INTEGER NOT NULL);
+        actions_js TEXT NOT NULL, actions_py TEXT NOT NULL DEFAULT '', updated INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS blueprints(name TEXT PRIMARY KEY, content TEXT NOT NULL, archived INTEGER NOT NULL,
         updated INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS services(key TEXT PRIMARY KEY, json TEXT NOT NULL);
@@ -151,6 +157,9 @@ export class RepositoryActor extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS runs_queue ON runs(state, priority, seq);
       CREATE TABLE IF NOT EXISTS recurring(service TEXT PRIMARY KEY, json TEXT NOT NULL);
     `);
+    // Repositories created before templates kept actions.py gain the column.
+    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(templates)").toArray().map((c) => c.name);
+    if (!columns.includes("actions_py")) ctx.storage.sql.exec("ALTER TABLE templates ADD COLUMN actions_py TEXT NOT NULL DEFAULT ''");
   }
 
   // === Identity
@@ -193,20 +202,21 @@ export class RepositoryActor extends DurableObject<Env> {
   private templates(): TemplateIndex {
     if (!this.templatesCache) {
       const rows = this.ctx.storage.sql
-        .exec<{ name: string; config: string; schema: string; actions_js: string }>("SELECT * FROM templates ORDER BY name")
+        .exec<TemplateRow>("SELECT * FROM templates ORDER BY name")
         .toArray();
       this.templatesCache = templateIndex(rows.map((r) => this.parseStoredTemplate(r)));
     }
     return this.templatesCache;
   }
 
-  private parseStoredTemplate(r: { name: string; config: string; schema: string; actions_js: string }): ActorTemplate {
+  private parseStoredTemplate(r: TemplateRow): ActorTemplate {
     return parseTemplate(
       r.name,
       {
         ...(r.config ? { config: r.config } : {}),
         ...(r.schema ? { schema: r.schema } : {}),
         ...(r.actions_js ? { actionsJs: r.actions_js } : {}),
+        ...(r.actions_py ? { actionsPy: r.actions_py } : {}),
       },
       `template ${r.name}`,
     );
@@ -214,7 +224,7 @@ export class RepositoryActor extends DurableObject<Env> {
 
   private templateRow(name: string) {
     return this.ctx.storage.sql
-      .exec<{ name: string; config: string; schema: string; actions_js: string }>("SELECT * FROM templates WHERE name = ?", name)
+      .exec<TemplateRow>("SELECT * FROM templates WHERE name = ?", name)
       .toArray()[0];
   }
 
@@ -222,8 +232,11 @@ export class RepositoryActor extends DurableObject<Env> {
     return [...this.templates().values()].map((t) => this.templateView(t, this.templateRow(t.name)!));
   }
 
-  private templateView(t: ActorTemplate, row: { config: string; schema: string; actions_js: string }): TemplateView {
-    return { name: t.name, role: t.role, actions: t.actions, code: t.code, config: row.config, schema: row.schema, actions_js: row.actions_js };
+  private templateView(t: ActorTemplate, row: TemplateRow): TemplateView {
+    return {
+      name: t.name, role: t.role, actions: t.actions, code: t.code,
+      config: row.config, schema: row.schema, actions_js: row.actions_js, actions_py: row.actions_py,
+    };
   }
 
   getTemplate(name: string): Result<TemplateView> {
@@ -235,7 +248,13 @@ export class RepositoryActor extends DurableObject<Env> {
 
   /** Validates the template fully before storing it; an existing one of the same name is replaced. */
   putTemplate(input: TemplateInput): Result<TemplateView> {
-    const row = { name: input.name, config: input.config ?? "", schema: input.schema ?? "", actions_js: input.actions ?? "" };
+    const row: TemplateRow = {
+      name: input.name,
+      config: input.config ?? "",
+      schema: input.schema ?? "",
+      actions_js: input.actions ?? "",
+      actions_py: input.actions_py ?? "",
+    };
     let template: ActorTemplate;
     try {
       template = this.parseStoredTemplate(row);
@@ -244,10 +263,10 @@ export class RepositoryActor extends DurableObject<Env> {
       throw err;
     }
     this.ctx.storage.sql.exec(
-      `INSERT INTO templates(name, config, schema, actions_js, updated) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO templates(name, config, schema, actions_js, actions_py, updated) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT(name) DO UPDATE SET config = excluded.config, schema = excluded.schema,
-         actions_js = excluded.actions_js, updated = excluded.updated`,
-      row.name, row.config, row.schema, row.actions_js, Date.now(),
+         actions_js = excluded.actions_js, actions_py = excluded.actions_py, updated = excluded.updated`,
+      row.name, row.config, row.schema, row.actions_js, row.actions_py, Date.now(),
     );
     this.templatesCache = undefined;
     return ok(this.templateView(template, row));

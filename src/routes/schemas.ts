@@ -34,6 +34,11 @@ export const TemplateCreate = z.strictObject({
   config: z.string().max(256 * 1024).optional(),
   schema: z.string().max(256 * 1024).optional(),
   actions: z.string().max(512 * 1024).optional().openapi({ description: "actions.js: an ES module whose exported functions are actions" }),
+  actions_py: z
+    .string()
+    .max(512 * 1024)
+    .optional()
+    .openapi({ description: "actions.py of an original AYS template: read for its action names and dependency map; it cannot run" }),
 });
 export const TemplateSchema = z
   .object({
@@ -44,6 +49,7 @@ export const TemplateSchema = z
     config: z.string(),
     schema: z.string(),
     actions_js: z.string(),
+    actions_py: z.string(),
   })
   .openapi("Template");
 

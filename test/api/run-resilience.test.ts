@@ -97,9 +97,62 @@ describe("runs that fail, time out, or lose their actors", () => {
     expect(install.logs.map((l) => l.log).join("\n")).toContain("timeout after 1 s");
   });
 
-  it("marks jobs ok without running them in no-exec mode", async ({ expect }) => {
+  it("fails an action that only actions.py defines, and runs its undefined ones as the AYS default", async ({ expect }) => {
+    const created = await api("/ays/repository", { method: "POST", json: { name: "python" } });
+    expect(created.status).toBe(201);
+    const actionsPy = "def install(job):\n    service = job.service\n\ndef monitor(job):\n    pass\n";
+    const t = await api("/ays/repository/python/template", { method: "POST", json: { name: "legacy", actions_py: actionsPy, config: "retry:\n  delays: []\n" } });
+    expect(t.status).toBe(201);
+    expect(((await t.json()) as { code: string; actions: string[] })).toMatchObject({ code: "py", actions: expect.arrayContaining(["install", "monitor"]) });
+    await blueprint("python", "legacy__old:\nactions:\n  - action: install\n");
+    const done = await waitFor("python", (await createRun("python")).key, ended);
+    expect(done.state).toBe("error");
+    const byAction = Object.fromEntries(jobs(done).map((j) => [j.action, j]));
+    expect(byAction.init!.state).toBe("ok");
+    expect(byAction.install!.state).toBe("error");
+    expect(byAction.install!.logs.map((l) => l.log)).toContain("actions.py cannot run; provide actions.js");
+  });
+
+  it("starts a person's queued run before a retry that is also due", async ({ expect }) => {
+    const repo = "priority";
+    await repoWithTemplate(
+      repo,
+      `export async function install(job) {
+        if (job.service.name === "flaky") throw new Error("flaky");
+        if (job.service.name === "slow") await new Promise((r) => setTimeout(r, 1500));
+      }`,
+      "retry:\n  delays: [1]\n",
+    );
+    const schedule = async (name: string) => {
+      const bp = await api(`/ays/repository/${repo}/blueprint`, { method: "POST", json: { name: `${name}.yaml`, content: `box__${name}:\nactions:\n  - action: install\n    service: ${name}\n` } });
+      expect(bp.status).toBe(201);
+      expect((await api(`/ays/repository/${repo}/blueprint/${name}.yaml`, { method: "POST" })).status).toBe(200);
+    };
+    await schedule("flaky");
+    const retried = await createRun(repo); // fails at once, retry due in 1 s
+    await waitFor(repo, retried.key, (r) => r.state === "new" && r.attempt === 1);
+    await schedule("slow");
+    const slow = await createRun(repo); // runs 1.5 s: the retry becomes due meanwhile
+    await schedule("quick");
+    const quick = await createRun(repo); // a person's run, queued behind the slow one
+    expect((await getRun(repo, quick.key)).state).toBe("new");
+    const quickDone = await waitFor(repo, quick.key, ended);
+    const retriedDone = await waitFor(repo, retried.key, ended, 20_000);
+    const slowDone = await getRun(repo, slow.key);
+    const start = (run: RunRecord) => Math.min(...jobs(run).filter((j) => j.action === "install").map((j) => j.started ?? Infinity));
+    const lastStart = (run: RunRecord) => Math.max(...jobs(run).filter((j) => j.action === "install").map((j) => j.started ?? 0));
+    expect(slowDone.state).toBe("ok");
+    expect(quickDone.state).toBe("ok");
+    expect(retriedDone.attempt).toBe(2);
+    // The retry was due (1 s) long before the slow run ended (1.5 s), yet the quick run went first.
+    expect(start(quickDone)).toBeLessThan(lastStart(retriedDone));
+    expect(lastStart(retriedDone) - retried.created).toBeGreaterThan(1000);
+  });
+
+  it("marks jobs ok without running them in no-exec mode, actions.py ones included", async ({ expect }) => {
     await repoWithTemplate("noexec", `export function install() { throw new Error("must not run"); }`, "", { no_exec: true });
-    await blueprint("noexec", "box__a:\nactions:\n  - action: install\n");
+    await api("/ays/repository/noexec/template", { method: "POST", json: { name: "legacy", actions_py: "def install(job):\n    pass\n" } });
+    await blueprint("noexec", "box__a:\nlegacy__b:\nactions:\n  - action: install\n");
     const done = await waitFor("noexec", (await createRun("noexec")).key, ended);
     expect(done.state).toBe("ok");
     expect(jobs(done).every((j) => j.logs.some((l) => l.log.includes("no-exec mode")))).toBe(true);
