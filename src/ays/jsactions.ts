@@ -1,9 +1,10 @@
 /**
  * Reads the action names of an `actions.js` ES module without executing it: every exported function
- * is an action. The scan runs over a copy of the source where comments, strings, template literals
- * and regular expressions are blanked out (same length, newlines kept), so an `export` inside a
- * string or comment is never mistaken for one, and only statements at brace depth 0 are considered.
+ * is an action. The module is parsed with acorn, so comments, strings, template literals and regular
+ * expressions can never be mistaken for exports, and a syntax error is reported at its line and
+ * column when the template is stored rather than when a job first runs.
  */
+import { parse, type Expression, type ModuleDeclaration, type Program, type SpreadElement, type Statement } from "acorn";
 import YAML from "yaml";
 import { AysError } from "./errors.ts";
 import { isValidActionName } from "./names.ts";
@@ -15,243 +16,99 @@ export interface JsActionsScan {
   dependencies?: Record<string, string[]>;
 }
 
-interface Masked {
-  /** Comments blanked; strings kept (used to read object literals). */
-  noComments: string;
-  /** Comments, string/template/regex contents blanked (used to find syntax). */
-  code: string;
+type TopLevel = Statement | ModuleDeclaration;
+
+function isFunctionValue(node: Expression | null | undefined): boolean {
+  return node?.type === "FunctionExpression" || node?.type === "ArrowFunctionExpression";
 }
 
-const REGEX_AFTER_KEYWORDS = new Set(["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else", "yield", "await"]);
-
-function blank(text: string): string {
-  return text.replace(/[^\n]/g, " ");
-}
-
-/** Blanks comments / literals. Throws on unterminated constructs (the file would not load anyway). */
-export function maskJs(source: string, file: string): Masked {
-  let noComments = "";
-  let code = "";
-  let i = 0;
-  const n = source.length;
-  // The last significant character/identifier emitted to `code`, to tell regex from division.
-  const lastSignificant = (): string => {
-    // Walk back over whitespace, then over one identifier (or take the single punctuation char).
-    let end = code.length;
-    while (end > 0 && /\s/.test(code[end - 1] as string)) end--;
-    let start = end;
-    while (start > 0 && /[\w$]/.test(code[start - 1] as string)) start--;
-    return start === end ? code.slice(Math.max(0, end - 1), end) : code.slice(start, end);
+/** Local top-level names bound to functions, so `export { name }` can tell actions from constants. */
+function localFunctions(program: Program): Map<string, boolean> {
+  const names = new Map<string, boolean>();
+  const visit = (node: TopLevel | null | undefined) => {
+    if (!node) return;
+    if (node.type === "FunctionDeclaration") names.set(node.id.name, true);
+    if (node.type === "ClassDeclaration") names.set(node.id.name, false);
+    if (node.type === "VariableDeclaration") {
+      for (const d of node.declarations) if (d.id.type === "Identifier") names.set(d.id.name, isFunctionValue(d.init));
+    }
+    if (node.type === "ExportNamedDeclaration") visit(node.declaration);
   };
-  const lineAt = (pos: number): number => source.slice(0, pos).split("\n").length;
-  const fail = (reason: string, pos: number): never => {
-    throw new AysError({ file, reason, line: lineAt(pos) });
-  };
-  while (i < n) {
-    const ch = source[i] as string;
-    const next = source[i + 1];
-    if (ch === "/" && next === "/") {
-      let j = i;
-      while (j < n && source[j] !== "\n") j++;
-      const text = source.slice(i, j);
-      noComments += blank(text);
-      code += blank(text);
-      i = j;
-      continue;
-    }
-    if (ch === "/" && next === "*") {
-      const end = source.indexOf("*/", i + 2);
-      if (end === -1) fail("unterminated /* comment", i);
-      const text = source.slice(i, end + 2);
-      noComments += blank(text);
-      code += blank(text);
-      i = end + 2;
-      continue;
-    }
-    if (ch === '"' || ch === "'") {
-      let j = i + 1;
-      while (j < n && source[j] !== ch) {
-        if (source[j] === "\\") j++;
-        else if (source[j] === "\n") fail("unterminated string literal", i);
-        j++;
-      }
-      if (j >= n) fail("unterminated string literal", i);
-      const text = source.slice(i, j + 1);
-      noComments += text;
-      code += ch + blank(text.slice(1, -1)) + ch;
-      i = j + 1;
-      continue;
-    }
-    if (ch === "`") {
-      // Template literal; `${ expr }` parts may nest braces, strings and further templates.
-      const frames: { tpl: boolean; depth: number }[] = [{ tpl: true, depth: 0 }];
-      let j = i + 1;
-      while (j < n && frames.length > 0) {
-        const frame = frames[frames.length - 1] as { tpl: boolean; depth: number };
-        const c = source[j];
-        if (frame.tpl) {
-          if (c === "\\") j += 2;
-          else if (c === "`") {
-            frames.pop();
-            j++;
-          } else if (c === "$" && source[j + 1] === "{") {
-            frames.push({ tpl: false, depth: 0 });
-            j += 2;
-          } else j++;
-        } else if (c === "`") {
-          frames.push({ tpl: true, depth: 0 });
-          j++;
-        } else if (c === "{") {
-          frame.depth++;
-          j++;
-        } else if (c === "}") {
-          if (frame.depth === 0) frames.pop();
-          else frame.depth--;
-          j++;
-        } else if (c === '"' || c === "'") {
-          j++;
-          while (j < n && source[j] !== c) j += source[j] === "\\" ? 2 : 1;
-          j++;
-        } else j++;
-      }
-      if (frames.length > 0) fail("unterminated template literal", i);
-      const text = source.slice(i, j);
-      noComments += text;
-      code += "`" + blank(text.slice(1, -1)) + "`";
-      i = j;
-      continue;
-    }
-    if (ch === "/") {
-      const prev = lastSignificant();
-      const prevChar = prev.slice(-1);
-      const isDivision = prev !== "" && /[\w$)\]}"'`]/.test(prevChar) && !REGEX_AFTER_KEYWORDS.has(prev);
-      if (!isDivision) {
-        let j = i + 1;
-        let inClass = false;
-        while (j < n) {
-          const c = source[j];
-          if (c === "\n") fail("unterminated regular expression", i);
-          if (c === "\\") j++;
-          else if (c === "[") inClass = true;
-          else if (c === "]") inClass = false;
-          else if (c === "/" && !inClass) break;
-          j++;
-        }
-        if (j >= n) fail("unterminated regular expression", i);
-        const bodyEnd = j;
-        j++;
-        while (j < n && /[a-z]/i.test(source[j] as string)) j++;
-        noComments += source.slice(i, j);
-        code += "/" + blank(source.slice(i + 1, bodyEnd)) + source.slice(bodyEnd, j);
-        i = j;
-        continue;
-      }
-    }
-    noComments += ch;
-    code += ch;
-    i++;
-  }
-  return { noComments, code };
+  for (const node of program.body) visit(node);
+  return names;
 }
 
-/** Index of the `}` closing the `{` at `open` in masked code, or -1. */
-function matchingBrace(code: string, open: number): number {
-  let depth = 0;
-  for (let i = open; i < code.length; i++) {
-    const c = code[i];
-    if (c === "{") depth++;
-    else if (c === "}") {
-      depth--;
-      if (depth === 0) return i;
-    }
+/** `{ install: ["init"], backup: "install" }` from the AST: literal keys, strings and lists of strings only. */
+function literalDependencies(node: Expression, file: string, line: number): Record<string, string[]> {
+  const where = { file, key: "dependencies", line };
+  if (node.type !== "ObjectExpression") throw new AysError({ ...where, reason: 'must be an object literal like { install: ["init"] }' });
+  const map: Record<string, unknown> = {};
+  for (const prop of node.properties) {
+    if (prop.type !== "Property" || prop.computed) throw new AysError({ ...where, reason: "use plain keys and lists of strings only" });
+    const key = prop.key.type === "Identifier" ? prop.key.name : prop.key.type === "Literal" ? String(prop.key.value) : undefined;
+    const value = prop.value as Expression;
+    const strings = (n: Expression | SpreadElement): string | undefined => (n.type === "Literal" && typeof n.value === "string" ? n.value : undefined);
+    let deps: unknown;
+    if (value.type === "ArrayExpression") deps = value.elements.map((e) => (e ? strings(e) : undefined));
+    else deps = strings(value);
+    if (key === undefined || deps === undefined) throw new AysError({ ...where, reason: "use plain keys and lists of strings only" });
+    map[key] = deps;
   }
-  return -1;
+  return checkDependencyMap(map, (reason) => new AysError({ ...where, reason }));
 }
-
-/** Offsets in `code` that are at brace depth 0. */
-function topLevelMask(code: string): Uint8Array {
-  const top = new Uint8Array(code.length);
-  let depth = 0;
-  for (let i = 0; i < code.length; i++) {
-    const c = code[i];
-    if (c === "}") depth = Math.max(0, depth - 1);
-    top[i] = depth === 0 ? 1 : 0;
-    if (c === "{") depth++;
-  }
-  return top;
-}
-
-const FUNCTION_VALUE = /^\s*(async\s+)?(function\b|\([^)]*\)\s*=>|[A-Za-z_$][\w$]*\s*=>)/;
 
 export function scanJsActions(source: string, file = "actions.js"): JsActionsScan {
-  const { code, noComments } = maskJs(source, file);
-  const top = topLevelMask(code);
-  const lineAt = (pos: number): number => code.slice(0, pos).split("\n").length;
+  let program: Program;
+  try {
+    program = parse(source, { ecmaVersion: "latest", sourceType: "module", locations: true });
+  } catch (err) {
+    const loc = (err as { loc?: { line: number; column: number } }).loc;
+    const reason = `syntax error: ${(err as Error).message.replace(/\s*\(\d+:\d+\)$/, "")}`;
+    throw new AysError({ file, reason, ...(loc ? { line: loc.line, column: loc.column + 1 } : {}) });
+  }
+  const functions = localFunctions(program);
   const actions: string[] = [];
   const seen = new Set<string>();
   let dependencies: Record<string, string[]> | undefined;
-  const add = (name: string, pos: number): void => {
-    if (!isValidActionName(name)) throw new AysError({ file, key: name, reason: "invalid action name", line: lineAt(pos) });
+  const add = (name: string, line: number): void => {
+    if (!isValidActionName(name)) throw new AysError({ file, key: name, reason: "invalid action name", line });
     // `_`-suffixed names are helpers by AYS convention (action_pre_, init_actions_), not actions.
     if (name.endsWith("_") || seen.has(name)) return;
     seen.add(name);
     actions.push(name);
   };
 
-  const exportRe = /(^|[^\w$.])export\b\s*/g;
-  for (let m = exportRe.exec(code); m; m = exportRe.exec(code)) {
-    const at = m.index + (m[1] ?? "").length;
-    if (!top[at]) continue;
-    const rest = code.slice(m.index + m[0].length);
-    const restAt = m.index + m[0].length;
-    let d: RegExpExecArray | null;
-    if ((d = /^(async\s+)?function\s*\*?\s*([A-Za-z_$][\w$]*)/.exec(rest))) {
-      add(d[2] as string, at);
-    } else if ((d = /^(const|let|var)\s+([A-Za-z_$][\w$]*)\s*=/.exec(rest))) {
-      const name = d[2] as string;
-      const valueAt = restAt + d[0].length;
-      if (name === "dependencies") {
-        dependencies = readDependencies(code, noComments, valueAt, file, lineAt(at));
-      } else if (FUNCTION_VALUE.test(code.slice(valueAt, valueAt + 200))) {
-        add(name, at);
-      }
-      // Any other exported value (a constant, a config object) is not an action.
-    } else if ((d = /^(const|let|var)\s*[{[]/.exec(rest))) {
-      throw new AysError({ file, reason: "destructuring exports are not supported; export each action by name", line: lineAt(at) });
-    } else if (/^\{/.test(rest)) {
-      const close = code.indexOf("}", restAt);
-      if (close === -1) throw new AysError({ file, reason: "unterminated export { ... }", line: lineAt(at) });
-      const after = code.slice(close + 1, close + 200);
-      if (/^\s*from\b/.test(after)) {
-        throw new AysError({ file, reason: "re-exports (export { ... } from) are not supported: actions.js must be one self-contained module", line: lineAt(at) });
-      }
-      for (const part of code.slice(restAt + 1, close).split(",")) {
-        const spec = part.trim();
-        if (spec === "") continue;
-        const s = /^([A-Za-z_$][\w$]*)(\s+as\s+([A-Za-z_$][\w$]*))?$/.exec(spec);
-        if (!s) throw new AysError({ file, reason: `cannot read export specifier "${spec}"`, line: lineAt(at) });
-        const exported = s[3] ?? (s[1] as string);
-        if (exported === "dependencies") {
-          throw new AysError({ file, key: "dependencies", reason: "must be declared as `export const dependencies = { ... }` (an object literal)", line: lineAt(at) });
-        }
-        if (exported !== "default") add(exported, at);
-      }
-    } else if (/^\*/.test(rest)) {
-      throw new AysError({ file, reason: "export * is not supported: actions.js must be one self-contained module", line: lineAt(at) });
+  for (const node of program.body) {
+    const line = node.loc?.start.line ?? 1;
+    if (node.type === "ExportAllDeclaration") {
+      throw new AysError({ file, reason: "export * is not supported: actions.js must be one self-contained module", line });
     }
-    // `export default`, `export class`: not named function actions, ignored on purpose.
+    if (node.type !== "ExportNamedDeclaration") continue; // `export default` and plain code are not named actions
+    if (node.source) {
+      throw new AysError({ file, reason: "re-exports (export { ... } from) are not supported: actions.js must be one self-contained module", line });
+    }
+    const decl = node.declaration;
+    if (decl?.type === "FunctionDeclaration") add(decl.id.name, line);
+    if (decl?.type === "VariableDeclaration") {
+      for (const d of decl.declarations) {
+        if (d.id.type !== "Identifier") {
+          throw new AysError({ file, reason: "destructuring exports are not supported; export each action by name", line });
+        }
+        if (d.id.name === "dependencies") dependencies = literalDependencies(d.init ?? { type: "Identifier" } as Expression, file, line);
+        else if (isFunctionValue(d.init)) add(d.id.name, line);
+        // Any other exported value (a constant, a config object) is not an action.
+      }
+    }
+    for (const spec of node.specifiers) {
+      const exported = spec.exported.type === "Identifier" ? spec.exported.name : String(spec.exported.value);
+      const local = spec.local.type === "Identifier" ? spec.local.name : String(spec.local.value);
+      if (exported === "dependencies") {
+        throw new AysError({ file, key: "dependencies", reason: "must be declared as `export const dependencies = { ... }` (an object literal)", line });
+      }
+      if (exported !== "default" && functions.get(local) !== false) add(exported, line);
+    }
   }
   return dependencies ? { actions, dependencies } : { actions };
-}
-
-function readDependencies(code: string, noComments: string, valueAt: number, file: string, line: number): Record<string, string[]> {
-  const open = code.slice(valueAt).search(/\S/) + valueAt;
-  if (code[open] !== "{") {
-    throw new AysError({ file, key: "dependencies", reason: "must be an object literal like { install: [\"init\"] }", line });
-  }
-  const close = matchingBrace(code, open);
-  if (close === -1) throw new AysError({ file, key: "dependencies", reason: "unterminated object literal", line });
-  return parseDependencyLiteral(noComments.slice(open, close + 1), file, line);
 }
 
 /**
