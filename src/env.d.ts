@@ -15,6 +15,8 @@ declare namespace Cloudflare {
     ORGANIZATION: DurableObjectNamespace<import("./actors/organization.ts").OrganizationActor>;
     REPOSITORY: DurableObjectNamespace<import("./actors/repository.ts").RepositoryActor>;
     SERVICE: DurableObjectNamespace<import("./actors/service.ts").ServiceActor>;
+    /** The event bus (src/events/bus.ts). */
+    EVENTS: Queue<unknown>;
   }
 
   interface GlobalProps {

@@ -1,7 +1,8 @@
 /**
- * The Worker entry: HTTP through hono. Queue, email and scheduled handlers join here as the
- * events, email and telegram modules land.
+ * The Worker entry: HTTP through hono, and the event bus's queue consumer. Email and Telegram
+ * handlers join here as those modules land.
  */
+import { consume } from "./events/bus.ts";
 import { createApp } from "./routes/app.ts";
 
 export { OrganizationActor } from "./actors/organization.ts";
@@ -12,4 +13,5 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
+  queue: consume,
 } satisfies ExportedHandler<Env>;

@@ -24,6 +24,8 @@ import {
   type ServiceModel,
   type TemplateIndex,
 } from "../ays/index.ts";
+import { withoutSecret, type CockpitEvent } from "../events/event.ts";
+import { matchEvent } from "../events/filters.ts";
 import { nextActionState, type ActionEvent } from "./action-machine.ts";
 import { ok, refuse, type Result } from "./results.ts";
 import { RunStreams } from "./run-stream.ts";
@@ -156,6 +158,7 @@ export class RepositoryActor extends DurableObject<Env> {
         json TEXT NOT NULL, PRIMARY KEY (run, step, idx));
       CREATE INDEX IF NOT EXISTS runs_queue ON runs(state, priority, seq);
       CREATE TABLE IF NOT EXISTS recurring(service TEXT PRIMARY KEY, json TEXT NOT NULL);
+      CREATE TABLE IF NOT EXISTS events_seen(id TEXT PRIMARY KEY, time INTEGER NOT NULL);
     `);
     // Repositories created before templates kept actions.py gain the column.
     const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(templates)").toArray().map((c) => c.name);
@@ -498,8 +501,8 @@ export class RepositoryActor extends DurableObject<Env> {
     return this.jobSpec(this.meta("org") ?? "", this.meta("name") ?? "", "", job, service, this.info().noexec);
   }
 
-  /** The outcome of a recurring job: the action's state, last run and data, like a run's job. */
-  recurringFinished(serviceKey: string, action: string, outcome: JobOutcome): void {
+  /** The outcome of a job outside any run (recurring, or started by an event): like a run's job. */
+  looseJobFinished(serviceKey: string, action: string, outcome: JobOutcome): void {
     const state = this.state();
     const service = state.services[serviceKey];
     if (!service?.actions[action] || service.actions[action].state !== "running") return;
@@ -507,6 +510,44 @@ export class RepositoryActor extends DurableObject<Env> {
     service.actions[action].lastRun = outcome.ended;
     this.applyActionEvent(state, serviceKey, action, { type: outcome.state === "ok" ? "SUCCEED" : "FAIL" });
     this.saveServices([serviceKey]);
+  }
+
+  // === Events
+
+  /**
+   * Delivers a bus event to the services whose filters match; each listed action runs as a job
+   * outside any run, with the event (secret removed) as its args. Delivery is at least once, so an
+   * event id already seen is dropped: a redelivered event never starts its actions twice.
+   */
+  async deliverEvent(event: CockpitEvent): Promise<{ duplicate: boolean; jobs: string[] }> {
+    const seen = this.ctx.storage.sql.exec("SELECT 1 FROM events_seen WHERE id = ?", event.id).toArray().length > 0;
+    if (seen) return { duplicate: true, jobs: [] };
+    this.ctx.storage.sql.exec("INSERT INTO events_seen(id, time) VALUES (?, ?)", event.id, Date.now());
+    const state = this.state();
+    const org = this.meta("org") ?? "";
+    const repo = this.meta("name") ?? "";
+    const noexec = this.info().noexec;
+    const args = withoutSecret(event) as unknown as Record<string, unknown>;
+    const specs: JobSpec[] = [];
+    for (const { service: key, action } of matchEvent(state, event)) {
+      const service = state.services[key]!;
+      this.applyActionEvent(state, key, action, { type: "START" });
+      const job: JobRecord = {
+        key: `event.${event.id}.${key}.${action}`,
+        service: key, actor: service.actor, action, state: "running", attempts: 1,
+        started: Date.now(), ended: null, logs: [], result: null, files: [],
+      };
+      specs.push({ ...this.jobSpec(org, repo, "", job, service, noexec), args });
+    }
+    this.saveServices(specs.map((s) => s.service.key));
+    try {
+      await Promise.all(specs.map((spec) => this.env.SERVICE.getByName(spec.actorName).startJob(spec)));
+    } catch (err) {
+      // Not delivered: forget the id so the queue's retry is not taken for a duplicate.
+      this.ctx.storage.sql.exec("DELETE FROM events_seen WHERE id = ?", event.id);
+      throw err;
+    }
+    return { duplicate: false, jobs: specs.map((s) => s.jobKey) };
   }
 
   // === Runs

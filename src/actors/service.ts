@@ -326,7 +326,7 @@ export class ServiceActor extends DurableObject<Env> {
     const outcome = JSON.parse(row.outcome) as JobOutcome;
     try {
       const repo = this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`);
-      if (row.run_key === "") await repo.recurringFinished(spec.service.key, spec.action, outcome);
+      if (row.run_key === "") await repo.looseJobFinished(spec.service.key, spec.action, outcome);
       else await repo.jobFinished(spec.runKey, key, attempt, outcome);
       this.ctx.storage.sql.exec("UPDATE jobs SET reported = 1 WHERE key = ? AND attempt = ?", key, attempt);
     } catch (err) {

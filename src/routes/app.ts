@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ConfigError, configFromBindings, type CockpitConfig } from "../config/index.ts";
 import type { Caller } from "../auth/jwt.ts";
 import { createAysApi } from "./ays.ts";
+import { createWebhooks } from "./webhooks.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
@@ -77,6 +78,8 @@ export function createApp() {
     }),
   );
   app.route("/ays", createAysApi());
+  app.use("/webhooks/*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorResponse(c, 413, "too_large", `request body over ${MAX_BODY_BYTES} bytes`) }));
+  app.route("/webhooks", createWebhooks());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
   app.doc31("/openapi.json", {

@@ -1,0 +1,76 @@
+/**
+ * Cockpit events: the original's four (Email, Telegram, Alarm, Generic; ays-original.md §2), plus
+ * Webhook and run/job state events. Every event has an id, a time, its organization, the channel
+ * it came through and who or what caused it. Validated with zod wherever one enters the bus,
+ * the queue consumer included: a message that does not parse is poison, not a crash.
+ */
+import { z } from "zod";
+
+const Attachment = z.object({ filename: z.string(), content_type: z.string(), size: z.number().int().min(0), key: z.string() });
+
+const payloads = {
+  email: z.object({
+    sender: z.string(),
+    to: z.array(z.string()),
+    cc: z.array(z.string()),
+    subject: z.string(),
+    body: z.string(),
+    body_type: z.enum(["text", "html", "md"]),
+    attachments: z.array(Attachment),
+    epoch: z.number(),
+  }),
+  telegram: z.object({ io: z.enum(["input", "output"]), action: z.string(), args: z.record(z.string(), z.unknown()), epoch: z.number() }),
+  alarm: z.object({ service: z.string(), method: z.string(), msg: z.string(), epoch: z.number() }),
+  generic: z.object({ args: z.record(z.string(), z.unknown()), epoch: z.number() }),
+  webhook: z.object({ source: z.string(), event: z.string(), delivery: z.string(), payload_key: z.string(), epoch: z.number() }),
+  run: z.object({ repo: z.string(), run: z.string(), state: z.string(), epoch: z.number() }),
+  job: z.object({ repo: z.string(), run: z.string(), job: z.string(), service: z.string(), action: z.string(), state: z.string(), epoch: z.number() }),
+} as const;
+
+export type EventType = keyof typeof payloads;
+export const EVENT_TYPES = Object.keys(payloads) as EventType[];
+
+const base = {
+  id: z.string().min(1).max(200),
+  time: z.number(),
+  org: z.string().min(1),
+  /** The channel event filters match on (`email`, `telegram`, `webservice`, ...). */
+  channel: z.string().min(1),
+  /** Who or what caused it: a user, a sender address, a webhook source, a service. */
+  by: z.string(),
+  /** Only this repository's filters see it; absent = every repository of the organization. */
+  repo: z.string().optional(),
+  /** The filter command it is for (`/webhooks/events` {command}); absent = any command. */
+  command: z.string().optional(),
+  /** Proof for filters that require a secret; never stored in the log. */
+  secret: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+};
+
+const variant = <T extends EventType>(type: T) => z.object({ ...base, type: z.literal(type), payload: payloads[type] });
+
+export const CockpitEventSchema = z.discriminatedUnion("type", [
+  variant("email"),
+  variant("telegram"),
+  variant("alarm"),
+  variant("generic"),
+  variant("webhook"),
+  variant("run"),
+  variant("job"),
+]);
+
+export type CockpitEvent = z.infer<typeof CockpitEventSchema>;
+
+/** Parses an event from the outside world or the queue; `undefined` and the reason when it is not one. */
+export function parseEvent(value: unknown): { ok: true; event: CockpitEvent } | { ok: false; reason: string } {
+  const result = CockpitEventSchema.safeParse(value);
+  if (result.success) return { ok: true, event: result.data };
+  const issue = result.error.issues[0]!;
+  return { ok: false, reason: `${issue.path.join(".") || "event"}: ${issue.message}` };
+}
+
+/** The event as it may be logged and handed to actions: the secret stays out. */
+export function withoutSecret(event: CockpitEvent): Omit<CockpitEvent, "secret"> {
+  const { secret: _secret, ...rest } = event;
+  return rest;
+}

@@ -1,0 +1,38 @@
+/**
+ * Which services an event reaches: the service event filters of the blueprint `eventfilters:` and
+ * template `events:` (AYS 8.2 Service.processEvent). Unlike the original, which sent every event to
+ * every service, only matching filters receive it.
+ */
+import type { EventFilter, RepositoryState } from "../ays/index.ts";
+import type { CockpitEvent } from "./event.ts";
+
+/** AYS 8.2 called the HTTP channel `webservice`; Cockpit's Generic events come through it. */
+const CHANNEL_ALIASES: Record<string, readonly string[]> = { webservice: ["generic"], generic: ["webservice"] };
+
+export function filterMatches(filter: EventFilter, event: Pick<CockpitEvent, "channel" | "command" | "secret">): boolean {
+  const channelOk =
+    filter.channel === "all" || filter.channel === event.channel || (CHANNEL_ALIASES[filter.channel] ?? []).includes(event.channel);
+  if (!channelOk) return false;
+  if (filter.command !== undefined && filter.command !== event.command) return false;
+  // A filter with a secret only hears events that carry it (the original's /webhooks/events did not check).
+  if (filter.secret !== undefined && filter.secret !== event.secret) return false;
+  return true;
+}
+
+/** Every (service, action) an event reaches, each pair once. */
+export function matchEvent(state: RepositoryState, event: CockpitEvent): { service: string; action: string }[] {
+  const out: { service: string; action: string }[] = [];
+  const seen = new Set<string>();
+  for (const service of Object.values(state.services).sort((a, b) => a.key.localeCompare(b.key))) {
+    for (const filter of service.eventFilters) {
+      if (!filterMatches(filter, event)) continue;
+      for (const action of filter.actions) {
+        const id = `${service.key} ${action}`;
+        if (seen.has(id) || !service.actions[action]) continue;
+        seen.add(id);
+        out.push({ service: service.key, action });
+      }
+    }
+  }
+  return out;
+}
