@@ -28,13 +28,26 @@ describe("the loop guard instrumentation", () => {
     expect(guarded("export async function install(job) { return 1 }")).toBe("export async function install(job) {G(); return 1 }");
     expect(guarded("const f = function* () { yield 1 }")).toBe("const f = function* () {G(); yield 1 }");
     expect(guarded("const f = async (a) => { await a }")).toBe("const f = async (a) => {G(); await a }");
-    expect(guarded("const f = (a) => a + 1")).toBe("const f = (a) => a + 1");
     expect(guarded("class A extends mix(B) { constructor() { super() } get x() { return 1 } }")).toBe(
       "class A extends mix(B) { constructor() {G(); super() } get x() {G(); return 1 } }",
     );
     expect(guarded("const o = { m(a) { return a }, ['k']() {}, 'q'() {} }")).toBe(
       "const o = { m(a) {G(); return a }, ['k']() {G();}, 'q'() {G();} }",
     );
+  });
+
+  it("guards arrow functions with an expression body", ({ expect }) => {
+    expect(guarded("const f = (a) => a + 1")).toBe("const f = (a) => (G(), a + 1)");
+    expect(guarded("const f = async (a) => await a, g = x => y => z")).toBe(
+      "const f = async (a) => (G(), await a), g = x => (G(), y => (G(), z))",
+    );
+    expect(guarded("xs.map((x) => ({ x }))")).toBe("xs.map((x) => ((G(), { x })))");
+  });
+
+  it("places the guards by the syntax tree, not by the text around them", ({ expect }) => {
+    expect(guarded("while ((a, b)) {}")).toBe("while ((G() && (a, b))) {}");
+    expect(guarded("for (x of (a, b)) {}")).toBe("for (x of G.of( (a, b))) {}");
+    expect(guarded("for (let f = () => { a; } /* ; */; f();) {}")).toBe("for (let f = () => {G(); a; } /* ; */; G() && ( f());) {}");
   });
 
   it("leaves control statements, object literals and switch bodies alone", ({ expect }) => {
@@ -77,15 +90,37 @@ describe("the loop guard instrumentation", () => {
     expect(originalColumn(3, 3)).toBe(3);
   });
 
+  it("counts lines as JavaScript does, CRLF and U+2028 included", ({ expect }) => {
+    const source = "const a = 1;\r\nconst s = '\u2028'; while (x) { y() }";
+    const { code, originalColumn } = instrument(source, "./m.js");
+    const line3 = code.split(/\r\n|\u2028/)[2]!;
+    expect(originalColumn(3, line3.indexOf("y()") + 1)).toBe(source.split(/\r\n|\u2028/)[2]!.indexOf("y()") + 1);
+  });
+
   it("keeps a hashbang line first", ({ expect }) => {
     const { code } = instrument("#!/usr/bin/env node\nexport const a = 1;", "./m.js");
     expect(code.startsWith("#!/usr/bin/env node\nimport {")).toBe(true);
   });
 
-  it("reports unterminated literals with their line", ({ expect }) => {
-    expect(() => instrument("const a = 1;\nconst s = 'oops;", "./m.js")).toThrow(new InstrumentError("unterminated string literal", 2));
-    expect(() => instrument("const t = `abc ${x", "./m.js")).toThrow(InstrumentError);
-    expect(() => instrument("function f() {", "./m.js")).toThrow(/unclosed "\{"/);
+  it("reports syntax errors with their line and column", ({ expect }) => {
+    const error = (source: string): unknown => {
+      try {
+        instrument(source, "./m.js");
+      } catch (err) {
+        return err;
+      }
+      return undefined;
+    };
+    const unterminated = error("const a = 1;\nconst s = 'oops;");
+    expect(unterminated).toBeInstanceOf(InstrumentError);
+    expect(unterminated).toMatchObject({ message: "Unterminated string constant (line 2, column 11)", line: 2, column: 11 });
+    expect(error("const t = `abc ${x")).toBeInstanceOf(InstrumentError);
+    expect(error("function f() {")).toMatchObject({ message: "Unexpected token (line 1, column 15)" });
+  });
+
+  it("reports code nested too deeply to walk instead of overflowing the stack", ({ expect }) => {
+    const source = `export const a = 1;\n  const b = c${".d()".repeat(10_000)};`;
+    expect(() => instrument(source, "./m.js")).toThrow(new InstrumentError("too deeply nested to instrument", 2, 3));
   });
 });
 

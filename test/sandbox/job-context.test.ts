@@ -130,7 +130,7 @@ describe("actions.js and its actions", () => {
     expect(outcome.state).toBe("error");
     expect(outcome.error?.message).toMatch(/^actions\.js could not be loaded: SyntaxError: /);
     const unterminated = await runAction(testEnv, await request(`export function install() {\n  return "oops;\n}`));
-    expect(unterminated.error?.message).toBe("actions.js could not be loaded: SyntaxError: unterminated string literal (line 2)");
+    expect(unterminated.error?.message).toBe("actions.js could not be loaded: SyntaxError: Unterminated string constant (line 2, column 10)");
   });
 
   it("fails clearly when the module throws while loading", async ({ expect }) => {
