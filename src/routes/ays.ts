@@ -9,7 +9,7 @@ import type { Refusal, Result } from "../actors/results.ts";
 import type { RunRecord } from "../actors/run-model.ts";
 import { requireMember } from "../auth/middleware.ts";
 import type { AppEnv } from "./app.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError, validationHook } from "./errors.ts";
 import {
   BlueprintCreate,
   BlueprintName,
@@ -84,12 +84,7 @@ const RunParam = RepoParam.extend({ key: z.string().min(1).max(100) });
 
 export function createAysApi() {
   const api = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (result.success) return;
-      const issue = result.error.issues[0]!;
-      const where = issue.path.length ? `${issue.path.join(".")}: ` : "";
-      throw new ApiError(400, "invalid_request", `${result.target} ${where}${issue.message}`);
-    },
+    defaultHook: validationHook,
   });
 
   // === Repositories

@@ -23,3 +23,14 @@ export class ApiError extends Error {
 export function errorResponse(c: Context, status: ContentfulStatusCode, code: string, error: string) {
   return c.json<ErrorBody>({ error, code }, status);
 }
+
+/**
+ * The zod-openapi hook every router uses: the first failed check becomes a 400 naming where the
+ * request went wrong (`json name: expected ...`, `query simulate: ...`).
+ */
+export function validationHook(result: { success: true } | { success: false; target: string; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } }): void {
+  if (result.success) return;
+  const issue = result.error.issues[0]!;
+  const where = issue.path.length ? `${issue.path.map(String).join(".")}: ` : "";
+  throw new ApiError(400, "invalid_request", `${result.target} ${where}${issue.message}`);
+}

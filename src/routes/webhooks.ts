@@ -6,7 +6,7 @@
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { publish } from "../events/bus.ts";
 import type { AppEnv } from "./app.ts";
-import { ApiError } from "./errors.ts";
+import { validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
 
 const GenericWebhook = z.strictObject({
@@ -19,11 +19,7 @@ const GenericWebhook = z.strictObject({
 
 export function createWebhooks() {
   const hooks = new OpenAPIHono<AppEnv>({
-    defaultHook: (result) => {
-      if (result.success) return;
-      const issue = result.error.issues[0]!;
-      throw new ApiError(400, "invalid_request", `${result.target} ${issue.path.length ? `${issue.path.join(".")}: ` : ""}${issue.message}`);
-    },
+    defaultHook: validationHook,
   });
 
   hooks.openapi(
