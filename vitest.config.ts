@@ -24,7 +24,7 @@ export default defineConfig({
             miniflare: { bindings: { ...bindings.vars, ...bindings.secrets, ...testOnlyBindings } },
           }),
         ],
-        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**"] },
+        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**"], testTimeout: 30_000 },
       },
       {
         test: { name: "node", environment: "node", include: ["test/cli/**/*.test.ts"], testTimeout: 30_000 },

@@ -8,6 +8,7 @@ declare namespace Cloudflare {
     OAUTH_CLIENT_SECRET?: string;
     BOT_TOKEN?: string;
     BOT_WEBHOOK_SECRET?: string;
+    GITHUB_WEBHOOK_SECRET?: string;
     /** Loads template action code into sandboxed isolates (src/sandbox). */
     LOADER: WorkerLoader;
     /** Job input and result files. */

@@ -14,6 +14,7 @@ export const SECRET_BINDINGS = [
   { path: ["oauth", "client_secret"], binding: "OAUTH_CLIENT_SECRET" },
   { path: ["bot", "token"], binding: "BOT_TOKEN" },
   { path: ["bot", "webhook_secret"], binding: "BOT_WEBHOOK_SECRET" },
+  { path: ["webhooks", "github_secret"], binding: "GITHUB_WEBHOOK_SECRET" },
 ] as const;
 
 export type SecretBinding = (typeof SECRET_BINDINGS)[number]["binding"];

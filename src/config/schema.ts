@@ -98,8 +98,13 @@ export const mailSchema = z.strictObject({
   retention_days: z.int({ error: "expected an integer number of days" }).min(1, { error: "must be at least 1" }).default(30),
 });
 
+export const webhooksSchema = z.strictObject({
+  github_secret: z.string({ error: "expected a string" }).min(16, { error: "must be at least 16 characters" }).optional(),
+});
+
 export const configSchema = z.strictObject({
   oauth: oauthSchema,
+  webhooks: webhooksSchema.optional(),
   api: apiSchema.default({ ays: { active: true, host: "127.0.0.1", port: 5000 } }),
   bot: botSchema.optional(),
   mail: mailSchema.optional(),
@@ -109,4 +114,4 @@ export type CockpitConfig = z.output<typeof configSchema>;
 export type CockpitConfigInput = z.input<typeof configSchema>;
 
 /** Tables of the TOML file, longest first, so a key path can be printed as `[api.ays].port`. */
-export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail"] as const;
+export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail", "webhooks"] as const;

@@ -1,7 +1,7 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { ConfigError, configFromBindings, type CockpitConfig } from "../config/index.ts";
+import { ConfigError, configFromBindings, SECRET_BINDINGS, type CockpitConfig } from "../config/index.ts";
 import type { Caller } from "../auth/jwt.ts";
 import { createAysApi } from "./ays.ts";
 import { createWebhooks } from "./webhooks.ts";
@@ -23,7 +23,7 @@ let cached: { key: string; result: CockpitConfig | ConfigError } | undefined;
 
 export function configFor(env: Env): CockpitConfig {
   const e = env as unknown as Record<string, string | undefined>;
-  const key = [e.COCKPIT_CONFIG, e.OAUTH_CLIENT_SECRET, e.BOT_TOKEN, e.BOT_WEBHOOK_SECRET].join("\u0000");
+  const key = SECRET_BINDINGS.map((b) => e[b.binding]).concat(e.COCKPIT_CONFIG).join("\u0000");
   if (cached?.key !== key) {
     let result: CockpitConfig | ConfigError;
     try {

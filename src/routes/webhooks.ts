@@ -1,12 +1,13 @@
 /**
- * Inbound webhooks. `POST /webhooks/events` is the AYS 8.2 endpoint: `{command, tags, payload,
+ * Inbound webhooks. `POST /webhooks/github` is GitHub's, verified with its HMAC signature (the
+ * original accepted anything). `POST /webhooks/events` is the AYS 8.2 endpoint: `{command, tags, payload,
  * secret?}` becomes a Generic event for the filters with that command. Like the original it needs
  * no JWT (the callers are other systems); a filter that sets a secret only hears events carrying it.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { publish } from "../events/bus.ts";
 import type { AppEnv } from "./app.ts";
-import { validationHook } from "./errors.ts";
+import { ApiError, validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
 
 const GenericWebhook = z.strictObject({
@@ -52,5 +53,63 @@ export function createWebhooks() {
       return c.json({ id }, 202);
     },
   );
+  hooks.openapi(
+    createRoute({
+      method: "post",
+      path: "/github",
+      description:
+        "A GitHub webhook delivery, verified with X-Hub-Signature-256 against [webhooks].github_secret, stored in R2 and " +
+        "emitted as a Webhook event whose command is the X-GitHub-Event name (`push`, `issues`, ...).",
+      responses: {
+        202: { description: "accepted (or a duplicate delivery, ignored)", content: { "application/json": { schema: z.object({ id: z.string(), duplicate: z.boolean() }) } } },
+        400: { description: "missing headers or not JSON", content: { "application/json": { schema: ErrorSchema } } },
+        401: { description: "bad or missing signature: nothing stored", content: { "application/json": { schema: ErrorSchema } } },
+        503: { description: "no secret configured", content: { "application/json": { schema: ErrorSchema } } },
+      },
+    }),
+    async (c) => {
+      const secret = c.get("config").webhooks?.github_secret;
+      if (!secret) throw new ApiError(503, "not_configured", "GitHub webhooks are off: set [webhooks] github_secret");
+      const event = c.req.header("x-github-event");
+      const delivery = c.req.header("x-github-delivery");
+      if (!event || !/^[a-z_]{1,64}$/.test(event)) throw new ApiError(400, "invalid_request", "missing or bad X-GitHub-Event header");
+      if (!delivery || !/^[A-Za-z0-9-]{1,100}$/.test(delivery)) throw new ApiError(400, "invalid_request", "missing or bad X-GitHub-Delivery header");
+      const body = await c.req.arrayBuffer();
+      if (!(await signatureValid(secret, body, c.req.header("x-hub-signature-256")))) {
+        throw new ApiError(401, "bad_signature", "X-Hub-Signature-256 does not match the body signed with the configured secret");
+      }
+      try {
+        JSON.parse(new TextDecoder().decode(body));
+      } catch {
+        throw new ApiError(400, "invalid_request", "the body is not JSON (set the webhook's content type to application/json)");
+      }
+      const id = `github-${delivery}`;
+      const key = `webhooks/github/${delivery}.json`;
+      // GitHub redelivers with the same delivery id: the stored payload is the record that it was seen.
+      if (await c.env.FILES.head(key)) return c.json({ id, duplicate: true }, 202);
+      await c.env.FILES.put(key, body, { httpMetadata: { contentType: "application/json" }, customMetadata: { event } });
+      await publish(c.env, {
+        id,
+        time: Date.now(),
+        org: c.get("config").oauth.organization,
+        type: "webhook",
+        channel: "webhook",
+        by: "github",
+        command: event,
+        payload: { source: "github", event, delivery, payload_key: key, epoch: Date.now() },
+      });
+      return c.json({ id, duplicate: false }, 202);
+    },
+  );
+
   return hooks;
+}
+
+/** GitHub's `sha256=<hex HMAC of the raw body>`, compared in constant time by WebCrypto's verify. */
+async function signatureValid(secret: string, body: ArrayBuffer, header: string | undefined): Promise<boolean> {
+  const match = /^sha256=([0-9a-f]{64})$/.exec(header ?? "");
+  if (!match) return false;
+  const signature = new Uint8Array(match[1]!.match(/../g)!.map((h) => parseInt(h, 16)));
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"]);
+  return crypto.subtle.verify("HMAC", key, signature, body);
 }

@@ -5,7 +5,7 @@ import { describe, it } from "vitest";
 import { cockpit } from "./run-cli.ts";
 
 const EXAMPLE = "config/cockpit.example.toml";
-const SECRET_VALUES = ["replace-me", "123456789:replace-me", "local-dev-webhook-secret"];
+const SECRET_VALUES = ["replace-me", "123456789:replace-me", "local-dev-webhook-secret", "local-dev-github-webhook-secret"];
 
 async function tempConfig(text: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "cockpit-test-"));
@@ -20,7 +20,7 @@ describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     const out = JSON.parse(res.stdout) as { vars: { COCKPIT_CONFIG: Record<string, Record<string, unknown>> }; secrets: string[]; command: string };
-    expect(out.secrets).toEqual(["OAUTH_CLIENT_SECRET", "BOT_TOKEN", "BOT_WEBHOOK_SECRET"]);
+    expect(out.secrets).toEqual(["OAUTH_CLIENT_SECRET", "BOT_TOKEN", "BOT_WEBHOOK_SECRET", "GITHUB_WEBHOOK_SECRET"]);
     expect(out.vars.COCKPIT_CONFIG.oauth).toMatchObject({ client_id: "MyID", organization: "MyID", issuer: "itsyouonline" });
     expect(out.vars.COCKPIT_CONFIG.oauth).not.toHaveProperty("client_secret");
     expect(out.vars.COCKPIT_CONFIG.bot).not.toHaveProperty("token");
@@ -33,7 +33,7 @@ describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
     const res = await cockpit(["deploy", "--config", EXAMPLE, "--dry-run", "--name", "cockpit-staging"]);
     expect(res.code).toBe(0);
     expect(res.stdout).toContain(`config ${EXAMPLE}: valid`);
-    expect(res.stdout).toContain("secrets: OAUTH_CLIENT_SECRET, BOT_TOKEN, BOT_WEBHOOK_SECRET");
+    expect(res.stdout).toContain("secrets: OAUTH_CLIENT_SECRET, BOT_TOKEN, BOT_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET");
     expect(res.stdout).toContain("--name cockpit-staging");
     for (const secret of SECRET_VALUES) expect(res.stdout).not.toContain(secret);
   });
