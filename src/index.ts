@@ -1,7 +1,8 @@
 /**
- * The Worker entry: HTTP through hono, and the event bus's queue consumer. Email and Telegram
- * handlers join here as those modules land.
+ * The Worker entry: HTTP through hono, the event bus's queue consumer, and inbound mail. The
+ * Telegram bot joins here when it lands.
  */
+import { handleEmail } from "./email/inbound.ts";
 import { consume } from "./events/bus.ts";
 import { createApp } from "./routes/app.ts";
 
@@ -14,4 +15,5 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: consume,
+  email: handleEmail,
 } satisfies ExportedHandler<Env>;

@@ -537,7 +537,10 @@ export class RepositoryActor extends DurableObject<Env> {
         service: key, actor: service.actor, action, state: "running", attempts: 1,
         started: Date.now(), ended: null, logs: [], result: null, files: [],
       };
-      specs.push({ ...this.jobSpec(org, repo, "", job, service, noexec), args });
+      // An email's attachments are the job's input files (job.files.read(name)).
+      const inputFiles =
+        event.type === "email" ? event.payload.attachments.map((a) => ({ name: a.filename, key: a.key, size: a.size, contentType: a.content_type })) : [];
+      specs.push({ ...this.jobSpec(org, repo, "", job, service, noexec), args, inputFiles });
     }
     this.saveServices(specs.map((s) => s.service.key));
     try {

@@ -9,7 +9,7 @@
  * report is re-sent until the RepositoryActor has it.
  */
 import { DurableObject } from "cloudflare:workers";
-import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxService } from "../sandbox/index.ts";
+import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxService } from "../sandbox/index.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
 
 export interface JobSpec {
@@ -28,6 +28,8 @@ export interface JobSpec {
   egress: string[];
   schema: SandboxFieldDef[];
   service: SandboxService;
+  /** Files the job may read (an email's attachments, for one), stored in R2. */
+  inputFiles?: SandboxFile[];
 }
 
 export interface RecurringAction {
@@ -314,7 +316,7 @@ export class ServiceActor extends DurableObject<Env> {
       schema: spec.schema,
       egress: spec.egress,
       timeoutMs: spec.timeoutSeconds * 1000,
-      inputFiles: [],
+      inputFiles: spec.inputFiles ?? [],
     }, { onLog });
     return { state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch, files: outcome.resultFiles };
   }
