@@ -425,6 +425,41 @@ export function createAysApi() {
     async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).scheduler(), 200),
   );
 
+  // === Files
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/files/{key}",
+      request: {
+        params: z.object({
+          key: z
+            .string()
+            .min(1)
+            .max(1024)
+            .regex(/^(mail|jobs|webhooks)\/[^\0]+$/, { error: "expected a key under mail/, jobs/ or webhooks/" })
+            .refine((k) => !k.split("/").includes(".."), { error: "must not contain .." })
+            .openapi({ description: "the R2 key of a mail attachment, a job file or a webhook payload (URL-encode the slashes)" }),
+        }),
+      },
+      responses: { 200: { description: "the file", content: { "application/octet-stream": { schema: z.string() } } }, ...errors },
+    }),
+    async (c) => {
+      const { key } = c.req.valid("param");
+      const object = await c.env.FILES.get(key);
+      if (!object) throw new ApiError(404, "not_found", `no file ${key}`);
+      const name = key.slice(key.lastIndexOf("/") + 1).replace(/^\d+-/, "");
+      return new Response(object.body, {
+        headers: {
+          "content-type": object.httpMetadata?.contentType ?? "application/octet-stream",
+          "content-length": String(object.size),
+          "content-disposition": `attachment; filename="${name.replace(/["\\]/g, "_")}"`,
+          "x-content-type-options": "nosniff",
+        },
+      }) as never;
+    },
+  );
+
   // === Events
 
   api.openapi(

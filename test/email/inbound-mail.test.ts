@@ -173,3 +173,19 @@ describe("inbound email", () => {
     expect(stored[0]!.size).toBe(big.length);
   });
 });
+
+describe("GET /ays/files/{key}", () => {
+  it("downloads a stored attachment for members only, and refuses keys outside the file areas", async ({ expect }) => {
+    await env.FILES.put("mail/m-1/attachments/1-notes.txt", "hello", { httpMetadata: { contentType: "text/plain" } });
+    const res = await api(`/ays/files/${encodeURIComponent("mail/m-1/attachments/1-notes.txt")}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain");
+    expect(res.headers.get("content-disposition")).toBe('attachment; filename="notes.txt"');
+    expect(await res.text()).toBe("hello");
+    const { exports } = await import("cloudflare:workers");
+    expect((await exports.default.fetch(`http://cockpit.test/ays/files/${encodeURIComponent("mail/m-1/attachments/1-notes.txt")}`)).status).toBe(401);
+    expect((await api(`/ays/files/${encodeURIComponent("mail/none")}`)).status).toBe(404);
+    expect((await api(`/ays/files/${encodeURIComponent("secrets/x")}`)).status).toBe(400);
+    expect((await api(`/ays/files/${encodeURIComponent("mail/../secrets")}`)).status).toBe(400);
+  });
+});
