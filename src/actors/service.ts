@@ -170,9 +170,10 @@ export class ServiceActor extends DurableObject<Env> {
     }
   }
 
+  /** The service's jobs, newest first: run jobs, recurring ones and those events started. */
   jobs(limit = 50): JobView[] {
     return this.ctx.storage.sql
-      .exec<JobRow>("SELECT * FROM jobs ORDER BY started DESC, key DESC LIMIT ?", limit)
+      .exec<JobRow>("SELECT * FROM jobs ORDER BY COALESCE(started, 9e15) DESC, key DESC LIMIT ?", Math.min(Math.max(limit, 1), 1000))
       .toArray()
       .map((r) => this.view(r));
   }

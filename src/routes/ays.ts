@@ -291,6 +291,36 @@ export function createAysApi() {
 
   api.openapi(
     route({
+      method: "get",
+      path: "/repository/{repo}/service/{role}/{name}/jobs",
+      request: { params: ServiceParam, query: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+      responses: {
+        200: {
+          description: "the service's jobs, newest first: run jobs, recurring jobs and jobs started by events",
+          content: {
+            "application/json": {
+              schema: z.array(
+                z.object({
+                  key: z.string(), run: z.string(), action: z.string(), attempt: z.number(), state: z.string(),
+                  started: z.number().nullable(), ended: z.number().nullable(), logs: z.array(z.unknown()), result: z.unknown(),
+                }),
+              ),
+            },
+          },
+        },
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { repo, role, name } = c.req.valid("param");
+      unwrap(await (await repository(c, repo)).getService(role, name));
+      const org = c.get("config").oauth.organization;
+      return c.json((await c.env.SERVICE.getByName(`${org}/${repo}/${role}!${name}`).jobs(c.req.valid("query").limit ?? 50)) as never, 200);
+    },
+  );
+
+  api.openapi(
+    route({
       method: "delete",
       path: "/repository/{repo}/service/{role}/{name}",
       request: { params: ServiceParam },
