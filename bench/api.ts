@@ -26,8 +26,8 @@ function freePort(): Promise<number> {
   });
 }
 
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-const ms = (n: number) => `${n.toFixed(1)} ms`;
+export const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+export const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<{ p50: number; p99: number }> {
   const samples: number[] = [];
@@ -42,7 +42,7 @@ async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<{
   return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
 }
 
-async function startCockpit(): Promise<{ base: string; token: string; stop: () => Promise<void> }> {
+export async function startCockpit(): Promise<{ base: string; token: string; stop: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), "cockpit-bench-"));
   const port = await freePort();
   const keyFile = join(dir, "dev-key.pem");

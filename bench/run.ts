@@ -3,6 +3,7 @@
  * Speed and memory goals live here, not in timed tests. Each section returns its own figures.
  */
 import { benchApi } from "./api.ts";
+import { benchEvents } from "./events.ts";
 import { benchPlan } from "./plan.ts";
 
 type Section = { name: string; about: string; run: () => Promise<Record<string, unknown>> };
@@ -10,6 +11,7 @@ type Section = { name: string; about: string; run: () => Promise<Record<string, 
 const SECTIONS: Section[] = [
   { name: "plan", about: "offline planner: 10,000 services in a layered DAG", run: benchPlan },
   { name: "api", about: "REST API and runs against wrangler dev on this machine", run: benchApi },
+  { name: "events", about: "bursts of events from each ingress to job start, against wrangler dev", run: benchEvents },
 ];
 
 const wanted = process.argv.slice(2);

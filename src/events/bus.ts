@@ -46,26 +46,29 @@ export async function deliver(env: Env, event: CockpitEvent): Promise<string[]> 
 
 /** The queue() handler for both queues. */
 export async function consume(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  for (const message of batch.messages) {
-    const parsed = parseEvent(message.body);
-    if (batch.queue === DEAD_LETTER_QUEUE) {
-      await recordDead(env, message.body, parsed.ok ? undefined : parsed.reason);
-      message.ack();
-      continue;
-    }
-    if (!parsed.ok) {
-      // Poison: retrying cannot help, but the dead-letter queue keeps it visible.
-      console.error(`event refused: ${parsed.reason}`);
-      message.retry();
-      continue;
-    }
-    try {
-      await deliver(env, parsed.event);
-      message.ack();
-    } catch (err) {
-      console.error(`event ${parsed.event.id} not delivered; retrying`, err instanceof Error ? err.message : String(err));
-      message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
-    }
+  // Messages of a batch are independent (dedupe is per event id), so they are handled together.
+  await Promise.all(batch.messages.map((message) => consumeOne(batch.queue, message, env)));
+}
+
+async function consumeOne(queue: string, message: Message<unknown>, env: Env): Promise<void> {
+  const parsed = parseEvent(message.body);
+  if (queue === DEAD_LETTER_QUEUE) {
+    await recordDead(env, message.body, parsed.ok ? undefined : parsed.reason);
+    message.ack();
+    return;
+  }
+  if (!parsed.ok) {
+    // Poison: retrying cannot help, but the dead-letter queue keeps it visible.
+    console.error(`event refused: ${parsed.reason}`);
+    message.retry();
+    return;
+  }
+  try {
+    await deliver(env, parsed.event);
+    message.ack();
+  } catch (err) {
+    console.error(`event ${parsed.event.id} not delivered; retrying`, err instanceof Error ? err.message : String(err));
+    message.retry({ delaySeconds: Math.min(60, 2 ** message.attempts) });
   }
 }
 
