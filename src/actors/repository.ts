@@ -33,6 +33,7 @@ import {
   DEFAULT_RETRY_DELAYS,
   DEFAULT_TIMEOUT_SECONDS,
   ERROR_TAIL_LINES,
+  type JobFile,
   type JobRecord,
   type LogEntry,
   type RunRecord,
@@ -335,13 +336,15 @@ export class RepositoryActor extends DurableObject<Env> {
     return service ? ok(serviceView(service)) : refuse(404, "not_found", `no service ${role}!${name} in this repository`);
   }
 
-  async scheduleServiceAction(role: string, name: string, action: string, force: boolean): Promise<Result<ServiceView>> {
+  async scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = []): Promise<Result<ServiceView>> {
     const key = `${role}!${name}`;
     const service = this.state().services[key];
     if (!service) return refuse(404, "not_found", `no service ${key} in this repository`);
     if (!service.actions[action]) return refuse(404, "not_found", `service ${key} (actor ${service.actor}) has no action ${action}`);
     try {
       const { state } = scheduleAction(this.state(), this.templates(), { action, role, service: name, force });
+      // Uploaded files go with the next job of this action (job.files.read(name)).
+      if (inputFiles.length) state.services[key]!.actions[action]!.inputFiles = inputFiles;
       this.saveState(state);
       await this.syncRecurring();
       return ok(serviceView(state.services[key]!));
@@ -830,7 +833,9 @@ export class RepositoryActor extends DurableObject<Env> {
         if (action.state === "running") this.applyActionEvent(state, job.service, job.action, { type: "SUCCEED" });
         continue;
       }
-      specs.push(this.jobSpec(org, repo, run.key, job, service, noexec));
+      const spec = this.jobSpec(org, repo, run.key, job, service, noexec);
+      if (spec.inputFiles?.length) job.inputs = spec.inputFiles;
+      specs.push(spec);
     }
     this.saveServices(jobs.map((j) => j.service));
     this.saveRun(run, jobs);
@@ -872,6 +877,7 @@ export class RepositoryActor extends DurableObject<Env> {
       actionsJs: row?.actions_js ?? "",
       egress: template?.egress ?? [],
       schema: template?.schema.fields.map((f) => ({ name: f.name, type: f.type, list: f.list })) ?? [],
+      inputFiles: action.inputFiles ?? [],
       service: {
         key: service.key,
         role: service.role,
@@ -934,7 +940,11 @@ export class RepositoryActor extends DurableObject<Env> {
     if (service) {
       Object.assign(service.data, outcome.dataPatch);
       const action = service.actions[job.action];
-      if (action) action.lastRun = outcome.ended;
+      if (action) {
+        action.lastRun = outcome.ended;
+        // Uploaded input files served this job; a retry of it still sees them until it succeeds.
+        if (outcome.state === "ok") delete action.inputFiles;
+      }
       this.applyActionEvent(state, job.service, job.action, { type: outcome.state === "ok" ? "SUCCEED" : "FAIL" });
       this.saveServices([job.service]);
     }

@@ -36,6 +36,8 @@ export interface JobRecord {
   result: Json;
   /** Result files of the job's last attempt. */
   files: JobFile[];
+  /** Input files handed to the job (uploads with the action, or an email's attachments). */
+  inputs?: JobFile[];
   /** Log lines of the running attempt received live; the outcome replaces them. */
   live_logs?: number;
 }

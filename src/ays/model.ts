@@ -21,6 +21,8 @@ export interface ServiceAction {
   lastRun: number | null;
   force?: boolean;
   args?: Record<string, unknown>;
+  /** Files handed in for the next job of this action (stored outside the engine; keys only). */
+  inputFiles?: { name: string; key: string; size: number; contentType?: string }[];
 }
 
 export interface EventFilter {

@@ -19,10 +19,17 @@ function addresses(list: Address[] | undefined): string[] {
   return (list ?? []).flatMap((a) => (a.address !== undefined ? [a.address] : a.group.map((m) => m.address)));
 }
 
-/** A file name safe as part of an R2 key; mail without one gets `attachment-N`. */
-function safeName(name: string | null, index: number): string {
-  const cleaned = (name ?? "").replace(/[\\/\u0000-\u001f]/g, "_").replace(/^\.+/, "").slice(0, 200);
-  return cleaned || `attachment-${index + 1}`;
+/**
+ * The attachment's name as the job will read it: the sandbox's file-name rule (letters, digits,
+ * `.`, `_`, `-`, starting with a letter or digit, at most 128), made unique; none gets `attachment-N`.
+ */
+function jobFileName(name: string | null, index: number, taken: Set<string>): string {
+  let cleaned = (name ?? "").replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[^A-Za-z0-9]+/, "").slice(0, 120);
+  if (!cleaned) cleaned = `attachment-${index + 1}`;
+  let unique = cleaned;
+  for (let n = 2; taken.has(unique); n++) unique = `${n}-${cleaned}`;
+  taken.add(unique);
+  return unique;
 }
 
 async function log(env: Env, org: string, type: string, by: string, message: string, repo: string | null, data: Record<string, unknown> | null) {
@@ -67,8 +74,9 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
     await env.FILES.put(`${prefix}/message.eml`, raw, { httpMetadata: { contentType: "message/rfc822" }, customMetadata: { expires } });
     stored.push(`${prefix}/message.eml`);
     const attachments: EmailEvent["payload"]["attachments"] = [];
+    const taken = new Set<string>();
     for (const [index, attachment] of mail.attachments.entries()) {
-      const filename = safeName(attachment.filename, index);
+      const filename = jobFileName(attachment.filename, index, taken);
       const key = `${prefix}/attachments/${index + 1}-${filename}`;
       const content = attachment.content as ArrayBuffer;
       await env.FILES.put(key, content, { httpMetadata: { contentType: attachment.mimeType }, customMetadata: { expires, disposition: String(attachment.disposition ?? "") } });

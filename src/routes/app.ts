@@ -3,7 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { ConfigError, configFromBindings, SECRET_BINDINGS, type CockpitConfig } from "../config/index.ts";
 import type { Caller } from "../auth/jwt.ts";
-import { createAysApi } from "./ays.ts";
+import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
@@ -41,6 +41,10 @@ export function configFor(env: Env): CockpitConfig {
 /** Builds the Worker's HTTP application. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
+  const limit = (maxSize: number) =>
+    bodyLimit({ maxSize, onError: (c) => errorResponse(c, 413, "too_large", `request body over ${maxSize} bytes`) });
+  const jsonLimit = limit(MAX_BODY_BYTES);
+  const uploadLimit = limit(MAX_UPLOAD_BYTES + 64 * 1024);
 
   app.use(async (c, next) => {
     c.set("config", configFor(c.env));
@@ -72,13 +76,11 @@ export function createApp() {
       if (!c.get("config").api.ays.active) throw new ApiError(404, "api_disabled", "the /ays API is disabled ([api.ays].active = false)");
       await next();
     },
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: (c) => errorResponse(c, 413, "too_large", `request body over ${MAX_BODY_BYTES} bytes`),
-    }),
+    // Scheduling an action may carry uploaded files; every other body is JSON text.
+    (c, next) => (/\/action\/[^/]+$/.test(c.req.path) ? uploadLimit : jsonLimit)(c, next),
   );
   app.route("/ays", createAysApi());
-  app.use("/webhooks/*", bodyLimit({ maxSize: MAX_BODY_BYTES, onError: (c) => errorResponse(c, 413, "too_large", `request body over ${MAX_BODY_BYTES} bytes`) }));
+  app.use("/webhooks/*", jsonLimit);
   app.route("/webhooks", createWebhooks());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -6,7 +6,8 @@ import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi
 import type { Context } from "hono";
 import type { Channel } from "../actors/organization.ts";
 import type { Refusal, Result } from "../actors/results.ts";
-import type { RunRecord } from "../actors/run-model.ts";
+import type { JobFile, RunRecord } from "../actors/run-model.ts";
+import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
@@ -42,6 +43,37 @@ const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "applicat
 
 function route<R extends RouteConfig>(config: R): R {
   return { ...config, security: [{ Bearer: [] }], middleware: [requireMember] as const } as R;
+}
+
+export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
+const MAX_UPLOAD_FILES = 10;
+
+/** Files of a multipart body, checked and stored in R2 under uploads/; none for other bodies. */
+async function storeUploads(c: Ctx): Promise<JobFile[]> {
+  if (!c.req.header("content-type")?.startsWith("multipart/form-data")) return [];
+  let form: FormData;
+  try {
+    form = await c.req.formData();
+  } catch {
+    throw new ApiError(400, "invalid_request", "body is not valid multipart/form-data");
+  }
+  const uploads = [...form.values()].filter((v): v is File => typeof v !== "string");
+  if (uploads.length > MAX_UPLOAD_FILES) throw new ApiError(413, "too_large", `at most ${MAX_UPLOAD_FILES} files per action`);
+  const names = new Set<string>();
+  for (const file of uploads) {
+    const problem = fileNameProblem(file.name);
+    if (problem) throw new ApiError(400, "invalid_request", `file ${JSON.stringify(file.name)}: ${problem}`);
+    if (names.has(file.name)) throw new ApiError(400, "invalid_request", `file ${file.name} is given twice`);
+    names.add(file.name);
+  }
+  const id = crypto.randomUUID();
+  const stored: JobFile[] = [];
+  for (const file of uploads) {
+    const key = `uploads/${id}/${file.name}`;
+    await c.env.FILES.put(key, await file.arrayBuffer(), { httpMetadata: { contentType: file.type || "application/octet-stream" } });
+    stored.push({ name: file.name, key, size: file.size, ...(file.type ? { contentType: file.type } : {}) });
+  }
+  return stored;
 }
 
 /** Unwraps an actor result, turning a refusal into the matching `{error, code}` answer. */
@@ -338,12 +370,19 @@ export function createAysApi() {
     route({
       method: "post",
       path: "/repository/{repo}/service/{role}/{name}/action/{action}",
+      description:
+        "Schedules one action. A multipart/form-data body hands files to its next job (job.files.read(name)): " +
+        `at most ${MAX_UPLOAD_FILES} files of ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB in all, named like site.yaml.`,
       request: { params: ServiceParam.extend({ action: z.string().min(1).max(100) }), query: z.object({ force: BoolQuery }) },
       responses: { 200: json(ServiceSchema, "scheduled"), 409: json(ErrorSchema, "cannot schedule"), ...errors },
     }),
     async (c) => {
       const { repo, role, name, action } = c.req.valid("param");
-      const service = unwrap(await (await repository(c, repo)).scheduleServiceAction(role, name, action, c.req.valid("query").force ?? false));
+      const stub = await repository(c, repo);
+      const files = await storeUploads(c);
+      const result = await stub.scheduleServiceAction(role, name, action, c.req.valid("query").force ?? false, files);
+      if (!result.ok) await Promise.all(files.map((f) => c.env.FILES.delete(f.key))); // nothing half-written
+      const service = unwrap(result);
       audit(c, "action.scheduled", repo, `${action} scheduled on ${role}!${name}`);
       return c.json(service, 200);
     },
@@ -467,7 +506,7 @@ export function createAysApi() {
             .string()
             .min(1)
             .max(1024)
-            .regex(/^(mail|jobs|webhooks)\/[^\0]+$/, { error: "expected a key under mail/, jobs/ or webhooks/" })
+            .regex(/^(mail|jobs|webhooks|uploads)\/[^\0]+$/, { error: "expected a key under mail/, jobs/, uploads/ or webhooks/" })
             .refine((k) => !k.split("/").includes(".."), { error: "must not contain .." })
             .openapi({ description: "the R2 key of a mail attachment, a job file or a webhook payload (URL-encode the slashes)" }),
         }),

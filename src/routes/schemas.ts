@@ -103,6 +103,7 @@ export const RunSchema = z
             logs: z.array(LogSchema),
             result: z.unknown(),
             files: z.array(z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() })),
+            inputs: z.array(z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() })).optional(),
           }),
         ),
       }),
