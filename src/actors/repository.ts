@@ -961,13 +961,15 @@ export class RepositoryActor extends DurableObject<Env> {
     const step = run.steps.find((s) => s.number === stepNumber)!;
     const templates = this.templates();
     const state = this.state();
-    const retryable = failed.every((job) => {
-      const delays = templates.get(job.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
-      return job.attempts <= delays.length;
-    });
+    // An action's own delays (config.yaml `actions:`) win over the template's `retry`, then AYS's table.
+    const delaysOf = (job: JobRecord) => {
+      const template = templates.get(job.actor);
+      return template?.actionRetry?.[job.action]?.delays ?? template?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+    };
+    const retryable = failed.every((job) => job.attempts <= delaysOf(job).length);
     if (retryable && run.state === "running") {
       const lowest = Math.min(...failed.map((j) => state.services[j.service]?.actions[j.action]?.errorCount ?? j.attempts));
-      const delays = templates.get(failed[0]!.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+      const delays = delaysOf(failed[0]!);
       const delay = delays[Math.min(Math.max(lowest, 1), delays.length) - 1]!;
       for (const job of failed) {
         job.state = "new";

@@ -65,8 +65,8 @@ export interface RunRecord {
   errors: { job: string; service: string; action: string; logs: LogEntry[] }[];
 }
 
-/** AYS RunScheduler's retry table: the delay before retry N, in seconds ("total 46min 10sec"). */
-export const DEFAULT_RETRY_DELAYS = [10, 30, 60, 300, 600, 1800] as const;
+/** AYS RunScheduler's retry table ("total 46min 10sec"); the engine owns it. */
+export { DEFAULT_RETRY_DELAYS } from "../ays/index.ts";
 /** AYS default job timeout when the action has none (Job.execute). */
 export const DEFAULT_TIMEOUT_SECONDS = 3000;
 /** How many log lines of a failed job the run view repeats. */

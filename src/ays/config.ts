@@ -36,6 +36,8 @@ export interface TemplateConfig {
   events: TemplateEvent[];
   dependencies?: Record<string, string[]>;
   retry?: { delays: number[] };
+  /** Per-action retry delays (config.yaml `actions: {name: {max_repeats_if_failed, time_between_repeats}}`). */
+  actionRetry?: Record<string, { delays: number[] }>;
   egress: string[];
 }
 
@@ -129,7 +131,20 @@ const configSchema = z.strictObject({
     .strictObject({ delays: z.array(durationLike).max(20, "at most 20 retry delays") })
     .nullish(),
   egress: z.array(z.string().regex(hostPattern, "expected a host name like api.example.com or *.example.com")).nullish(),
+  // Per-action settings, as the kontor seed's procedures had them.
+  actions: z
+    .record(
+      actionName,
+      z.strictObject({
+        max_repeats_if_failed: z.int().min(0).max(20, "at most 20").optional(),
+        time_between_repeats: durationLike.optional(),
+      }),
+    )
+    .nullish(),
 });
+
+/** AYS RunScheduler's retry table, in seconds: what a run waits before retry N. */
+export const DEFAULT_RETRY_DELAYS: readonly number[] = [10, 30, 60, 300, 600, 1800];
 
 export function parseTemplateConfig(text: string | undefined, file: string): TemplateConfig {
   const empty: TemplateConfig = { parent: null, consume: [], recurring: [], timeouts: {}, events: [], egress: [] };
@@ -213,5 +228,17 @@ export function parseTemplateConfig(text: string | undefined, file: string): Tem
     });
   }
   if (cfg.retry) out.retry = { delays: cfg.retry.delays };
+  if (cfg.actions) {
+    out.actionRetry = {};
+    for (const [action, settings] of Object.entries(cfg.actions)) {
+      const base = out.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+      const count = settings.max_repeats_if_failed ?? base.length;
+      const delays =
+        settings.time_between_repeats !== undefined
+          ? Array.from({ length: count }, () => settings.time_between_repeats as number)
+          : Array.from({ length: count }, (_, i) => base[Math.min(i, base.length - 1)] ?? 10);
+      out.actionRetry[action] = { delays };
+    }
+  }
   return out;
 }

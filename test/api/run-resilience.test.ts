@@ -83,6 +83,21 @@ describe("runs that fail, time out, or lose their actors", () => {
     expect(service.actions.find((a) => a.name === "install")).toMatchObject({ state: "error", error_count: 3 });
   });
 
+  it("follows an action's own max_repeats_if_failed and time_between_repeats", async ({ expect }) => {
+    await repoWithTemplate(
+      "kontorretry",
+      `export function install() { throw new Error("upstream down"); }`,
+      "actions:\n  install:\n    max_repeats_if_failed: 1\n    time_between_repeats: 1s\n",
+    );
+    await blueprint("kontorretry", "box__a:\nactions:\n  - action: install\n");
+    const done = await waitFor("kontorretry", (await createRun("kontorretry")).key, ended, 20_000);
+    expect(done.state).toBe("error");
+    expect(done.attempt).toBe(2);
+    const install = jobs(done).find((j) => j.action === "install")!;
+    expect(install.attempts).toBe(2);
+    expect(install.logs.map((l) => l.log)).toContain("attempt 1 failed; retrying in 1 s");
+  });
+
   it("fails a job that runs past its timeout with 'timeout after N s'", async ({ expect }) => {
     await repoWithTemplate(
       "timeouts",

@@ -245,3 +245,15 @@ describe("actions.py", () => {
     expect(() => scanPyActions(py, "tmpl08/actions.py")).toThrow(/tmpl08\/actions\.py:4: class-based actions/);
   });
 });
+
+describe("per-action settings in config.yaml", () => {
+  it("turns max_repeats_if_failed and time_between_repeats into that action's retry delays", ({ expect }) => {
+    const t = parseTemplate("proc", { config: "actions:\n  install:\n    max_repeats_if_failed: 3\n    time_between_repeats: 2m\n  start:\n    max_repeats_if_failed: 2\n" });
+    expect(t.actionRetry).toEqual({ install: { delays: [120, 120, 120] }, start: { delays: [10, 30] } });
+  });
+
+  it("refuses settings for an unknown action and settings it does not support yet", ({ expect }) => {
+    expect(() => parseTemplate("proc", { config: "actions:\n  nosuch:\n    max_repeats_if_failed: 1\n" })).toThrow(/actions\.nosuch/);
+    expect(() => parseTemplate("proc", { config: "actions:\n  install:\n    max_parallel: 2\n" })).toThrow(/max_parallel: unknown key/);
+  });
+});
