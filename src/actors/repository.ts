@@ -139,6 +139,7 @@ export function serviceView(service: ServiceModel): ServiceView {
 export class RepositoryActor extends DurableObject<Env> {
   private templatesCache: TemplateIndex | undefined;
   private readonly streams = new RunStreams();
+  private lastPrune = 0;
   private stateCache: RepositoryState | undefined;
   private readonly serviceJson = new Map<string, string>();
   /** Runs read from storage, by key: every code path works on the same object. */
@@ -526,6 +527,11 @@ export class RepositoryActor extends DurableObject<Env> {
     const seen = this.ctx.storage.sql.exec("SELECT 1 FROM events_seen WHERE id = ?", event.id).toArray().length > 0;
     if (seen) return { duplicate: true, jobs: [] };
     this.ctx.storage.sql.exec("INSERT INTO events_seen(id, time) VALUES (?, ?)", event.id, Date.now());
+    // Redeliveries come within minutes; a week of ids is plenty, pruned at most hourly.
+    if (Date.now() - this.lastPrune > 3_600_000) {
+      this.lastPrune = Date.now();
+      this.ctx.storage.sql.exec("DELETE FROM events_seen WHERE time < ?", Date.now() - 7 * 86_400_000);
+    }
     const state = this.state();
     const org = this.meta("org") ?? "";
     const repo = this.meta("name") ?? "";
