@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 import { api } from "../helpers/auth.ts";
+import { until } from "../helpers/until.ts";
 
 const REPO = "kontor";
 
@@ -30,11 +31,10 @@ describe("files in, files out", () => {
     const scheduled = await api(`/ays/repository/${REPO}/service/procedure/monthly/action/process`, { method: "POST", body: upload({ "input.csv": "a,1\nb,2\nc,3\n" }) });
     expect(scheduled.status, await scheduled.clone().text()).toBe(200);
     const created = (await (await api(`/ays/repository/${REPO}/aysrun`, { method: "POST" })).json()) as RunRecord;
-    let run = created;
-    for (let i = 0; i < 200 && !["ok", "error"].includes(run.state); i++) {
-      await new Promise((r) => setTimeout(r, 50));
-      run = (await (await api(`/ays/repository/${REPO}/aysrun/${created.key}`)).json()) as RunRecord;
-    }
+    const run = await until(
+      async () => (await (await api(`/ays/repository/${REPO}/aysrun/${created.key}`)).json()) as RunRecord,
+      (r) => r.state === "ok" || r.state === "error",
+    );
     expect(run.state).toBe("ok");
     const job = run.steps.flatMap((s) => s.jobs).find((j) => j.action === "process")!;
     expect(job.inputs?.map((f) => [f.name, f.size])).toEqual([["input.csv", 12]]);

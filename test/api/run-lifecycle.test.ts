@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
+import { until } from "../helpers/until.ts";
 import { blueprintFile, templateFolders } from "../ays/samples.ts";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 
@@ -21,14 +22,9 @@ function sampleTemplate(name: string) {
   return { name, config: folder.files.config, schema: folder.files.schema, actions: ACTIONS_JS };
 }
 
-async function waitForRun(repo: string, key: string, timeoutMs = 15_000): Promise<RunRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = (await (await api(`/ays/repository/${repo}/aysrun/${key}`)).json()) as RunRecord;
-    if (run.state === "ok" || run.state === "error" || run.state === "cancelled") return run;
-    if (Date.now() > deadline) throw new Error(`run ${key} still ${run.state}: ${JSON.stringify(run.steps)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function waitForRun(repo: string, key: string): Promise<RunRecord> {
+  const ended = (run: RunRecord) => run.state === "ok" || run.state === "error" || run.state === "cancelled";
+  return until(async () => (await (await api(`/ays/repository/${repo}/aysrun/${key}`)).json()) as RunRecord, ended, 15_000);
 }
 
 const order = (run: RunRecord) => run.steps.map((s) => s.jobs.map((j) => `${j.service} ${j.action}`).sort());

@@ -4,6 +4,7 @@ import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 import type { JobView } from "../../src/actors/service.ts";
 import { api, ORG } from "../helpers/auth.ts";
+import { until } from "../helpers/until.ts";
 
 const SCHEMA = "@0xd1a2b3c4d5e6f708;\nstruct Schema {\n  note @0 :Text;\n}\n";
 
@@ -31,14 +32,8 @@ async function getRun(repo: string, key: string): Promise<RunRecord> {
   return (await (await api(`/ays/repository/${repo}/aysrun/${key}`)).json()) as RunRecord;
 }
 
-async function waitFor(repo: string, key: string, done: (run: RunRecord) => boolean, timeoutMs = 15_000): Promise<RunRecord> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const run = await getRun(repo, key);
-    if (done(run)) return run;
-    if (Date.now() > deadline) throw new Error(`run ${key} never got there: ${JSON.stringify(run)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function waitFor(repo: string, key: string, done: (run: RunRecord) => boolean, timeoutMs = 15_000): Promise<RunRecord> {
+  return until(() => getRun(repo, key), done, timeoutMs);
 }
 
 const ended = (run: RunRecord) => ["ok", "error", "cancelled"].includes(run.state);
@@ -205,12 +200,12 @@ describe("runs that fail, time out, or lose their actors", () => {
     const fast = () => env.SERVICE.getByName(`${ORG}/killed/box!fast`);
     const slow = () => env.SERVICE.getByName(`${ORG}/killed/box!slow`);
     const installOf = async (stub: ReturnType<typeof fast>) => ((await stub.jobs()) as unknown as JobView[]).filter((j) => j.action === "install");
-    for (const deadline = Date.now() + 10_000; ; ) {
-      const [f, sl] = [await installOf(fast()), await installOf(slow())];
-      if (f.some((j) => j.state === "ok") && sl.some((j) => j.state === "running")) break;
-      if (Date.now() > deadline) throw new Error("never reached: fast install ok while slow install runs");
-      await new Promise((r) => setTimeout(r, 10));
-    }
+    await until(
+      async () => [await installOf(fast()), await installOf(slow())] as const,
+      ([f, sl]) => f.some((j) => j.state === "ok") && sl.some((j) => j.state === "running"),
+      10_000,
+      10,
+    );
     // Every Durable Object dies at once, the slow job's code mid-flight: a crash, not a graceful eviction.
     await abortAllDurableObjects();
     // What brings them back is an alarm: the platform's retry of the interrupted one, or our

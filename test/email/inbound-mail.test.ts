@@ -4,6 +4,7 @@ import type { AuditEntry } from "../../src/actors/organization.ts";
 import type { JobView } from "../../src/actors/service.ts";
 import { handleEmail } from "../../src/email/inbound.ts";
 import { api, ORG } from "../helpers/auth.ts";
+import { until } from "../helpers/until.ts";
 
 /** A ForwardableEmailMessage as Email Routing hands it to the Worker, built from raw MIME. */
 function incoming(raw: string, opts: { from?: string; to?: string; rawSize?: number } = {}) {
@@ -75,15 +76,6 @@ const MULTIPART = [
   "--outer--",
   "",
 ].join("\r\n");
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (const deadline = Date.now() + 10_000; ; ) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`not reached: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const events = async (type: string) => ((await (await api(`/ays/events?type=${type}`)).json()) as { events: AuditEntry[] }).events;
 

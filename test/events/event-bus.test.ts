@@ -6,6 +6,7 @@ import type { JobView } from "../../src/actors/service.ts";
 import { consume, DEAD_LETTER_QUEUE, EVENTS_QUEUE } from "../../src/events/bus.ts";
 import type { CockpitEvent } from "../../src/events/event.ts";
 import { api, ORG } from "../helpers/auth.ts";
+import { until } from "../helpers/until.ts";
 
 const REPO = "eventful";
 
@@ -44,16 +45,6 @@ async function setUp() {
 
 const jobsOf = async (service: string) =>
   ((await env.SERVICE.getByName(`${ORG}/${REPO}/${service}`).jobs()) as unknown as JobView[]).filter((j) => j.action === "redeploy");
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`not reached: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function genericEvent(id: string, command: string, secret?: string): CockpitEvent {
   return {

@@ -2,6 +2,7 @@ import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { JobView } from "../../src/actors/service.ts";
 import { api, ORG } from "../helpers/auth.ts";
+import { until } from "../helpers/until.ts";
 
 const REPO = "hooked";
 // The example configuration's [webhooks] github_secret, as vitest.config.ts hands it to the Worker.
@@ -21,15 +22,6 @@ function deliver(body: string, delivery: string, signature: string | undefined, 
 
 const builds = async () =>
   ((await env.SERVICE.getByName(`${ORG}/${REPO}/ci!main`).jobs()) as unknown as JobView[]).filter((j) => j.action === "build");
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean): Promise<T> {
-  for (const deadline = Date.now() + 10_000; ; ) {
-    const v = await fn();
-    if (ok(v)) return v;
-    if (Date.now() > deadline) throw new Error(`not reached: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 describe("POST /webhooks/github", () => {
   it("runs the filtered action for a signed push, once per delivery; refuses a bad signature and stores nothing", async ({ expect }) => {
