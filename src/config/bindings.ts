@@ -46,10 +46,31 @@ export function configToBindings(config: CockpitConfig): WorkerBindings {
 export const WORKER_CONFIG_SOURCE = `Worker var ${CONFIG_VAR}`;
 
 /**
- * Rebuilds and validates the configuration inside the Worker.
+ * The last bindings seen and what they gave: vars and secrets do not change while an isolate lives,
+ * so the Worker validates once, however many requests, mails and queue batches read the config.
+ */
+let cached: { key: string; result: CockpitConfig | ConfigError } | undefined;
+
+/**
+ * Rebuilds and validates the configuration inside the Worker (cached by binding values).
  * @throws ConfigError when the var is missing or invalid, naming the key (never a secret's value)
  */
-export function configFromBindings(env: Partial<Record<string, unknown>>): CockpitConfig {
+export function configFromBindings(bindings: object): CockpitConfig {
+  const env = bindings as Partial<Record<string, unknown>>;
+  const key = [env[CONFIG_VAR], ...SECRET_BINDINGS.map((b) => env[b.binding])].map((v) => (typeof v === "string" ? v : "")).join("\u0000");
+  if (cached?.key !== key) {
+    try {
+      cached = { key, result: rebuild(env) };
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      cached = { key, result: err };
+    }
+  }
+  if (cached.result instanceof ConfigError) throw cached.result;
+  return cached.result;
+}
+
+function rebuild(env: Partial<Record<string, unknown>>): CockpitConfig {
   const json = env[CONFIG_VAR];
   if (typeof json !== "string" || json === "") {
     throw new ConfigError(WORKER_CONFIG_SOURCE, [

@@ -7,7 +7,7 @@ import PostalMime, { type Address, type Email } from "postal-mime";
 import type { Channel } from "../actors/organization.ts";
 import { publish } from "../events/bus.ts";
 import type { CockpitEvent } from "../events/event.ts";
-import { configFor } from "../routes/app.ts";
+import { configFromBindings } from "../config/index.ts";
 import { refusal, repositoryOf } from "./policy.ts";
 
 /** Deeper MIME nesting than this is refused rather than parsed (postal-mime allows 256). */
@@ -38,7 +38,7 @@ async function log(env: Env, org: string, type: string, by: string, message: str
 }
 
 export async function handleEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
-  const config = configFor(env);
+  const config = configFromBindings(env);
   const org = config.oauth.organization;
   const repo = repositoryOf(message.to) ?? null;
   const refused = refusal(message, config.mail);

@@ -5,6 +5,7 @@
  * `event.dead`, visible through GET /ays/events.
  */
 import type { Channel } from "../actors/organization.ts";
+import { configFromBindings } from "../config/index.ts";
 import { parseEvent, withoutSecret, type CockpitEvent } from "./event.ts";
 
 export const EVENTS_QUEUE = "cockpit-events";
@@ -75,7 +76,7 @@ async function consumeOne(queue: string, message: Message<unknown>, env: Env): P
 async function recordDead(env: Env, body: unknown, reason: string | undefined): Promise<void> {
   const parsed = parseEvent(body);
   const orgName = parsed.ok ? parsed.event.org : typeof (body as { org?: unknown })?.org === "string" ? (body as { org: string }).org : undefined;
-  const org = env.ORGANIZATION.getByName(orgName ?? JSON.parse(env.COCKPIT_CONFIG ?? "{}")?.oauth?.organization ?? "unknown");
+  const org = env.ORGANIZATION.getByName(orgName ?? configFromBindings(env).oauth.organization);
   await org.record({
     type: "event.dead",
     repo: parsed.ok ? (parsed.event.repo ?? null) : null,

@@ -1,7 +1,7 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { ConfigError, configFromBindings, SECRET_BINDINGS, type CockpitConfig } from "../config/index.ts";
+import { ConfigError, configFromBindings, type CockpitConfig } from "../config/index.ts";
 import type { Caller } from "../auth/jwt.ts";
 import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createWebhooks } from "./webhooks.ts";
@@ -15,29 +15,6 @@ export interface AppEnv {
   Variables: { config: CockpitConfig; caller: Caller };
 }
 
-/**
- * The configuration is validated once per isolate and per binding values: vars and secrets do not
- * change while an isolate lives, but tests (and redeploys) may hand in different ones.
- */
-let cached: { key: string; result: CockpitConfig | ConfigError } | undefined;
-
-export function configFor(env: Env): CockpitConfig {
-  const e = env as unknown as Record<string, string | undefined>;
-  const key = SECRET_BINDINGS.map((b) => e[b.binding]).concat(e.COCKPIT_CONFIG).join("\u0000");
-  if (cached?.key !== key) {
-    let result: CockpitConfig | ConfigError;
-    try {
-      result = configFromBindings(e);
-    } catch (err) {
-      if (!(err instanceof ConfigError)) throw err;
-      result = err;
-    }
-    cached = { key, result };
-  }
-  if (cached.result instanceof ConfigError) throw cached.result;
-  return cached.result;
-}
-
 /** Builds the Worker's HTTP application. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -47,7 +24,7 @@ export function createApp() {
   const uploadLimit = limit(MAX_UPLOAD_BYTES + 64 * 1024);
 
   app.use(async (c, next) => {
-    c.set("config", configFor(c.env));
+    c.set("config", configFromBindings(c.env));
     await next();
   });
 
