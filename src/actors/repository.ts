@@ -138,6 +138,7 @@ export function serviceView(service: ServiceModel): ServiceView {
 
 export class RepositoryActor extends DurableObject<Env> {
   private templatesCache: TemplateIndex | undefined;
+  private templateRows = new Map<string, TemplateRow>();
   private readonly streams = new RunStreams();
   private lastPrune = 0;
   private stateCache: RepositoryState | undefined;
@@ -192,8 +193,13 @@ export class RepositoryActor extends DurableObject<Env> {
     this.setMeta("noexec", on ? "1" : "0");
   }
 
-  /** Forgets everything: used when the repository is deleted. */
+  /**
+   * Forgets everything: used when the repository is deleted. Its services' recurring timers are
+   * stopped first, or they would keep waking up for a repository that is gone.
+   */
   async destroy(): Promise<void> {
+    this.saveState(emptyRepository());
+    await this.syncRecurring();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.templatesCache = undefined;
@@ -204,11 +210,11 @@ export class RepositoryActor extends DurableObject<Env> {
 
   // === Templates
 
+  /** Parsed templates and their stored text, read once: every job of a run needs its template's code. */
   private templates(): TemplateIndex {
     if (!this.templatesCache) {
-      const rows = this.ctx.storage.sql
-        .exec<TemplateRow>("SELECT * FROM templates ORDER BY name")
-        .toArray();
+      const rows = this.ctx.storage.sql.exec<TemplateRow>("SELECT * FROM templates ORDER BY name").toArray();
+      this.templateRows = new Map(rows.map((r) => [r.name, r]));
       this.templatesCache = templateIndex(rows.map((r) => this.parseStoredTemplate(r)));
     }
     return this.templatesCache;
@@ -227,10 +233,9 @@ export class RepositoryActor extends DurableObject<Env> {
     );
   }
 
-  private templateRow(name: string) {
-    return this.ctx.storage.sql
-      .exec<TemplateRow>("SELECT * FROM templates WHERE name = ?", name)
-      .toArray()[0];
+  private templateRow(name: string): TemplateRow | undefined {
+    this.templates();
+    return this.templateRows.get(name);
   }
 
   listTemplates(): TemplateView[] {

@@ -61,4 +61,11 @@ describe("recurring actions", () => {
     expect(monitors.length).toBeGreaterThanOrEqual(2);
     expect(monitors.every((j) => j.run === "" && j.state === "ok" && j.logs.some((l) => l.log === "checking"))).toBe(true);
   });
+
+  it("stops a deleted repository's recurring timers", async ({ expect }) => {
+    const stub = env.SERVICE.getByName(`${ORG}/recurring/probe!one`);
+    expect(await stub.recurring()).toHaveLength(1);
+    expect((await api("/ays/repository/recurring", { method: "DELETE" })).status).toBe(204);
+    expect(await stub.recurring()).toEqual([]);
+  });
 });
