@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import type { JobView } from "../../src/actors/service.ts";
-import { handleEmail } from "../../src/email/inbound.ts";
+import worker from "../../src/index.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 
-/** A ForwardableEmailMessage as Email Routing hands it to the Worker, built from raw MIME. */
+/** A ForwardableEmailMessage as Email Routing hands it to the Worker's email() entry, built from raw MIME. */
 function incoming(raw: string, opts: { from?: string; to?: string; rawSize?: number } = {}) {
   const rejects: string[] = [];
   const headerBlock = raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, " ");
@@ -99,7 +99,7 @@ describe("inbound email", () => {
     await api("/ays/repository/mailroom/blueprint/inbox.yaml", { method: "POST" });
 
     const { message, rejects } = incoming(MULTIPART);
-    await handleEmail(message, env);
+    await worker.email(message, env);
     expect(rejects).toEqual([]);
 
     const [logged] = await until(() => events("event.email"), (e) => e.length === 1);
@@ -134,7 +134,7 @@ describe("inbound email", () => {
     const before = (await env.FILES.list({ prefix: "mail/" })).objects.length;
     const raw = `${extraHeader}From: x@example.com\r\nTo: y@example.com\r\nSubject: hi\r\nMessage-ID: <r@example.com>\r\n\r\nbody\r\n`;
     const { message, rejects } = incoming(raw, opts);
-    await handleEmail(message, env);
+    await worker.email(message, env);
     expect(rejects).toEqual([reason]);
     expect((await env.FILES.list({ prefix: "mail/" })).objects.length).toBe(before);
     const rejected = await until(() => events("mail.rejected"), (e) => e.some((x) => x.message === reason));
@@ -146,7 +146,7 @@ describe("inbound email", () => {
     for (let i = 40; i > 0; i--) body = `Content-Type: multipart/mixed; boundary="b${i}"\r\n\r\n--b${i}\r\n${body}\r\n--b${i}--`;
     const raw = `From: ops@example.com\r\nTo: cockpit@example.com\r\nSubject: deep\r\nMessage-ID: <d@example.com>\r\nMIME-Version: 1.0\r\n${body}\r\n`;
     const { message, rejects } = incoming(raw, { to: "cockpit@example.com" });
-    await handleEmail(message, env);
+    await worker.email(message, env);
     expect(rejects).toHaveLength(1);
     expect(rejects[0]).toMatch(/^malformed message: /);
   });
@@ -159,7 +159,7 @@ describe("inbound email", () => {
       'Content-Type: application/octet-stream; name="big.bin"', "Content-Transfer-Encoding: base64", "", b64(big), "--b--", "",
     ].join("\r\n");
     const { message, rejects } = incoming(raw, { to: "cockpit@example.com" });
-    await handleEmail(message, env);
+    await worker.email(message, env);
     expect(rejects).toEqual([]);
     const stored = await until(async () => (await env.FILES.list({ prefix: "mail/" })).objects.filter((o) => o.key.endsWith("-big.bin")), (o) => o.length === 1);
     expect(stored[0]!.size).toBe(big.length);

@@ -3,7 +3,8 @@ import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import type { JobView } from "../../src/actors/service.ts";
-import { consume, DEAD_LETTER_QUEUE, EVENTS_QUEUE } from "../../src/events/bus.ts";
+import { DEAD_LETTER_QUEUE, EVENTS_QUEUE } from "../../src/events/bus.ts";
+import worker from "../../src/index.ts";
 import type { CockpitEvent } from "../../src/events/event.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
@@ -94,7 +95,7 @@ describe("the event bus", () => {
     for (let i = 0; i < 2; i++) {
       const batch = createMessageBatch(EVENTS_QUEUE, [{ id: `m${i}`, timestamp: new Date(), attempts: i + 1, body: event }]);
       const ctx = createExecutionContext();
-      await consume(batch, env);
+      await worker.queue(batch, env);
       const result = await getQueueResult(batch, ctx);
       expect(result.explicitAcks).toEqual([`m${i}`]);
     }
@@ -108,11 +109,11 @@ describe("the event bus", () => {
     const poison = { id: "p1", org: ORG, type: "generic", payload: "not an object" };
     const batch = createMessageBatch(EVENTS_QUEUE, [{ id: "poison", timestamp: new Date(), attempts: 1, body: poison }]);
     const ctx = createExecutionContext();
-    await consume(batch, env);
+    await worker.queue(batch, env);
     expect((await getQueueResult(batch, ctx)).retryMessages.map((m) => m.msgId)).toEqual(["poison"]);
 
     const dead = createMessageBatch(DEAD_LETTER_QUEUE, [{ id: "dead", timestamp: new Date(), attempts: 1, body: poison }]);
-    await consume(dead, env);
+    await worker.queue(dead, env);
     const log = (await (await api("/ays/events?type=event.dead")).json()) as { events: AuditEntry[] };
     expect(log.events).toHaveLength(1);
     expect(log.events[0]!.message).toMatch(/could not be delivered: /);
