@@ -765,8 +765,8 @@ export class RepositoryActor extends DurableObject<Env> {
 
   /**
    * Dispatches the current step's open jobs, or closes the step and moves on. Returns "waiting" when
-   * jobs are out. After an await the in-memory `run` may be stale (reports interleave while
-   * `startJob` calls are in flight), so nothing is saved from it after dispatching.
+   * jobs are out; their reports (which may arrive while `startJob` calls are still in flight, on the
+   * same cached run object) call pump again.
    */
   private async advance(run: RunRecord, resend: boolean): Promise<"waiting" | "ended"> {
     for (;;) {
