@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
@@ -11,6 +11,12 @@ const testKeys = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
 const exampleFile = "config/cockpit.example.toml";
 const exampleConfig = parseConfigToml(readFileSync(exampleFile, "utf8"), exampleFile);
 exampleConfig.oauth.jwt_key = testKeys.publicKey.export({ type: "spki", format: "pem" }).toString();
+// `[auth]` is what `cockpit start` generates when a config has none: a random secret and an Ed25519 key.
+exampleConfig.auth = {
+  secret: randomBytes(32).toString("base64url"),
+  signing_key: generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+  state_minutes: 10,
+};
 const bindings = configToBindings(exampleConfig);
 const testOnlyBindings = { TEST_JWT_PRIVATE_KEY: testKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString() };
 

@@ -9,6 +9,8 @@ declare namespace Cloudflare {
     BOT_TOKEN?: string;
     BOT_WEBHOOK_SECRET?: string;
     GITHUB_WEBHOOK_SECRET?: string;
+    AUTH_SECRET?: string;
+    AUTH_SIGNING_KEY?: string;
     /** Loads template action code into sandboxed isolates (src/sandbox). */
     LOADER: WorkerLoader;
     /** Job input and result files. */

@@ -4,7 +4,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 
-export type Channel = "api" | "telegram" | "email" | "webhook" | "system";
+export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
 
 export interface AuditEntry {
   id: number;
@@ -31,6 +31,15 @@ export interface Member {
   last_seen: number;
 }
 
+export interface Login {
+  id: number;
+  time: number;
+  user: string;
+  channel: Channel;
+  /** What signed in: e.g. `telegram user 42` or the console. */
+  detail: string;
+}
+
 export interface EventQuery {
   type?: string;
   repo?: string;
@@ -50,6 +59,10 @@ export class OrganizationActor extends DurableObject<Env> {
         repo TEXT, by TEXT NOT NULL, channel TEXT NOT NULL, message TEXT NOT NULL, data TEXT);
       CREATE INDEX IF NOT EXISTS events_type ON events(type, id);
       CREATE INDEX IF NOT EXISTS events_repo ON events(repo, id);
+      CREATE TABLE IF NOT EXISTS oauth_states_used(id TEXT PRIMARY KEY, expires INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS logins(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, user TEXT NOT NULL,
+        channel TEXT NOT NULL, detail TEXT NOT NULL);
+      CREATE INDEX IF NOT EXISTS logins_user ON logins(user, id);
     `);
   }
 
@@ -127,5 +140,40 @@ export class OrganizationActor extends DurableObject<Env> {
       data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
     }));
     return { events: page, next: rows.length > limit ? page[page.length - 1]!.id : null };
+  }
+
+  /**
+   * Marks an OAuth state as used. States are single-use so a leaked callback URL cannot sign anyone
+   * in twice; rows are kept only until the state would have expired anyway.
+   * @returns false when this state was used before
+   */
+  useOAuthState(id: string, expires: number): boolean {
+    const now = Date.now();
+    this.ctx.storage.sql.exec("DELETE FROM oauth_states_used WHERE expires < ?", now);
+    return this.ctx.storage.sql.exec("INSERT INTO oauth_states_used(id, expires) VALUES (?, ?) ON CONFLICT(id) DO NOTHING", id, expires).rowsWritten > 0;
+  }
+
+  /** Records a sign-in in the login history (and the member as seen through that channel). */
+  recordLogin(user: string, channel: Channel, detail: string): Login {
+    this.memberSeen(user, "user", channel);
+    return this.ctx.storage.sql
+      .exec<Login & Record<string, SqlStorageValue>>(
+        "INSERT INTO logins(time, user, channel, detail) VALUES (?, ?, ?, ?) RETURNING *",
+        Date.now(), user, channel, detail,
+      )
+      .one();
+  }
+
+  /** The login history, newest first; `before` is the cursor of the next (older) page. */
+  logins(query: { user?: string; before?: number; limit?: number } = {}): { logins: Login[]; next: number | null } {
+    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const where = ["id < ?"];
+    const params: SqlStorageValue[] = [query.before ?? Number.MAX_SAFE_INTEGER];
+    if (query.user) (where.push("user = ?"), params.push(query.user));
+    const rows = this.ctx.storage.sql
+      .exec<Login & Record<string, SqlStorageValue>>(`SELECT * FROM logins WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, ...params, limit + 1)
+      .toArray();
+    const page = rows.slice(0, limit);
+    return { logins: page, next: rows.length > limit ? page[page.length - 1]!.id : null };
   }
 }

@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { configToBindings } from "../config/index.ts";
 import { intOption, requireOption, stringOption, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
-import { devPublicKey } from "./dev-key.ts";
+import { devAuthSecrets, devPublicKey } from "./dev-key.ts";
 import { displayCommand, dotenv, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
 
 export const startCommand: Command = {
@@ -13,7 +13,10 @@ Validates FILE, turns it into the Worker's vars and secrets, and runs \`wrangler
 [api.ays].host and [api.ays].port. Durable Object, Queue and R2 state is kept under
 --persist-to (default .wrangler/state), so nothing is lost across restarts.
 
-Secrets ([oauth].client_secret, [bot].token, [bot].webhook_secret) are handed to wrangler in a
+Without an [auth] table, local sign-in keys are generated once and kept beside the state
+(cockpit-dev-auth.json, mode 0600).
+
+Secrets ([oauth].client_secret, [bot].token, [auth].secret, ...) are handed to wrangler in a
 private temporary file (mode 0600) that is removed when Cockpit stops; they are never printed.
 
 Options:
@@ -49,6 +52,13 @@ Options:
         `dev key ${devKey}${created ? " (new)" : ""}: tokens signed with it are trusted; mint one with\n` +
           `  npm run -s cockpit -- token --config ${file} --key ${devKey}`,
       );
+    }
+    if (!config.auth) {
+      // Sign-in (bot /start, console /login) needs the cockpit's own keys; locally they are made once and kept.
+      const file = resolve(persistTo, "..", "cockpit-dev-auth.json");
+      const { secret, signing_key, created } = await devAuthSecrets(file);
+      config.auth = { secret, signing_key, state_minutes: 10 };
+      console.error(`no [auth] table: using local sign-in keys from ${file}${created ? " (new)" : ""}`);
     }
     const bindings = configToBindings(config);
     const secretsText = dotenv(bindings.secrets);

@@ -98,6 +98,32 @@ export const mailSchema = z.strictObject({
   retention_days: z.int({ error: "expected an integer number of days" }).min(1, { error: "must be at least 1" }).default(30),
 });
 
+const PRIVATE_KEY_PEM = /^-----BEGIN PRIVATE KEY-----\s*([A-Za-z0-9+/=\s]+?)\s*-----END PRIVATE KEY-----\s*$/;
+
+/** A PKCS#8 private key as PEM, or its one-line base64 body (easier to hand to `wrangler secret put`). */
+const privateKeyPem = z.string({ error: "expected a PKCS#8 PEM private key" }).transform((value, ctx) => {
+  const text = value.trim();
+  const armoured = PRIVATE_KEY_PEM.exec(text);
+  const body = armoured ? armoured[1]!.replace(/\s+/g, "") : BASE64.test(text) && text.startsWith("M") ? text.replace(/\s+/g, "") : undefined;
+  if (!body) {
+    ctx.addIssue({ code: "custom", message: "expected a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----) or its base64 body" });
+    return z.NEVER;
+  }
+  return `-----BEGIN PRIVATE KEY-----\n${body.match(/.{1,64}/g)!.join("\n")}\n-----END PRIVATE KEY-----`;
+});
+
+/**
+ * The cockpit's own keys. `secret` keys what the cockpit hands out and later reads back (the OAuth
+ * state, refresh tokens), so it must be long and random; `signing_key` signs the cockpit's access JWTs
+ * (an Ed25519 or P-256 PKCS#8 key). Both are Worker secrets; `cockpit start` makes local ones when absent.
+ */
+export const authSchema = z.strictObject({
+  secret: z.string({ error: "expected a string" }).min(32, { error: "must be at least 32 characters (use `openssl rand -base64 32`)" }),
+  signing_key: privateKeyPem.optional(),
+  /** How long a pending sign-in link (the OAuth state) stays valid. */
+  state_minutes: z.int({ error: "expected an integer number of minutes" }).min(1, { error: "must be at least 1" }).max(60, { error: "must be at most 60" }).default(10),
+});
+
 export const webhooksSchema = z.strictObject({
   github_secret: z.string({ error: "expected a string" }).min(16, { error: "must be at least 16 characters" }).optional(),
 });
@@ -105,6 +131,7 @@ export const webhooksSchema = z.strictObject({
 export const configSchema = z.strictObject({
   oauth: oauthSchema,
   webhooks: webhooksSchema.optional(),
+  auth: authSchema.optional(),
   api: apiSchema.default({ ays: { active: true, host: "127.0.0.1", port: 5000 } }),
   bot: botSchema.optional(),
   mail: mailSchema.optional(),
@@ -114,4 +141,4 @@ export type CockpitConfig = z.output<typeof configSchema>;
 export type CockpitConfigInput = z.input<typeof configSchema>;
 
 /** Tables of the TOML file, longest first, so a key path can be printed as `[api.ays].port`. */
-export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail", "webhooks"] as const;
+export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail", "webhooks", "auth"] as const;

@@ -5,6 +5,7 @@ import { ConfigError, configFromBindings, type CockpitConfig } from "../config/i
 import type { Caller } from "../auth/jwt.ts";
 import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createWebhooks } from "./webhooks.ts";
+import { createOAuthRoutes } from "./oauth.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
@@ -57,6 +58,8 @@ export function createApp() {
     (c, next) => (/\/action\/[^/]+$/.test(c.req.path) ? uploadLimit : jsonLimit)(c, next),
   );
   app.route("/ays", createAysApi());
+  // Each feature that starts sign-ins registers what happens when one finishes.
+  app.route("/oauth", createOAuthRoutes({}));
   app.use("/webhooks/*", jsonLimit);
   app.route("/webhooks", createWebhooks());
 

@@ -64,6 +64,10 @@ describe("cockpit start --dry-run", () => {
     expect(res.stdout).toContain("--env-file '<private env file>'");
     expect(res.stdout).toContain("--var COCKPIT_CONFIG:<json>");
     for (const secret of SECRET_VALUES) expect(res.stdout).not.toContain(secret);
+    // The example has no [auth]: local sign-in keys are made and passed as secrets, never printed.
+    expect(res.stdout).toMatch(/secrets: .*AUTH_SECRET, AUTH_SIGNING_KEY/);
+    expect(res.stderr).toContain("using local sign-in keys from");
+    expect(res.stdout).not.toContain("PRIVATE KEY");
   });
 
   it("lets --port and --host override the file", async ({ expect }) => {

@@ -132,6 +132,19 @@ describe("configuration errors name the file, the key path and what is wrong", (
     ]);
   });
 
+  it("checks the [auth] keys: a long secret and a PKCS#8 signing key", ({ expect }) => {
+    expect(problemsOf(`${SEED}\n[auth]\nsecret = "short"\nsigning_key = "-----BEGIN PUBLIC KEY-----"\nstate_minutes = 0\n`)).toEqual([
+      "[auth].secret: must be at least 32 characters (use `openssl rand -base64 32`)",
+      "[auth].signing_key: expected a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----) or its base64 body",
+      "[auth].state_minutes: must be at least 1",
+    ]);
+    expect(parseConfigToml(`${SEED}\n[auth]\nsecret = "${"x".repeat(32)}"\n`).auth).toEqual({ secret: "x".repeat(32), state_minutes: 10 });
+    const oneLine = "MC4CAQAwBQYDK2VwBCIEIGDbnW+mXlKsTUdyqWHGkLOIFoFzjm4AJe4Ln1ptxJu5";
+    expect(parseConfigToml(`${SEED}\n[auth]\nsecret = "${"x".repeat(32)}"\nsigning_key = "${oneLine}"\n`).auth?.signing_key).toBe(
+      `-----BEGIN PRIVATE KEY-----\n${oneLine}\n-----END PRIVATE KEY-----`,
+    );
+  });
+
   it("reports TOML syntax errors with line and column", ({ expect }) => {
     const [problem] = problemsOf("[oauth]\nclient_id = 'MyID\n");
     expect(problem).toMatch(/^line 2, column \d+: TOML syntax error: /);

@@ -1,0 +1,101 @@
+/**
+ * `GET /oauth/callback`: where the identity provider sends the browser back. It finishes the flow
+ * started by `authorizeUrl` (src/auth/oauth.ts) and hands the member to the feature that asked
+ * (the bot's `/start`, the console's `/login`), or shows the person a page that says what went wrong.
+ */
+import { Hono, type Context } from "hono";
+import { html } from "hono/html";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Channel } from "../actors/organization.ts";
+import { exchangeCode, OAuthError, readState, type OAuthErrorCode, type OAuthPurpose, type OAuthPurposeKind } from "../auth/oauth.ts";
+import type { AppEnv } from "./app.ts";
+
+type PurposeOf<K extends OAuthPurposeKind> = Extract<OAuthPurpose, { kind: K }>;
+
+/** What a feature does with a finished sign-in. */
+export interface PurposeHandler<K extends OAuthPurposeKind> {
+  /** Called once the member is verified and the login recorded; answers the browser. */
+  authorized(c: Context<AppEnv>, purpose: PurposeOf<K>, user: string): Promise<Response>;
+  /** Called when a sign-in for this purpose is refused, before the error page is shown (e.g. to tell the chat). */
+  refused?(c: Context<AppEnv>, purpose: PurposeOf<K>, error: OAuthError): Promise<void>;
+}
+
+export type PurposeHandlers = { [K in OAuthPurposeKind]?: PurposeHandler<K> };
+
+const STATUS: Record<OAuthErrorCode, ContentfulStatusCode> = {
+  not_configured: 503,
+  state_invalid: 400,
+  state_expired: 400,
+  state_replayed: 400,
+  denied: 403,
+  exchange_failed: 502,
+  not_member: 403,
+};
+
+const CHANNEL: Record<OAuthPurposeKind, Channel> = { telegram: "telegram", web: "web" };
+
+/** A minimal self-contained page: the browser may be a phone opened from a Telegram chat. */
+export function messagePage(c: Context, status: ContentfulStatusCode, title: string, message: string) {
+  return c.html(
+    html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>${title} · Cockpit</title>
+    <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}</style>
+  </head>
+  <body>
+    <main>
+      <h1>${title}</h1>
+      <p>${message}</p>
+    </main>
+  </body>
+</html>`,
+    status,
+  );
+}
+
+function describePurpose(purpose: OAuthPurpose): string {
+  return purpose.kind === "telegram" ? `telegram user ${purpose.from}` : "web console";
+}
+
+/** The callback route; each purpose's handler is registered by the feature that starts such sign-ins. */
+export function createOAuthRoutes(handlers: PurposeHandlers) {
+  const app = new Hono<AppEnv>();
+
+  app.get("/callback", async (c) => {
+    const config = c.get("config");
+    const origin = new URL(c.req.url).origin;
+    const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
+    let purpose: OAuthPurpose | undefined;
+    try {
+      const state = c.req.query("state");
+      const read = await readState(config, state);
+      purpose = read.purpose;
+      if (!(await org.useOAuthState(read.id, read.expires))) {
+        throw new OAuthError("state_replayed", "this sign-in link was used already: start again", purpose);
+      }
+      const providerError = c.req.query("error");
+      if (providerError) throw new OAuthError("denied", `the identity provider did not authorize the sign-in (${providerError})`, purpose);
+      const code = c.req.query("code");
+      if (!code) throw new OAuthError("state_invalid", "the identity provider sent no code: start again", purpose);
+      const user = await exchangeCode(config, code, state!, origin, purpose);
+      await org.recordLogin(user, CHANNEL[purpose.kind], describePurpose(purpose));
+      const handler = handlers[purpose.kind] as PurposeHandler<typeof purpose.kind> | undefined;
+      if (!handler) return messagePage(c, 200, "Signed in", `Signed in as ${user}.`);
+      return await handler.authorized(c, purpose as never, user);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      const known = err.purpose ?? purpose;
+      const handler = known ? (handlers[known.kind] as PurposeHandler<typeof known.kind> | undefined) : undefined;
+      if (known && handler?.refused) {
+        // Telling the chat is a courtesy: the page below is the answer either way.
+        await handler.refused(c, known as never, err).catch((e: unknown) => console.error("oauth refused hook failed", e instanceof Error ? e.message : String(e)));
+      }
+      return messagePage(c, STATUS[err.code], "Sign-in refused", err.message);
+    }
+  });
+
+  return app;
+}
