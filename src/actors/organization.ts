@@ -43,8 +43,16 @@ export interface Login {
 export interface EventQuery {
   type?: string;
   repo?: string;
-  /** Only entries with an id greater than this (cursor pagination). */
+  /** Only entries with an id greater than this (cursor pagination, oldest first). */
   after?: number;
+  /** Only entries with an id less than this (cursor pagination, with `newest`). */
+  before?: number;
+  /** Only entries at or after this time (epoch ms). */
+  since?: number;
+  /** Only entries before this time (epoch ms). */
+  until?: number;
+  /** Newest first, paged with `before`: what a person looking at the log wants first. */
+  newest?: boolean;
   limit?: number;
 }
 
@@ -121,16 +129,22 @@ export class OrganizationActor extends DurableObject<Env> {
     return row.id;
   }
 
-  /** One page of the log, oldest first after the cursor; `next` is the cursor for the following page. */
+  /**
+   * One page of the log, oldest first after the cursor (or newest first before it, with `newest`);
+   * `next` is the cursor for the following page.
+   */
   events(query: EventQuery): { events: AuditEntry[]; next: number | null } {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);
     const where: string[] = ["id > ?"];
     const params: SqlStorageValue[] = [query.after ?? 0];
+    if (query.before !== undefined) (where.push("id < ?"), params.push(query.before));
     if (query.type) (where.push("type = ?"), params.push(query.type));
     if (query.repo) (where.push("repo = ?"), params.push(query.repo));
+    if (query.since !== undefined) (where.push("time >= ?"), params.push(query.since));
+    if (query.until !== undefined) (where.push("time < ?"), params.push(query.until));
     const rows = this.ctx.storage.sql
       .exec<{ id: number; time: number; type: string; repo: string | null; by: string; channel: string; message: string; data: string | null }>(
-        `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY id LIMIT ?`,
+        `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY id ${query.newest ? "DESC" : ""} LIMIT ?`,
         ...params, limit + 1,
       )
       .toArray();

@@ -71,6 +71,11 @@ export interface BlueprintView {
   updated: number;
 }
 
+/** What the engine thinks of a blueprint: valid, or its first problem (`error` is the full message). */
+export type BlueprintCheck =
+  | { valid: true }
+  | { valid: false; error: string; reason: string; key?: string; line?: number; column?: number };
+
 export interface ServiceView {
   key: string;
   role: string;
@@ -407,14 +412,30 @@ export class RepositoryActor extends DurableObject<Env> {
     return bp ? ok(bp) : refuse(404, "not_found", `no blueprint ${name} in this repository`);
   }
 
-  /** Checks a blueprint against the templates and the current services without applying it. */
-  private validateBlueprint(name: string, content: string): Result<null> {
+  /**
+   * Checks a blueprint against the templates and the current services without applying it or
+   * storing anything: the engine's first problem, with its line and column when it has them.
+   */
+  checkBlueprint(name: string, content: string): BlueprintCheck {
     try {
       executeBlueprint(this.state(), this.templates(), parseBlueprint(name, content));
-      return ok(null);
+      return { valid: true };
     } catch (err) {
-      return engineRefusal(err);
+      if (!(err instanceof AysError)) throw err;
+      return {
+        valid: false,
+        error: err.message,
+        reason: err.reason,
+        ...(err.key !== undefined ? { key: err.key } : {}),
+        ...(err.line !== undefined ? { line: err.line } : {}),
+        ...(err.column !== undefined ? { column: err.column } : {}),
+      };
     }
+  }
+
+  private validateBlueprint(name: string, content: string): Result<null> {
+    const check = this.checkBlueprint(name, content);
+    return check.valid ? ok(null) : refuse(400, "invalid_blueprint", check.error);
   }
 
   saveBlueprint(name: string, content: string, mode: "create" | "update"): Result<BlueprintView> {

@@ -4,6 +4,7 @@ import { bodyLimit } from "hono/body-limit";
 import { ConfigError, configFromBindings, type CockpitConfig } from "../config/index.ts";
 import type { Caller } from "../auth/jwt.ts";
 import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
+import { createConsole } from "./console.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
 import { ApiError, errorResponse } from "./errors.ts";
@@ -30,6 +31,8 @@ export function createApp() {
   });
 
   app.get("/", (c) => {
+    // Browsers go to the console; API clients keep getting the JSON summary.
+    if (c.req.header("accept")?.includes("text/html")) return c.redirect("/console", 302);
     const config = c.get("config");
     return c.json({
       name: "cockpit",
@@ -60,6 +63,7 @@ export function createApp() {
   app.route("/ays", createAysApi());
   // Each feature that starts sign-ins registers what happens when one finishes.
   app.route("/oauth", createOAuthRoutes({}));
+  app.route("/console", createConsole());
   app.use("/webhooks/*", jsonLimit);
   app.route("/webhooks", createWebhooks());
 

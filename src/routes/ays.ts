@@ -12,6 +12,7 @@ import { requireMember } from "../auth/middleware.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import {
+  BlueprintCheckSchema,
   BlueprintCreate,
   BlueprintName,
   BlueprintSchema,
@@ -77,7 +78,7 @@ async function storeUploads(c: Ctx): Promise<JobFile[]> {
 }
 
 /** Unwraps an actor result, turning a refusal into the matching `{error, code}` answer. */
-function unwrap<R extends { ok: true; value: unknown } | Refusal>(result: R): Extract<R, { ok: true }>["value"] {
+export function unwrap<R extends { ok: true; value: unknown } | Refusal>(result: R): Extract<R, { ok: true }>["value"] {
   if (!result.ok) {
     const refusal = result as Refusal;
     throw new ApiError(refusal.status, refusal.code, refusal.error);
@@ -89,16 +90,16 @@ function unwrap<R extends { ok: true; value: unknown } | Refusal>(result: R): Ex
  * Runs cross RPC as plain JSON, but workers-types cannot map their open-ended `result` field and drops
  * the success branch from the stub's type; this restores it.
  */
-function unwrapRun(result: unknown): RunRecord {
+export function unwrapRun(result: unknown): RunRecord {
   return unwrap(result as Result<RunRecord>);
 }
 
-function org(c: Ctx) {
+export function org(c: Ctx) {
   return c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
 }
 
 /** The RepositoryActor of an existing repository; 404 for one the organization does not have. */
-async function repository(c: Ctx, name: string) {
+export async function repository(c: Ctx, name: string) {
   const entry = await org(c).getRepository(name);
   if (!entry) throw new ApiError(404, "not_found", `no repository ${name}`);
   return c.env.REPOSITORY.getByName(`${c.get("config").oauth.organization}/${name}`);
@@ -281,6 +282,20 @@ export function createAysApi() {
       const result = unwrap(await (await repository(c, repo)).executeBlueprint(bp));
       audit(c, "blueprint.executed", repo, result.msg, { created: result.created, changed: result.changed });
       return c.json({ msg: result.msg }, 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "post",
+      path: "/repository/{repo}/blueprint/{bp}/check",
+      description: "Checks content as blueprint {bp} would be checked on save, against the repository's templates and services; stores nothing.",
+      request: { params: BlueprintParam, ...body(BlueprintUpdate) },
+      responses: { 200: json(BlueprintCheckSchema, "valid, or the engine's first problem with its line and column"), ...errors },
+    }),
+    async (c) => {
+      const { repo, bp } = c.req.valid("param");
+      return c.json(await (await repository(c, repo)).checkBlueprint(bp, c.req.valid("json").content), 200);
     },
   );
 
@@ -540,12 +555,19 @@ export function createAysApi() {
           type: z.string().max(100).optional(),
           repo: z.string().max(100).optional(),
           after: z.coerce.number().int().min(0).optional(),
+          before: z.coerce.number().int().min(0).optional(),
+          since: z.coerce.number().int().min(0).optional().openapi({ description: "only entries at or after this time (epoch ms)" }),
+          until: z.coerce.number().int().min(0).optional().openapi({ description: "only entries before this time (epoch ms)" }),
+          order: z.enum(["oldest", "newest"]).optional().openapi({ description: "newest: newest first, paged with before=next" }),
           limit: z.coerce.number().int().min(1).max(500).optional(),
         }),
       },
       responses: { 200: json(z.object({ events: z.array(z.unknown()), next: z.number().nullable() }), "a page of the log"), ...errors },
     }),
-    async (c) => c.json(await org(c).events(c.req.valid("query")), 200),
+    async (c) => {
+      const { order, ...query } = c.req.valid("query");
+      return c.json(await org(c).events({ ...query, newest: order === "newest" }), 200);
+    },
   );
 
   return api;

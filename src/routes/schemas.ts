@@ -59,6 +59,17 @@ export const BlueprintSchema = z
   .object({ name: z.string(), content: z.string(), archived: z.boolean(), updated: z.number() })
   .openapi("Blueprint");
 
+export const BlueprintCheckSchema = z
+  .object({
+    valid: z.boolean(),
+    error: z.string().optional().openapi({ description: "the engine's message: file:line:column: key: reason" }),
+    reason: z.string().optional(),
+    key: z.string().optional(),
+    line: z.number().optional(),
+    column: z.number().optional(),
+  })
+  .openapi("BlueprintCheck");
+
 export const ServiceSchema = z
   .object({
     key: z.string(),

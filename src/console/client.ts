@@ -1,0 +1,401 @@
+/**
+ * The console's only script, served as /console/assets/console.js. Pages are rendered on the server;
+ * this adds what needs a browser: buttons and forms that call the `/ays` API with the session cookie,
+ * the blueprint editor's check-as-you-type, and the run view's live updates over the run's event
+ * stream. A 401 from the API renews the session once (POST /auth/refresh) and retries; when that
+ * fails the person is sent to sign in again.
+ *
+ * It is plain ES2020 in a string (no build step for the browser): keep it free of backticks.
+ */
+export const CONSOLE_JS = String.raw`
+(function () {
+  "use strict";
+  var $ = function (sel, root) { return (root || document).querySelector(sel); };
+  var $$ = function (sel, root) { return Array.prototype.slice.call((root || document).querySelectorAll(sel)); };
+
+  // === Session
+
+  var renewing = null;
+  function renew() {
+    if (!renewing) {
+      renewing = fetch("/auth/refresh", { method: "POST", credentials: "same-origin", headers: { accept: "application/json" } })
+        .then(function (r) { return r.ok; }, function () { return false; })
+        .then(function (ok) { renewing = null; return ok; });
+    }
+    return renewing;
+  }
+  function signIn() {
+    location.assign("/login?next=" + encodeURIComponent(location.pathname + location.search));
+  }
+
+  async function api(method, url, body, retried) {
+    var init = { method: method, credentials: "same-origin", headers: { accept: "application/json" } };
+    if (body !== undefined) { init.headers["content-type"] = "application/json"; init.body = JSON.stringify(body); }
+    var res = await fetch(url, init);
+    if (res.status === 401 && !retried) {
+      if (await renew()) return api(method, url, body, true);
+      signIn();
+      throw new Error("Your session ended: signing in again…");
+    }
+    var text = await res.text();
+    var data = null;
+    if (text) { try { data = JSON.parse(text); } catch (e) { data = { error: text }; } }
+    if (!res.ok) {
+      var err = new Error((data && data.error) || ("HTTP " + res.status));
+      err.status = res.status; err.data = data;
+      throw err;
+    }
+    return data;
+  }
+
+  // === Messages
+
+  function flash(message) {
+    var el = $("#flash");
+    if (!el) return;
+    el.textContent = message;
+    el.hidden = !message;
+  }
+  function errorBox(from) {
+    var scope = from.closest("form, section, main") || document;
+    return $(".error[role=alert]", scope) || $(".error[role=alert]");
+  }
+  function showError(from, message) {
+    var box = errorBox(from);
+    if (box) { box.textContent = message; box.hidden = !message; }
+  }
+  var pending = sessionStorage.getItem("cockpit.flash");
+  if (pending) { sessionStorage.removeItem("cockpit.flash"); flash(pending); }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, k) { return encodeURIComponent(values[k] == null ? "" : String(values[k])); });
+  }
+  function after(then, result, values, done) {
+    var message = (result && (result.msg || result.message)) || done;
+    if (!then || then === "reload") { sessionStorage.setItem("cockpit.flash", message); location.reload(); return; }
+    if (then === "stay") { flash(message); return; }
+    sessionStorage.setItem("cockpit.flash", message);
+    location.assign(fill(then, Object.assign({}, values, result || {})));
+  }
+
+  // Local times for people; the server writes UTC.
+  $$("time[datetime]").forEach(function (t) {
+    var d = new Date(t.getAttribute("datetime"));
+    if (!isNaN(d)) { t.title = t.textContent; t.textContent = d.toLocaleString(); }
+  });
+
+  // === Buttons and forms that call the API: data-api=METHOD data-url=URL [data-then] [data-confirm]
+
+  function formValues(form) {
+    var values = {};
+    $$("input[name], select[name], textarea[name]", form).forEach(function (el) {
+      if (el.type === "checkbox") { if (el.checked) values[el.name] = true; }
+      else if (el.value !== "") values[el.name] = el.value;
+    });
+    return values;
+  }
+
+  document.addEventListener("click", async function (ev) {
+    var button = ev.target.closest("button[data-api]");
+    if (!button) return;
+    if (button.dataset.confirm && !confirm(button.dataset.confirm)) return;
+    showError(button, "");
+    button.disabled = true;
+    try {
+      var result = await api(button.dataset.api, button.dataset.url);
+      after(button.dataset.then, result, {}, button.textContent.trim() + ": done");
+    } catch (e) {
+      showError(button, e.message);
+    } finally {
+      button.disabled = false;
+    }
+  });
+
+  $$("form[data-api]").forEach(function (form) {
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      var values = formValues(form);
+      var submit = $("button[type=submit]", form);
+      showError(form, "");
+      if (submit) submit.disabled = true;
+      try {
+        var result = await api(form.dataset.api, form.dataset.url, values);
+        after(form.dataset.then, result, values, "Saved");
+      } catch (e) {
+        showError(form, e.message);
+      } finally {
+        if (submit) submit.disabled = false;
+      }
+    });
+  });
+
+  $$("button[data-logout]").forEach(function (button) {
+    button.addEventListener("click", async function () {
+      button.disabled = true;
+      try { await fetch("/auth/logout", { method: "POST", credentials: "same-origin" }); } catch (e) { /* signed out below anyway */ }
+      location.assign("/console/signed-out");
+    });
+  });
+
+  // === A refused session page: renew once, then offer to sign in
+
+  var notice = $("main[data-try-refresh]");
+  if (notice) {
+    var status = $("#refreshing");
+    status.hidden = false;
+    renew().then(function (ok) {
+      if (ok) location.reload();
+      else if (notice.dataset.tryRefresh === "sign-in") location.assign($("#sign-in").getAttribute("href"));
+      else status.textContent = "Your session could not be renewed: please sign in.";
+    });
+  }
+
+  // === Blueprint editor: checked by the server as you type
+
+  var editor = $("#bp-editor");
+  if (editor) blueprintEditor(editor);
+
+  function blueprintEditor(form) {
+    var base = form.dataset.apiBase;
+    var existing = form.dataset.blueprint;
+    var text = $("#bp-content", form);
+    var nameInput = $("#bp-name", form);
+    var gutter = $(".gutter", form);
+    var result = $("#bp-check", form);
+    var badLine = 0;
+    var saved = text.value;
+    var timer = null;
+    var seq = 0;
+
+    function name() { return existing || (nameInput && nameInput.value.trim()) || "new.yaml"; }
+    function drawGutter() {
+      var lines = text.value.split("\n").length;
+      var out = [];
+      for (var i = 1; i <= lines; i++) out.push(i === badLine ? "<mark>" + i + "</mark>" : String(i));
+      gutter.innerHTML = out.join("\n");
+      gutter.scrollTop = text.scrollTop;
+    }
+    function offsetOf(line, column) {
+      var rows = text.value.split("\n");
+      var at = 0;
+      for (var i = 0; i < line - 1 && i < rows.length; i++) at += rows[i].length + 1;
+      return at + Math.max(0, (column || 1) - 1);
+    }
+    function show(check) {
+      result.innerHTML = "";
+      if (check.valid) {
+        badLine = 0;
+        result.className = "check-result valid";
+        result.textContent = "Valid blueprint.";
+        text.removeAttribute("aria-invalid");
+      } else {
+        badLine = check.line || 0;
+        result.className = "check-result invalid";
+        text.setAttribute("aria-invalid", "true");
+        if (check.line) {
+          var where = document.createElement("button");
+          where.type = "button";
+          where.className = "secondary where";
+          where.textContent = "Line " + check.line + (check.column ? ", column " + check.column : "");
+          where.setAttribute("aria-label", "Go to line " + check.line + (check.column ? ", column " + check.column : ""));
+          where.addEventListener("click", function () {
+            var at = offsetOf(check.line, check.column);
+            text.focus();
+            text.setSelectionRange(at, at);
+          });
+          result.appendChild(where);
+          result.appendChild(document.createTextNode(" "));
+        }
+        var why = document.createElement("span");
+        why.className = "reason";
+        why.textContent = (check.key ? check.key + ": " : "") + (check.reason || check.error);
+        result.appendChild(why);
+      }
+      drawGutter();
+    }
+    async function check() {
+      var mine = ++seq;
+      result.className = "check-result";
+      result.textContent = "Checking…";
+      try {
+        var answer = await api("POST", base + "/blueprint/" + encodeURIComponent(name()) + "/check", { content: text.value });
+        if (mine === seq) show(answer);
+      } catch (e) {
+        if (mine === seq) { result.className = "check-result invalid"; result.textContent = e.message; }
+      }
+    }
+    function schedule() {
+      clearTimeout(timer);
+      timer = setTimeout(check, 300);
+    }
+    text.addEventListener("input", function () { drawGutter(); schedule(); });
+    text.addEventListener("scroll", function () { gutter.scrollTop = text.scrollTop; });
+    if (nameInput) nameInput.addEventListener("input", schedule);
+    drawGutter();
+    if (text.value) check();
+
+    async function save() {
+      if (existing) {
+        await api("PUT", base + "/blueprint/" + encodeURIComponent(existing), { content: text.value });
+      } else {
+        await api("POST", base + "/blueprint", { name: name(), content: text.value });
+      }
+      saved = text.value;
+    }
+    function failed(e) {
+      // A save refused by the engine shows like a check; anything else in the alert box.
+      if (e.data && e.data.code === "invalid_blueprint") check();
+      else showError(form, e.message);
+    }
+    form.addEventListener("submit", async function (ev) {
+      ev.preventDefault();
+      showError(form, "");
+      try {
+        await save();
+        sessionStorage.setItem("cockpit.flash", "Blueprint " + name() + " saved.");
+        location.assign(form.dataset.repoHref + "/blueprint/" + encodeURIComponent(name()));
+      } catch (e) { failed(e); }
+    });
+    var exec = $("button[data-execute]", form);
+    if (exec) exec.addEventListener("click", async function () {
+      showError(form, "");
+      exec.disabled = true;
+      try {
+        if (text.value !== saved) await save();
+        var answer = await api("POST", base + "/blueprint/" + encodeURIComponent(existing));
+        flash(answer.msg);
+      } catch (e) { failed(e); }
+      finally { exec.disabled = false; }
+    });
+  }
+
+  // === Run view: live over the run's stream
+
+  var runView = $("#run[data-stream]");
+  if (runView) followRun(runView);
+
+  function followRun(view) {
+    var ENDED = ["ok", "error", "cancelled"];
+    var live = $("#live", view);
+    var source = null;
+
+    function setBadge(el, state) {
+      if (!el) return;
+      el.className = "badge st-" + state;
+      el.dataset.state = state;
+      el.textContent = state;
+    }
+    function setJob(job) {
+      var node = $("[data-job=\"" + CSS.escape(job.key) + "\"]", view);
+      if (node) {
+        node.setAttribute("class", "node st-" + job.state);
+        var label = job.service + " " + job.action + ": " + job.state;
+        node.setAttribute("aria-label", label);
+        var title = $("title", node); if (title) title.textContent = label;
+        var st = $(".node-state", node); if (st) st.textContent = job.state;
+      }
+      setBadge(document.getElementById("job-state-" + job.key), job.state);
+      var attempts = $("[data-attempts=\"" + CSS.escape(job.key) + "\"]", view);
+      if (attempts) attempts.textContent = job.attempts;
+      var files = $("[data-files=\"" + CSS.escape(job.key) + "\"]", view);
+      if (files && job.files && job.files.length) {
+        files.innerHTML = "";
+        var p = document.createElement("p");
+        p.appendChild(document.createTextNode("Files: "));
+        job.files.forEach(function (f, i) {
+          if (i) p.appendChild(document.createTextNode(", "));
+          var a = document.createElement("a");
+          a.href = "/ays/files/" + encodeURIComponent(f.key);
+          a.download = f.name;
+          a.textContent = f.name;
+          p.appendChild(a);
+        });
+        files.appendChild(p);
+      }
+    }
+    function setRunState(state, errors) {
+      view.dataset.state = state;
+      setBadge(document.getElementById("run-state"), state);
+      $$("[data-when]", view).forEach(function (b) {
+        b.hidden = b.dataset.when.split(" ").indexOf(state) < 0 || (b.dataset.onlySimulated === "1" && view.dataset.simulate !== "1");
+      });
+      var box = $("#run-errors", view);
+      if (errors && errors.length && box) {
+        var list = $("ul", box);
+        list.innerHTML = "";
+        errors.forEach(function (e) {
+          var li = document.createElement("li");
+          var last = e.logs && e.logs.length ? e.logs[e.logs.length - 1].log : "failed";
+          li.textContent = e.service + " " + e.action + ": " + last;
+          list.appendChild(li);
+        });
+        box.hidden = false;
+      }
+      if (ENDED.indexOf(state) >= 0) {
+        if (source) { source.close(); source = null; }
+        live.textContent = "";
+      }
+    }
+    function appendLog(entry) {
+      var pre = document.getElementById("log-" + entry.job);
+      if (!pre) return;
+      var stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
+      pre.appendChild(document.createTextNode("[" + entry.level + "] " + entry.log + "\n"));
+      if (stick) pre.scrollTop = pre.scrollHeight;
+    }
+    function wholeRun(run) {
+      run.steps.forEach(function (step) {
+        step.jobs.forEach(function (job) {
+          setJob(job);
+          var pre = document.getElementById("log-" + job.key);
+          if (pre) pre.textContent = job.logs.map(function (l) { return "[" + l.level + "] " + l.log + "\n"; }).join("");
+        });
+      });
+      setRunState(run.state, run.errors);
+    }
+    function open() {
+      if (ENDED.indexOf(view.dataset.state) >= 0) return;
+      live.textContent = " · live";
+      source = new EventSource(view.dataset.stream);
+      source.addEventListener("run", function (e) { wholeRun(JSON.parse(e.data)); });
+      source.addEventListener("job", function (e) { setJob(JSON.parse(e.data).job); });
+      source.addEventListener("log", function (e) { appendLog(JSON.parse(e.data)); });
+      source.addEventListener("state", function (e) { var d = JSON.parse(e.data); setRunState(d.state, d.errors); });
+      source.addEventListener("error", function () {
+        if (!source || source.readyState !== EventSource.CLOSED) return;
+        // Refused (an expired session) or gone: read the run once through the API, which renews the
+        // session if it can, then follow the stream again.
+        source = null;
+        live.textContent = " · reconnecting";
+        api("GET", view.dataset.api).then(function (run) { wholeRun(run); setTimeout(open, 500); }, function (e) { showError(view, e.message); });
+      });
+    }
+    open();
+
+    view.addEventListener("click", async function (ev) {
+      var button = ev.target.closest("button[data-rerun]");
+      if (!button) return;
+      button.disabled = true;
+      showError(view, "");
+      try {
+        var base = view.dataset.repoApi;
+        var todo = JSON.parse(button.dataset.rerun);
+        for (var i = 0; i < todo.length; i++) {
+          var key = todo[i].service; var bang = key.indexOf("!");
+          await api("POST", base + "/service/" + encodeURIComponent(key.slice(0, bang)) + "/" + encodeURIComponent(key.slice(bang + 1)) +
+            "/action/" + encodeURIComponent(todo[i].action) + "?force=true");
+        }
+        var run = await api("POST", base + "/aysrun");
+        sessionStorage.setItem("cockpit.flash", "Run " + run.key + " started.");
+        location.assign(view.dataset.repoHref + "/run/" + encodeURIComponent(run.key));
+      } catch (e) { showError(view, e.message); }
+      finally { button.disabled = false; }
+    });
+    // "stay" buttons (start, cancel) change the run: the stream shows the rest; re-open it after start.
+    view.addEventListener("click", function (ev) {
+      var button = ev.target.closest("button[data-api][data-then=stay]");
+      if (button && !source) setTimeout(open, 300);
+    });
+  }
+})();
+`;

@@ -1,0 +1,107 @@
+/** @jsxImportSource hono/jsx */
+import type { AuditEntry } from "../actors/organization.ts";
+import { Layout, repoHref, Time, type Frame } from "./layout.tsx";
+
+export interface EventFilter {
+  type?: string;
+  repo?: string;
+  /** `YYYY-MM-DDTHH:MM`, UTC, as the form sends it. */
+  since?: string;
+  until?: string;
+}
+
+/** Types the cockpit records, offered as suggestions; any other type can be typed in. */
+const KNOWN_TYPES = [
+  "repository.created", "repository.deleted", "template.stored", "blueprint.created", "blueprint.updated", "blueprint.deleted",
+  "blueprint.executed", "blueprint.archived", "blueprint.restored", "service.deleted", "action.scheduled", "run.created",
+  "run.started", "run.cancelled", "event.dead", "mail.rejected",
+];
+
+/** The organization's event and audit log, newest first, filtered by type, repository and time. */
+export function EventsPage(props: {
+  frame: Omit<Frame, "title">;
+  filter: EventFilter;
+  repositories: string[];
+  events: AuditEntry[];
+  /** Query string of the next (older) page, when there is one. */
+  older: string | null;
+}) {
+  const f = props.filter;
+  return (
+    <Layout {...props.frame} title="Events" section="events">
+      <form class="filters" method="get" action="/console/events" role="search" aria-label="Filter events">
+        <p>
+          <label for="ev-type">Type</label>
+          <input id="ev-type" name="type" list="ev-types" value={f.type ?? ""} maxlength={100} placeholder="any" />
+          <datalist id="ev-types">
+            {KNOWN_TYPES.map((t) => (
+              <option value={t} />
+            ))}
+          </datalist>
+        </p>
+        <p>
+          <label for="ev-repo">Repository</label>
+          <select id="ev-repo" name="repo">
+            <option value="">any</option>
+            {props.repositories.map((r) => (
+              <option value={r} selected={r === f.repo}>
+                {r}
+              </option>
+            ))}
+          </select>
+        </p>
+        <p>
+          <label for="ev-since">From (UTC)</label>
+          <input id="ev-since" name="since" type="datetime-local" value={f.since ?? ""} />
+        </p>
+        <p>
+          <label for="ev-until">Until (UTC)</label>
+          <input id="ev-until" name="until" type="datetime-local" value={f.until ?? ""} />
+        </p>
+        <p class="buttons">
+          <button type="submit">Filter</button>
+          <a href="/console/events">Clear</a>
+        </p>
+      </form>
+      {props.events.length === 0 ? (
+        <p class="empty">No events match.</p>
+      ) : (
+        <div class="scroll">
+          <table class="events">
+            <thead>
+              <tr>
+                <th scope="col">Time</th>
+                <th scope="col">Type</th>
+                <th scope="col">Repository</th>
+                <th scope="col">By</th>
+                <th scope="col">Channel</th>
+                <th scope="col">What</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.events.map((e) => (
+                <tr>
+                  <td>
+                    <Time at={e.time} />
+                  </td>
+                  <td>
+                    <code>{e.type}</code>
+                  </td>
+                  <td>{e.repo ? <a href={repoHref(e.repo)}>{e.repo}</a> : <span class="muted">—</span>}</td>
+                  <td>{e.by}</td>
+                  <td>{e.channel}</td>
+                  <td>{e.message}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {props.older ? (
+        <p>
+          <a href={`/console/events?${props.older}`}>Older events</a>
+        </p>
+      ) : null}
+    </Layout>
+  );
+}

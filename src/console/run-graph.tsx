@@ -1,0 +1,97 @@
+/** @jsxImportSource hono/jsx */
+/**
+ * A run drawn as a graph: one column per step, one box per job, an arrow from each job to the jobs
+ * that waited for it (the same service's earlier action, and the same action on a producer). The
+ * boxes carry `data-job` so the script can recolour them as the stream reports state changes.
+ */
+import type { RunRecord } from "../actors/run-model.ts";
+
+const BOX_W = 200;
+const BOX_H = 48;
+const GAP_X = 56;
+const GAP_Y = 14;
+const PAD = 12;
+const HEADER = 26;
+
+interface Placed {
+  key: string;
+  service: string;
+  action: string;
+  state: string;
+  step: number;
+  x: number;
+  y: number;
+}
+
+/** Where each job sits, and which earlier jobs it waited for. */
+export function layoutRun(run: RunRecord, producers: Map<string, string[]>) {
+  const placed: Placed[] = [];
+  run.steps.forEach((step, column) => {
+    step.jobs.forEach((job, row) => {
+      placed.push({
+        key: job.key,
+        service: job.service,
+        action: job.action,
+        state: job.state,
+        step: step.number,
+        x: PAD + column * (BOX_W + GAP_X),
+        y: PAD + HEADER + row * (BOX_H + GAP_Y),
+      });
+    });
+  });
+  const linked = (a: string, b: string) => (producers.get(a) ?? []).includes(b) || (producers.get(b) ?? []).includes(a);
+  const edges: [Placed, Placed][] = [];
+  for (const job of placed) {
+    const earlier = placed.filter((e) => e.step < job.step);
+    const sameService = earlier.filter((e) => e.service === job.service).at(-1);
+    if (sameService) edges.push([sameService, job]);
+    for (const e of earlier) if (e.action === job.action && linked(e.service, job.service)) edges.push([e, job]);
+  }
+  const rows = Math.max(1, ...run.steps.map((s) => s.jobs.length));
+  const width = PAD * 2 + Math.max(1, run.steps.length) * (BOX_W + GAP_X) - GAP_X;
+  const height = PAD * 2 + HEADER + rows * (BOX_H + GAP_Y) - GAP_Y;
+  return { placed, edges, width, height };
+}
+
+const clip = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+export function RunGraph(props: { run: RunRecord; producers: Map<string, string[]> }) {
+  const { placed, edges, width, height } = layoutRun(props.run, props.producers);
+  return (
+    <div class="scroll graph">
+      <svg xmlns="http://www.w3.org/2000/svg" width={width} height={height} viewBox={`0 0 ${width} ${height}`} role="group"
+        aria-label={`Run ${props.run.key}: ${props.run.steps.length} steps, ${placed.length} jobs`}>
+        <defs>
+          <marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse">
+            <path d="M 0 0 L 10 5 L 0 10 z" class="arrowhead" />
+          </marker>
+        </defs>
+        {props.run.steps.map((step, column) => (
+          <text class="step-label" x={PAD + column * (BOX_W + GAP_X)} y={PAD + 14}>
+            {`step ${step.number}`}
+          </text>
+        ))}
+        {edges.map(([from, to]) => {
+          const x1 = from.x + BOX_W;
+          const y1 = from.y + BOX_H / 2;
+          const x2 = to.x;
+          const y2 = to.y + BOX_H / 2;
+          const mid = (x1 + x2) / 2;
+          return <path class="edge" d={`M ${x1} ${y1} C ${mid} ${y1}, ${mid} ${y2}, ${x2} ${y2}`} marker-end="url(#arrow)" />;
+        })}
+        {placed.map((job) => (
+          <a href={`#job-${job.key}`} class={`node st-${job.state}`} data-job={job.key} aria-label={`${job.service} ${job.action}: ${job.state}`}>
+            <title>{`${job.service} ${job.action}: ${job.state}`}</title>
+            <rect x={job.x} y={job.y} width={BOX_W} height={BOX_H} rx="6" />
+            <text x={job.x + 10} y={job.y + 20} class="node-service">
+              {clip(job.service, 26)}
+            </text>
+            <text x={job.x + 10} y={job.y + 38} class="node-action">
+              {job.action} · <tspan class="node-state">{job.state}</tspan>
+            </text>
+          </a>
+        ))}
+      </svg>
+    </div>
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * The web console under `/console`: server-rendered pages (src/console) that read through the same
+ * actor methods as the `/ays` API, while their buttons and forms call that API itself with the
+ * session cookie. A browser without a valid session is sent to sign in (or its session renewed).
+ */
+import { Hono, type Context } from "hono";
+import { getCookie } from "hono/cookie";
+import { createMiddleware } from "hono/factory";
+import type { AuditEntry } from "../actors/organization.ts";
+import type { ServiceView } from "../actors/repository.ts";
+import type { Result } from "../actors/results.ts";
+import { requireMember } from "../auth/middleware.ts";
+import { ASSETS } from "../console/assets.ts";
+import { BlueprintPage } from "../console/blueprint.tsx";
+import { EventsPage, type EventFilter } from "../console/events.tsx";
+import type { Frame } from "../console/layout.tsx";
+import { NoticePage } from "../console/notice.tsx";
+import { RepositoriesPage } from "../console/repositories.tsx";
+import { RepositoryPage } from "../console/repository.tsx";
+import { RunPage, RunsPage } from "../console/runs.tsx";
+import { ServicePage } from "../console/service.tsx";
+import type { AppEnv } from "./app.ts";
+import { org, repository, unwrap, unwrapRun } from "./ays.ts";
+import { ApiError } from "./errors.ts";
+import { NAME_PATTERN } from "./schemas.ts";
+
+type Ctx = Context<AppEnv>;
+type EventPage = { events: AuditEntry[]; next: number | null };
+
+/**
+ * Scripts and styles only from the Worker itself, no inline code, no framing: a console that drives
+ * production systems must not run anything it did not serve.
+ */
+const SECURITY_HEADERS: Record<string, string> = {
+  "content-security-policy":
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+  "x-content-type-options": "nosniff",
+  "referrer-policy": "same-origin",
+};
+
+function signInHref(c: Ctx): string {
+  const url = new URL(c.req.url);
+  return `/login?next=${encodeURIComponent(url.pathname + url.search)}`;
+}
+
+/**
+ * requireMember, answered for people: no session tries to renew one and otherwise signs in; a refused
+ * one says why (an expired one is renewed first).
+ */
+const consoleMember = createMiddleware<AppEnv>(async (c, next) => {
+  if (!getCookie(c, "jwt") && !c.req.header("authorization")) {
+    return c.html(
+      NoticePage({ title: "Sign in", message: "Sign in to use the console.", signIn: signInHref(c), tryRefresh: "sign-in" }),
+      401,
+    );
+  }
+  try {
+    await requireMember(c, next);
+  } catch (err) {
+    if (!(err instanceof ApiError) || err.status !== 401) throw err;
+    const expired = err.message === "expired";
+    return c.html(
+      NoticePage({
+        title: expired ? "Session expired" : "Session refused",
+        message: expired ? "Your session expired." : `Your session was refused: ${err.message}.`,
+        signIn: signInHref(c),
+        tryRefresh: expired ? "reload" : undefined,
+      }),
+      401,
+    );
+  }
+});
+
+function frame(c: Ctx): Omit<Frame, "title"> {
+  return { organization: c.get("config").oauth.organization, user: c.get("caller").user };
+}
+
+function repoParam(c: Ctx): string {
+  const repo = c.req.param("repo") ?? "";
+  if (!NAME_PATTERN.test(repo) || repo.length > 100) throw new ApiError(404, "not_found", `no repository ${repo}`);
+  return repo;
+}
+
+/** `YYYY-MM-DDTHH:MM` (a datetime-local field), read as UTC. */
+function utcTime(name: string, value: string | undefined): number | undefined {
+  if (!value) return undefined;
+  const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value) ? Date.parse(`${value}Z`) : NaN;
+  if (Number.isNaN(at)) throw new ApiError(400, "invalid_request", `${name}: expected a date and time such as 2026-11-22T08:00`);
+  return at;
+}
+
+export function createConsole() {
+  const app = new Hono<AppEnv>();
+
+  app.use(async (c, next) => {
+    await next();
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+    if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
+  });
+
+  app.get("/assets/:file", (c) => {
+    const asset = ASSETS[c.req.param("file")];
+    if (!asset) throw new ApiError(404, "not_found", "no such asset");
+    // The page links assets with ?v=<hash of their text>, so a cached copy is never stale.
+    return c.body(asset.body, 200, { "content-type": asset.type, "cache-control": "public, max-age=31536000, immutable" });
+  });
+
+  app.get("/signed-out", (c) =>
+    c.html(NoticePage({ title: "Signed out", message: "You are signed out of the console.", signIn: "/login?next=%2Fconsole" })),
+  );
+
+  app.use(consoleMember);
+
+  app.get("/", async (c) => c.html(RepositoriesPage({ frame: frame(c), repositories: await org(c).listRepositories() })));
+
+  app.get("/events", async (c) => {
+    const q = c.req.query();
+    const filter: EventFilter = {
+      ...(q.type ? { type: q.type.slice(0, 100) } : {}),
+      ...(q.repo ? { repo: q.repo.slice(0, 100) } : {}),
+      ...(q.since ? { since: q.since } : {}),
+      ...(q.until ? { until: q.until } : {}),
+    };
+    const before = q.before && /^\d+$/.test(q.before) ? Number(q.before) : undefined;
+    const since = utcTime("From", filter.since);
+    const until = utcTime("Until", filter.until);
+    const [page, repos] = await Promise.all([
+      // Stub types cannot map the entries' open-ended `data`; the values are plain JSON.
+      org(c).events({ type: filter.type, repo: filter.repo, since, until, before, newest: true, limit: 100 }) as Promise<unknown> as Promise<EventPage>,
+      org(c).listRepositories(),
+    ]);
+    const older = page.next === null ? null : new URLSearchParams({ ...filter, before: String(page.next) } as Record<string, string>).toString();
+    return c.html(EventsPage({ frame: frame(c), filter, repositories: repos.map((r) => r.name), events: page.events, older }));
+  });
+
+  app.get("/repo/:repo", async (c) => {
+    const stub = await repository(c, repoParam(c));
+    const [info, blueprints, templates, services, runs, scheduler] = await Promise.all([
+      stub.info(), stub.listBlueprints(), stub.listTemplates(), stub.listServices() as Promise<unknown> as Promise<ServiceView[]>, stub.listRuns(), stub.scheduler(),
+    ]);
+    return c.html(
+      RepositoryPage({ frame: frame(c), repo: { name: info.name, git_url: info.git_url, noexec: info.noexec, blueprints, templates, services, runs, scheduler } }),
+    );
+  });
+
+  app.get("/repo/:repo/blueprint-new", async (c) => {
+    const repo = repoParam(c);
+    await repository(c, repo);
+    return c.html(BlueprintPage({ frame: frame(c), repo, blueprint: null }));
+  });
+
+  app.get("/repo/:repo/blueprint/:bp", async (c) => {
+    const repo = repoParam(c);
+    const blueprint = unwrap(await (await repository(c, repo)).getBlueprint(c.req.param("bp")));
+    return c.html(BlueprintPage({ frame: frame(c), repo, blueprint }));
+  });
+
+  app.get("/repo/:repo/service/:role/:name", async (c) => {
+    const repo = repoParam(c);
+    const { role, name } = c.req.param();
+    const service = unwrap((await (await repository(c, repo)).getService(role, name)) as Result<ServiceView>);
+    const jobs = await c.env.SERVICE.getByName(`${c.get("config").oauth.organization}/${repo}/${service.key}`).jobs(10);
+    return c.html(ServicePage({ frame: frame(c), repo, service, jobs }));
+  });
+
+  app.get("/repo/:repo/runs", async (c) => {
+    const repo = repoParam(c);
+    return c.html(RunsPage({ frame: frame(c), repo, runs: await (await repository(c, repo)).listRuns() }));
+  });
+
+  app.get("/repo/:repo/run/:key", async (c) => {
+    const repo = repoParam(c);
+    const stub = await repository(c, repo);
+    const [run, services] = await Promise.all([stub.getRun(c.req.param("key")), stub.listServices() as Promise<unknown> as Promise<ServiceView[]>]);
+    const producers = new Map(services.map((s) => [s.key, s.producers]));
+    return c.html(RunPage({ frame: frame(c), repo, run: unwrapRun(run), producers }));
+  });
+
+  app.onError((err, c) => {
+    if (err instanceof ApiError) {
+      const title = err.status === 404 ? "Not found" : err.status === 400 ? "Bad request" : `Error ${err.status}`;
+      return c.html(NoticePage({ title, message: err.message, back: "/console" }), err.status);
+    }
+    console.error("console error", err instanceof Error ? err.stack : String(err));
+    return c.html(NoticePage({ title: "Something went wrong", message: "The console could not show this page. Try again.", back: "/console" }), 500);
+  });
+
+  return app;
+}

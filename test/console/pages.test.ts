@@ -1,0 +1,142 @@
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { api, mintToken } from "../helpers/auth.ts";
+import { until } from "../helpers/until.ts";
+
+/** A page as a browser asks for it: the session is the `jwt` cookie. */
+async function page(path: string, token?: string | null): Promise<Response> {
+  const headers = new Headers({ accept: "text/html" });
+  if (token !== null) headers.set("cookie", `jwt=${token ?? (await mintToken())}`);
+  return exports.default.fetch(new Request(`http://cockpit.test${path}`, { headers }));
+}
+
+const TEMPLATE = { name: "web", schema: "@0xe1a2b3c4d5e6f708;\nstruct Schema {\n  port @0 :Int64 = 80;\n}\n", actions: "export async function install(job) { job.log('up'); }" };
+
+async function repoWithService(name: string) {
+  expect((await api("/ays/repository", { method: "POST", json: { name } })).status).toBe(201);
+  expect((await api(`/ays/repository/${name}/template`, { method: "POST", json: TEMPLATE })).status).toBe(201);
+  const content = "web__front:\n  port: 8080\nactions:\n  - action: install\n";
+  expect((await api(`/ays/repository/${name}/blueprint`, { method: "POST", json: { name: "site.yaml", content } })).status).toBe(201);
+  expect((await api(`/ays/repository/${name}/blueprint/site.yaml`, { method: "POST" })).status).toBe(200);
+}
+
+describe("console pages", () => {
+  it("a browser asking for / is sent to the console, an API client still gets JSON", async () => {
+    const browser = await exports.default.fetch(new Request("http://cockpit.test/", { headers: { accept: "text/html,*/*" }, redirect: "manual" }));
+    expect(browser.status).toBe(302);
+    expect(browser.headers.get("location")).toBe("/console");
+    const client = await exports.default.fetch(new Request("http://cockpit.test/"));
+    expect(((await client.json()) as { name: string }).name).toBe("cockpit");
+  });
+
+  it("without a session the console asks to sign in, and to come back to the same page", async () => {
+    const res = await page("/console/events?type=run.created", null);
+    expect(res.status).toBe(401);
+    const body = await res.text();
+    expect(body).toContain('href="/login?next=%2Fconsole%2Fevents%3Ftype%3Drun.created"');
+    expect(body).toContain('data-try-refresh="sign-in"');
+  });
+
+  it("a forged session is refused with the reason, an expired one is renewed or refused", async () => {
+    const forged = (await mintToken()).replace(/\.[^.]+$/, ".AAAA");
+    const refused = await page("/console", forged);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).toContain("Your session was refused: bad signature.");
+    const expired = await page("/console", await mintToken({ expiresIn: Math.floor(Date.now() / 1000) - 60 }));
+    expect(expired.status).toBe(401);
+    const body = await expired.text();
+    expect(body).toContain("Your session expired.");
+    expect(body).toContain('data-try-refresh="reload"');
+  });
+
+  it("lists, and links, the organization's repositories, with a strict content security policy", async () => {
+    await repoWithService("pages-list");
+    const res = await page("/console");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-security-policy")).toContain("script-src 'self'");
+    const body = await res.text();
+    expect(body.startsWith("<!doctype html>")).toBe(true);
+    expect(body).toContain('<a href="/console/repo/pages-list">pages-list</a>');
+    expect(body).toContain('aria-label="Delete repository pages-list"');
+    expect(body).toContain("<span>alice</span>");
+  });
+
+  it("shows a repository's blueprints, templates and its services as a grid of action states", async () => {
+    await repoWithService("pages-repo");
+    const body = await (await page("/console/repo/pages-repo")).text();
+    expect(body).toContain('href="/console/repo/pages-repo/blueprint/site.yaml"');
+    expect(body).toContain("<strong>web</strong>");
+    expect(body).toMatch(/<th scope="col">State<\/th><th scope="col">init<\/th><th scope="col">install<\/th><th scope="col">start<\/th><th scope="col">monitor<\/th>/);
+    expect(body).not.toContain('<th scope="col">check_up</th>');
+    expect(body).toMatch(/<td class="cell st-scheduled" title="web!front install: scheduled">scheduled/);
+    expect(body).toContain('href="/console/repo/pages-repo/service/web/front"');
+  });
+
+  it("shows a service's data, links and actions with schedule and force buttons", async () => {
+    await repoWithService("pages-svc");
+    const body = await (await page("/console/repo/pages-svc/service/web/front")).text();
+    expect(body).toContain("<dt>port</dt><dd><code>8080</code></dd>");
+    expect(body).toContain('data-url="/ays/repository/pages-svc/service/web/front/action/install?force=true"');
+    expect(body).toContain('aria-label="Schedule install"');
+  });
+
+  it("draws a run as an SVG graph of steps and jobs, with the stream to follow", async () => {
+    await repoWithService("pages-run");
+    const run = (await (await api("/ays/repository/pages-run/aysrun?simulate=true", { method: "POST" })).json()) as { key: string };
+    const body = await (await page(`/console/repo/pages-run/run/${run.key}`)).text();
+    expect(body).toContain(`data-stream="/ays/repository/pages-run/aysrun/${run.key}/stream"`);
+    expect(body).toMatch(/<svg [^>]*role="group" aria-label="Run [^"]+: 2 steps, 2 jobs"/);
+    expect(body).toMatch(/class="node st-new" data-job="[^"]+" aria-label="web!front init: new"/);
+    expect(body).toContain('marker-end="url(#arrow)"');
+    // The simulated run can be started from the page.
+    expect(body).toMatch(/<button type="button" data-api="POST" data-url="[^"]+" data-then="stay" data-when="new" data-only-simulated="1">Start run/);
+  });
+
+  it("filters the event log by type, repository and time, newest first", async () => {
+    await repoWithService("pages-ev");
+    await until(
+      async () => (await (await api("/ays/events?repo=pages-ev")).json()) as { events: unknown[] },
+      (p) => p.events.length >= 4,
+    );
+    const body = await (await page("/console/events?repo=pages-ev&type=blueprint.executed")).text();
+    expect(body).toContain("<code>blueprint.executed</code>");
+    expect(body).not.toContain("<code>repository.created</code>");
+    const all = await (await page("/console/events?repo=pages-ev")).text();
+    expect(all.indexOf("blueprint.executed")).toBeLessThan(all.indexOf("<code>repository.created</code>"));
+    const future = new Date(Date.now() + 3_600_000).toISOString().slice(0, 16);
+    expect(await (await page(`/console/events?repo=pages-ev&since=${future}`)).text()).toContain("No events match.");
+    const bad = await page("/console/events?since=yesterday");
+    expect(bad.status).toBe(400);
+    expect(await bad.text()).toContain("From: expected a date and time");
+  });
+
+  it("answers an unknown repository with a page, not JSON", async () => {
+    const res = await page("/console/repo/nope-nope");
+    expect(res.status).toBe(404);
+    expect(await res.text()).toContain("no repository nope-nope");
+  });
+
+  it("serves its script and stylesheet, versioned by their content", async () => {
+    const body = await (await page("/console")).text();
+    const src = /<script src="(\/console\/assets\/console\.js\?v=\w+)"/.exec(body)![1]!;
+    const script = await exports.default.fetch(new Request(`http://cockpit.test${src}`));
+    expect(script.headers.get("content-type")).toContain("text/javascript");
+    expect(script.headers.get("cache-control")).toContain("immutable");
+    expect(await script.text()).toContain("EventSource");
+  });
+});
+
+describe("blueprint check", () => {
+  it("reports the engine's first problem at its line and column, and stores nothing", async () => {
+    await repoWithService("check-bp");
+    const check = async (content: string) =>
+      (await (await api("/ays/repository/check-bp/blueprint/draft.yaml/check", { method: "POST", json: { content } })).json()) as Record<string, unknown>;
+    expect(await check("web__two:\n  port: 1\n")).toEqual({ valid: true });
+    expect(await check("web__two:\n  port: 1\n  colour: red\n")).toMatchObject({
+      valid: false, line: 3, column: 3, key: "web__two.colour", error: expect.stringMatching(/^draft\.yaml:3:3: web__two\.colour: unknown argument/),
+    });
+    expect(await check("web__two:\n  port: [1\n")).toMatchObject({ valid: false, line: expect.any(Number), reason: expect.stringContaining("invalid YAML") });
+    const list = (await (await api("/ays/repository/check-bp/blueprint")).json()) as { name: string }[];
+    expect(list.map((b) => b.name)).toEqual(["site.yaml"]);
+  });
+});
