@@ -30,10 +30,22 @@ export default defineConfig({
             miniflare: { bindings: { ...bindings.vars, ...bindings.secrets, ...testOnlyBindings } },
           }),
         ],
-        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**"], testTimeout: 30_000 },
+        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**", "test/e2e/**"], testTimeout: 30_000 },
       },
       {
         test: { name: "node", environment: "node", include: ["test/cli/**/*.test.ts"], testTimeout: 30_000 },
+      },
+      {
+        // The console in Debian's chromium against `wrangler dev` (started once, in globalSetup).
+        test: {
+          name: "e2e",
+          environment: "node",
+          include: ["test/e2e/**/*.test.ts"],
+          globalSetup: ["test/e2e/support/setup.ts"],
+          fileParallelism: false,
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
       },
     ],
   },

@@ -4,27 +4,7 @@
  * figure is printed next to the same measurement of a bare Durable Object round trip
  * (`GET /health?deep=1`), so the ratio shows what Cockpit adds on top of the platform.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { importPKCS8, SignJWT } from "jose";
-import { readFile } from "node:fs/promises";
-
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CONFIG = join(ROOT, "config", "cockpit.example.toml");
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
+import { startCockpit } from "../scripts/local-cockpit.ts";
 
 export const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 export const ms = (n: number) => `${n.toFixed(1)} ms`;
@@ -40,47 +20,6 @@ async function timed(n: number, fn: (i: number) => Promise<Response>): Promise<{
   }
   samples.sort((a, b) => a - b);
   return { p50: quantile(samples, 0.5), p99: quantile(samples, 0.99) };
-}
-
-export async function startCockpit(): Promise<{ base: string; token: string; stop: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), "cockpit-bench-"));
-  const port = await freePort();
-  const keyFile = join(dir, "dev-key.pem");
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [join(ROOT, "bin", "cockpit.js"), "start", "--config", CONFIG, "--port", String(port), "--persist-to", join(dir, "state"), "--dev-key", keyFile],
-    { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_LOG: "error" } },
-  );
-  let output = "";
-  child.stdout!.on("data", (d) => (output += String(d)));
-  child.stderr!.on("data", (d) => (output += String(d)));
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    try {
-      if ((await fetch(`${base}/health`)).ok) break;
-    } catch {
-      /* not listening yet */
-    }
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`cockpit did not start:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  const key = await importPKCS8(await readFile(keyFile, "utf8"), "ES384");
-  const token = await new SignJWT({ username: "bench", scope: ["user:memberof:MyID"] })
-    .setProtectedHeader({ alg: "ES384" })
-    .setIssuer("itsyouonline")
-    .setAudience(["MyID"])
-    .setExpirationTime("2h")
-    .sign(key);
-  return {
-    base,
-    token,
-    stop: async () => {
-      child.kill("SIGTERM");
-      await new Promise((r) => child.once("exit", r));
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
 }
 
 interface RunView {

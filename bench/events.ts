@@ -5,7 +5,8 @@
  * start, p50/p99 of ingress-to-job-start, and whether any event was lost or left waiting.
  */
 import { createHmac } from "node:crypto";
-import { ms, quantile, startCockpit } from "./api.ts";
+import { startCockpit } from "../scripts/local-cockpit.ts";
+import { ms, quantile } from "./api.ts";
 
 const SERVICES = 10;
 const BURST = Number(process.env.BENCH_EVENTS ?? 1000);

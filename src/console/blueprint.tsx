@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { BlueprintView } from "../actors/repository.ts";
 import { apiRepo, Layout, repoHref, Time, type Frame } from "./layout.tsx";
 

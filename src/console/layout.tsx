@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * The frame of every console page: one stylesheet, one deferred script, a skip link, and the
  * organization's navigation. Pages are complete without the script; it adds live updates and the

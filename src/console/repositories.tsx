@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { RepositoryEntry } from "../actors/organization.ts";
 import { Layout, repoHref, Time, type Frame } from "./layout.tsx";
 

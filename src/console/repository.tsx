@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { BlueprintView, RunSummary, ServiceView, TemplateView } from "../actors/repository.ts";
 import { apiRepo, Layout, repoHref, serviceHref, State, Time, type Frame } from "./layout.tsx";
 

@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 /**
  * A run drawn as a graph: one column per step, one box per job, an arrow from each job to the jobs
  * that waited for it (the same service's earlier action, and the same action on a producer). The

@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { RunSummary } from "../actors/repository.ts";
 import type { JobFile, RunRecord } from "../actors/run-model.ts";
 import { apiRepo, Layout, repoHref, serviceHref, State, Time, type Frame } from "./layout.tsx";

@@ -1,4 +1,4 @@
-/** @jsxImportSource hono/jsx */
+/** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { ServiceView } from "../actors/repository.ts";
 import type { JobView } from "../actors/service.ts";
 import { apiRepo, Layout, repoHref, serviceHref, State, Time, type Frame } from "./layout.tsx";

@@ -1,0 +1,84 @@
+/**
+ * Starts Cockpit through `cockpit start` (so `wrangler dev`, exactly as a person runs it) on a free
+ * port, with throwaway state and a throwaway dev key: for the benchmarks, the browser tests and the
+ * screenshots. `stop()` ends wrangler and removes everything it wrote.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { importPKCS8, SignJWT } from "jose";
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+export const EXAMPLE_CONFIG = join(ROOT, "config", "cockpit.example.toml");
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export interface LocalCockpit {
+  base: string;
+  /** A member's ItsYou.online-style token (2 h), signed with the dev key the cockpit trusts. */
+  token: string;
+  /** Mints another such token: other claims, another lifetime (`exp` in seconds, may be in the past). */
+  mint(claims?: Record<string, unknown>, exp?: number | string): Promise<string>;
+  /** Where wrangler's output went, for error messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export async function startCockpit(options: { config?: string; port?: number; organization?: string } = {}): Promise<LocalCockpit> {
+  const dir = await mkdtemp(join(tmpdir(), "cockpit-local-"));
+  const port = options.port ?? (await freePort());
+  const organization = options.organization ?? "MyID";
+  const keyFile = join(dir, "dev-key.pem");
+  const child: ChildProcess = spawn(
+    process.execPath,
+    [
+      join(ROOT, "bin", "cockpit.js"), "start", "--config", options.config ?? EXAMPLE_CONFIG, "--port", String(port),
+      "--persist-to", join(dir, "state"), "--dev-key", keyFile,
+    ],
+    { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_LOG: "error" } },
+  );
+  let output = "";
+  child.stdout!.on("data", (d) => (output += String(d)));
+  child.stderr!.on("data", (d) => (output += String(d)));
+  const stop = async () => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      await new Promise((r) => child.once("exit", r));
+    }
+    await rm(dir, { recursive: true, force: true });
+  };
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline || child.exitCode !== null) {
+      await stop();
+      throw new Error(`cockpit did not start:\n${output}`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  const key = await importPKCS8(await readFile(keyFile, "utf8"), "ES384");
+  const mint = (claims: Record<string, unknown> = {}, exp: number | string = "2h") =>
+    new SignJWT({ username: "bench", scope: [`user:memberof:${organization}`], ...claims })
+      .setProtectedHeader({ alg: "ES384" })
+      .setIssuer("itsyouonline")
+      .setAudience([organization])
+      .setExpirationTime(exp)
+      .sign(key);
+  return { base, token: await mint(), mint, output: () => output, stop };
+}

@@ -1,0 +1,125 @@
+/// <reference lib="dom" />
+/**
+ * The console in a real browser (Debian's chromium) against `wrangler dev`: an operator creates a
+ * repository, writes a blueprint with a mistake, sees it at its line, fixes it, executes it, and
+ * watches the run go green without reloading the page.
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { launchBrowser } from "./support/browser.ts";
+
+const e2e = inject("e2e");
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+const TEMPLATE = {
+  name: "web",
+  schema: "@0xe1a2b3c4d5e6f708;\nstruct Schema {\n  port @0 :Int64 = 80;\n}\n",
+  // Slow enough that the run is seen running before it is seen ok.
+  actions:
+    'export async function install(job) { job.log("starting"); await new Promise((r) => setTimeout(r, 1500)); ' +
+    'job.log("listening on " + job.service.data.port); }',
+};
+
+const BROKEN = "web__front:\n  port: 8080\n  colour: red\nactions:\n  - action: install\n";
+const FIXED = "web__front:\n  port: 8080\nactions:\n  - action: install\n";
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  context = await browser.newContext({ baseURL: e2e.base, viewport: { width: 1200, height: 900 } });
+  await context.addCookies([{ name: "jwt", value: e2e.token, url: e2e.base, httpOnly: true, sameSite: "Lax" }]);
+  context.setDefaultTimeout(15_000);
+  page = await context.newPage();
+});
+
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe("console", () => {
+  it("creates a repository from the list page", async () => {
+    await page.goto("/console");
+    await page.getByLabel("Name").fill("e2e-demo");
+    await page.getByRole("button", { name: "Create repository" }).click();
+    await page.waitForURL("**/console/repo/e2e-demo");
+    await expect.poll(() => page.locator("h1").textContent()).toBe("e2e-demo");
+    // Templates come from the API (the console lists them): same origin, same session cookie.
+    const stored = await context.request.post("/ays/repository/e2e-demo/template", { data: TEMPLATE, headers: { origin: e2e.base } });
+    expect(stored.status()).toBe(201);
+  });
+
+  it("shows a blueprint's error at its line as you type, and accepts the fix", async () => {
+    await page.goto("/console/repo/e2e-demo");
+    await page.getByRole("link", { name: "New blueprint" }).click();
+    await page.getByLabel("File name").fill("site.yaml");
+    await page.getByLabel("Blueprint (YAML)").fill(BROKEN);
+    const result = page.locator("#bp-check");
+    await expect.poll(() => result.textContent(), { timeout: 10_000 }).toContain("web__front.colour: unknown argument colour");
+    await expect.poll(() => page.getByRole("button", { name: "Go to line 3, column 3" }).count()).toBe(1);
+    expect(await page.locator(".gutter mark").textContent()).toBe("3");
+    expect(await page.getByLabel("Blueprint (YAML)").getAttribute("aria-invalid")).toBe("true");
+    // The button takes the cursor to the problem.
+    await page.getByRole("button", { name: "Go to line 3, column 3" }).click();
+    expect(await page.evaluate(() => (document.activeElement as HTMLTextAreaElement).selectionStart)).toBe(BROKEN.indexOf("colour"));
+
+    await page.getByLabel("Blueprint (YAML)").fill(FIXED);
+    await expect.poll(() => result.textContent(), { timeout: 10_000 }).toBe("Valid blueprint.");
+    expect(await page.locator(".gutter mark").count()).toBe(0);
+    await page.getByRole("button", { name: "Create blueprint" }).click();
+    await page.waitForURL("**/console/repo/e2e-demo/blueprint/site.yaml");
+    await page.getByRole("button", { name: "Execute" }).click();
+    await expect.poll(() => page.locator("#flash").textContent()).toContain("blueprint site.yaml executed: 1 services created");
+  });
+
+  it("watches a run go green live, without reloading", async () => {
+    await page.goto("/console/repo/e2e-demo");
+    expect(await page.locator("td.cell.st-scheduled").count()).toBeGreaterThan(0);
+    await page.getByRole("button", { name: "Plan a run (start it later)" }).click();
+    await page.waitForURL(/\/console\/repo\/e2e-demo\/run\//);
+    const nodes = page.locator("svg .node");
+    expect(await nodes.count()).toBe(2);
+    expect(await nodes.evaluateAll((els) => els.map((e) => e.getAttribute("class")))).toEqual(["node st-new", "node st-new"]);
+    // Every class a job box takes, in order, and a marker that disappears if the page reloads.
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: string[]; samePage: boolean };
+      w.samePage = true;
+      w.seen = [];
+      const observer = new MutationObserver((changes) => {
+        for (const change of changes) w.seen.push(`${actions.get(change.target as Element)} ${(change.target as Element).getAttribute("class")}`);
+      });
+      // The boxes' labels start as "web!front install: new": remember which box is which action.
+      const actions = new Map([...document.querySelectorAll("svg .node")].map((n) => [n, n.getAttribute("aria-label")!.split(" ")[1]!]));
+      document.querySelectorAll("svg .node").forEach((n) => observer.observe(n, { attributes: true, attributeFilter: ["class"] }));
+    });
+    await page.getByRole("button", { name: "Start run" }).click();
+    await expect.poll(() => page.locator("#run-state").textContent(), { timeout: 30_000 }).toBe("ok");
+    expect(await nodes.evaluateAll((els) => els.map((e) => e.getAttribute("class")))).toEqual(["node st-ok", "node st-ok"]);
+    const { seen, samePage } = await page.evaluate(() => {
+      const w = window as unknown as { seen: string[]; samePage: boolean };
+      return { seen: w.seen, samePage: w.samePage };
+    });
+    expect(samePage).toBe(true);
+    const install = seen.filter((s) => s.startsWith("install:")).map((s) => s.split(" ").pop());
+    expect(install).toContain("st-running");
+    expect(install.at(-1)).toBe("st-ok");
+    expect(install.indexOf("st-running")).toBeLessThan(install.lastIndexOf("st-ok"));
+    // The log arrived over the stream too.
+    await expect.poll(() => page.locator("pre.log").last().textContent()).toContain("listening on 8080");
+    expect(await page.getByRole("button", { name: "Re-run" }).isVisible()).toBe(true);
+    expect(await page.getByRole("button", { name: "Cancel run" }).isVisible()).toBe(false);
+  });
+
+  it("shows the service with its actions, and the events of it all", async () => {
+    await page.goto("/console/repo/e2e-demo");
+    await page.getByRole("link", { name: "web!front" }).click();
+    await page.waitForURL("**/service/web/front");
+    expect(await page.locator("tr", { hasText: "install" }).first().locator(".badge").textContent()).toBe("ok");
+    await page.getByRole("link", { name: "Events" }).click();
+    await page.getByLabel("Repository").selectOption("e2e-demo");
+    await page.getByRole("button", { name: "Filter" }).click();
+    await page.waitForURL(/repo=e2e-demo/);
+    const types = await page.locator("table.events tbody td:nth-child(2)").allTextContents();
+    expect(types).toEqual(expect.arrayContaining(["repository.created", "blueprint.created", "blueprint.executed", "run.created", "run.started"]));
+  });
+});
