@@ -873,6 +873,7 @@ export class RepositoryActor extends DurableObject<Env> {
     const row = template ? this.templateRow(template.name) : undefined;
     const state = this.state();
     const action = service.actions[job.action]!;
+    const settings = template?.actionSettings?.[job.action];
     const dataOf = (key: string) => state.services[key]?.data ?? {};
     return {
       actorName: `${org}/${repo}/${service.key}`,
@@ -889,6 +890,8 @@ export class RepositoryActor extends DurableObject<Env> {
       egress: template?.egress ?? [],
       schema: template?.schema.fields.map((f) => ({ name: f.name, type: f.type, list: f.list })) ?? [],
       inputFiles: action.inputFiles ?? [],
+      ...(settings?.maxParallel ? { maxParallel: settings.maxParallel } : {}),
+      ...(settings?.storageHours ? { storageHours: settings.storageHours } : {}),
       service: {
         key: service.key,
         role: service.role,
@@ -946,6 +949,8 @@ export class RepositoryActor extends DurableObject<Env> {
     job.logs.push(...outcome.logs);
     job.result = outcome.result ?? null;
     job.files = outcome.files ?? [];
+    if (outcome.errorCode) job.error_code = outcome.errorCode;
+    else delete job.error_code;
     const state = this.state();
     const service = state.services[job.service];
     if (service) {
@@ -973,11 +978,19 @@ export class RepositoryActor extends DurableObject<Env> {
     const templates = this.templates();
     const state = this.state();
     // An action's own delays (config.yaml `actions:`) win over the template's `retry`, then AYS's table.
-    const delaysOf = (job: JobRecord) => {
-      const template = templates.get(job.actor);
-      return template?.actionRetry?.[job.action]?.delays ?? template?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
-    };
-    const retryable = failed.every((job) => job.attempts <= delaysOf(job).length);
+    const settingsOf = (job: JobRecord) => templates.get(job.actor)?.actionSettings?.[job.action];
+    const delaysOf = (job: JobRecord) => settingsOf(job)?.delays ?? templates.get(job.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+    // With `error_codes`, only failures of those kinds are worth another attempt.
+    const unretryable = failed.filter((job) => {
+      const codes = settingsOf(job)?.errorCodes;
+      return codes !== undefined && !codes.includes(job.error_code ?? "");
+    });
+    for (const job of unretryable) {
+      const codes = settingsOf(job)!.errorCodes!.join(", ");
+      const what = job.error_code ? `error code ${job.error_code} is` : "a failure without an error code is";
+      job.logs.push({ epoch: Date.now(), level: "error", category: "msg", log: `not retried: ${what} not in error_codes (${codes})` });
+    }
+    const retryable = unretryable.length === 0 && failed.every((job) => job.attempts <= delaysOf(job).length);
     if (retryable && run.state === "running") {
       const lowest = Math.min(...failed.map((j) => state.services[j.service]?.actions[j.action]?.errorCount ?? j.attempts));
       const delays = delaysOf(failed[0]!);
