@@ -124,6 +124,11 @@ export class OrganizationActor extends DurableObject<Env> {
     return row.id;
   }
 
+  /** Records several entries in one call (a burst of run and job state events). */
+  recordMany(entries: Omit<AuditEntry, "id" | "time">[]): void {
+    for (const entry of entries) this.record(entry);
+  }
+
   /** One page of the log, oldest first after the cursor; `next` is the cursor for the following page. */
   events(query: EventQuery): { events: AuditEntry[]; next: number | null } {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);

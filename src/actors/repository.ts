@@ -29,6 +29,7 @@ import { matchEvent } from "../events/filters.ts";
 import { nextActionState, type ActionEvent } from "./action-machine.ts";
 import { ok, refuse, type Result } from "./results.ts";
 import { RunStreams } from "./run-stream.ts";
+import { StateEvents } from "./state-events.ts";
 import {
   DEFAULT_RETRY_DELAYS,
   DEFAULT_TIMEOUT_SECONDS,
@@ -140,6 +141,7 @@ export class RepositoryActor extends DurableObject<Env> {
   private templatesCache: TemplateIndex | undefined;
   private templateRows = new Map<string, TemplateRow>();
   private readonly streams = new RunStreams();
+  private readonly stateEvents = new StateEvents(this.env, () => ({ org: this.meta("org") ?? "", repo: this.meta("name") ?? "" }));
   private lastPrune = 0;
   private stateCache: RepositoryState | undefined;
   private readonly serviceJson = new Map<string, string>();
@@ -627,6 +629,7 @@ export class RepositoryActor extends DurableObject<Env> {
     }
     this.runCache.set(run.key, run);
     this.streams.publish(run);
+    this.stateEvents.observe(run, jobs);
   }
 
   /** Server-Sent Events for one run: the run now, then every change until it ends. */

@@ -9,7 +9,8 @@ import { checkDependencyMap } from "./jsactions.ts";
 import { isValidActionName, isValidActorName } from "./names.ts";
 import { formatPath, parseYaml, positionOf } from "./yamlutil.ts";
 
-export const EVENT_CHANNELS = ["all", "telegram", "email", "webservice", "blueprint", "webhook", "generic", "alarm"] as const;
+/** `run` and `job` carry the cockpit's own state changes; `all` does not include them (see filters.ts). */
+export const EVENT_CHANNELS = ["all", "telegram", "email", "webservice", "blueprint", "webhook", "generic", "alarm", "run", "job"] as const;
 export type EventChannel = (typeof EVENT_CHANNELS)[number];
 
 export interface LinkDef {
