@@ -533,19 +533,22 @@ export class RepositoryActor extends DurableObject<Env> {
   async deliverEvent(event: CockpitEvent): Promise<{ duplicate: boolean; jobs: string[] }> {
     const seen = this.ctx.storage.sql.exec("SELECT 1 FROM events_seen WHERE id = ?", event.id).toArray().length > 0;
     if (seen) return { duplicate: true, jobs: [] };
+    const state = this.state();
+    const matches = matchEvent(state, event);
+    // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
+    if (matches.length === 0) return { duplicate: false, jobs: [] };
     this.ctx.storage.sql.exec("INSERT INTO events_seen(id, time) VALUES (?, ?)", event.id, Date.now());
     // Redeliveries come within minutes; a week of ids is plenty, pruned at most hourly.
     if (Date.now() - this.lastPrune > 3_600_000) {
       this.lastPrune = Date.now();
       this.ctx.storage.sql.exec("DELETE FROM events_seen WHERE time < ?", Date.now() - 7 * 86_400_000);
     }
-    const state = this.state();
     const org = this.meta("org") ?? "";
     const repo = this.meta("name") ?? "";
     const noexec = this.info().noexec;
     const args = withoutSecret(event) as unknown as Record<string, unknown>;
     const specs: JobSpec[] = [];
-    for (const { service: key, action } of matchEvent(state, event)) {
+    for (const { service: key, action } of matches) {
       const service = state.services[key]!;
       this.applyActionEvent(state, key, action, { type: "START" });
       const job: JobRecord = {
