@@ -132,6 +132,11 @@ export class OrganizationActor extends DurableObject<Env> {
     return row.id;
   }
 
+  /** Every event type the log holds, for filters to offer. */
+  eventTypes(): string[] {
+    return this.ctx.storage.sql.exec<{ type: string }>("SELECT DISTINCT type FROM events ORDER BY type").toArray().map((r) => r.type);
+  }
+
   /** Records several entries in one call (a burst of run and job state events). */
   recordMany(entries: Omit<AuditEntry, "id" | "time">[]): void {
     for (const entry of entries) this.record(entry);

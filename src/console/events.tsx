@@ -10,18 +10,13 @@ export interface EventFilter {
   until?: string;
 }
 
-/** Types the cockpit records, offered as suggestions; any other type can be typed in. */
-const KNOWN_TYPES = [
-  "repository.created", "repository.deleted", "template.stored", "blueprint.created", "blueprint.updated", "blueprint.deleted",
-  "blueprint.executed", "blueprint.archived", "blueprint.restored", "service.deleted", "action.scheduled", "run.created",
-  "run.started", "run.cancelled", "event.dead", "mail.rejected",
-];
-
 /** The organization's event and audit log, newest first, filtered by type, repository and time. */
 export function EventsPage(props: {
   frame: Omit<Frame, "title">;
   filter: EventFilter;
   repositories: string[];
+  /** The types the log holds, offered as suggestions. */
+  types: string[];
   events: AuditEntry[];
   /** Query string of the next (older) page, when there is one. */
   older: string | null;
@@ -34,7 +29,7 @@ export function EventsPage(props: {
           <label for="ev-type">Type</label>
           <input id="ev-type" name="type" list="ev-types" value={f.type ?? ""} maxlength={100} placeholder="any" />
           <datalist id="ev-types">
-            {KNOWN_TYPES.map((t) => (
+            {props.types.map((t) => (
               <option value={t} />
             ))}
           </datalist>

@@ -74,7 +74,7 @@ pre{background:#10151f;color:#e6e9ef;padding:.6rem .75rem;border-radius:6px;over
 .editor{display:flex;border:1px solid #8a93a3;border-radius:4px;background:#fff;overflow:hidden}
 .editor .gutter{margin:0;border-radius:0;background:#eef0f4;color:var(--muted);text-align:right;padding:.45rem .4rem;min-width:2.6rem;
 max-height:none;overflow:hidden;user-select:none;line-height:1.45;font:0.9rem/1.45 ui-monospace,Menlo,Consolas,monospace}
-.editor .gutter mark{background:var(--err);color:#fff;display:block;margin:0 -.4rem;padding:0 .4rem}
+.editor .gutter mark{background:var(--err);color:#fff;display:inline-block;width:calc(100% + .8rem);margin:0 -.4rem;padding:0 .4rem}
 .editor textarea{flex:1;border:0;border-radius:0;resize:vertical;min-height:18rem;white-space:pre;overflow:auto;
 font:0.9rem/1.45 ui-monospace,Menlo,Consolas,monospace;padding:.45rem .55rem}
 .editor textarea:focus-visible{outline:3px solid var(--focus);outline-offset:-3px}

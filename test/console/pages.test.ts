@@ -101,6 +101,8 @@ describe("console pages", () => {
     const body = await (await page("/console/events?repo=pages-ev&type=blueprint.executed")).text();
     expect(body).toContain("<code>blueprint.executed</code>");
     expect(body).not.toContain("<code>repository.created</code>");
+    // The type field suggests the types the log holds.
+    expect(body).toContain('<option value="blueprint.executed"></option>');
     const all = await (await page("/console/events?repo=pages-ev")).text();
     expect(all.indexOf("blueprint.executed")).toBeLessThan(all.indexOf("<code>repository.created</code>"));
     const future = new Date(Date.now() + 3_600_000).toISOString().slice(0, 16);

@@ -123,3 +123,44 @@ describe("console", () => {
     expect(types).toEqual(expect.arrayContaining(["repository.created", "blueprint.created", "blueprint.executed", "run.created", "run.started"]));
   });
 });
+
+describe("on a phone and with a keyboard", () => {
+  it("every main page fits a phone's width: only tables and the graph scroll, inside their boxes", async () => {
+    const phone = await browser.newContext({ baseURL: e2e.base, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
+    await phone.addCookies([{ name: "jwt", value: e2e.token, url: e2e.base, httpOnly: true, sameSite: "Lax" }]);
+    const p = await phone.newPage();
+    const runs = (await (await phone.request.get("/ays/repository/e2e-demo/aysrun")).json()) as { key: string }[];
+    for (const path of [
+      "/console",
+      "/console/repo/e2e-demo",
+      "/console/repo/e2e-demo/blueprint/site.yaml",
+      "/console/repo/e2e-demo/service/web/front",
+      `/console/repo/e2e-demo/run/${runs[0]!.key}`,
+      "/console/events",
+    ]) {
+      await p.goto(path);
+      const widths = await p.evaluate(() => ({ page: document.documentElement.scrollWidth, screen: window.innerWidth }));
+      expect(widths.page, path).toBeLessThanOrEqual(widths.screen);
+    }
+    await phone.close();
+  });
+
+  it("creates a repository with the keyboard alone, with focus always visible", async () => {
+    const p = await context.newPage();
+    await p.goto("/console");
+    await p.keyboard.press("Tab");
+    expect(await p.evaluate(() => document.activeElement?.textContent)).toBe("Skip to content");
+    await p.keyboard.press("Enter");
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe("main");
+    // From the top of the content, Tab reaches the name field before anything else.
+    await p.keyboard.press("Tab");
+    expect(await p.evaluate(() => document.activeElement?.id)).toBe("repo-name");
+    const outline = await p.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe("solid");
+    await p.keyboard.type("by-keys");
+    await p.keyboard.press("Enter");
+    await p.waitForURL("**/console/repo/by-keys");
+    expect(await p.locator("h1").textContent()).toBe("by-keys");
+    await p.close();
+  });
+});
