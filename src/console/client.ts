@@ -19,7 +19,8 @@ export const CONSOLE_JS = String.raw`
   function renew() {
     if (!renewing) {
       renewing = fetch("/auth/refresh", { method: "POST", credentials: "same-origin", headers: { accept: "application/json" } })
-        .then(function (r) { return r.ok; }, function () { return false; })
+        // 409: another tab rotated the refresh token a moment ago; this browser already has the new one.
+        .then(function (r) { return r.ok || r.status === 409; }, function () { return false; })
         .then(function (ok) { renewing = null; return ok; });
     }
     return renewing;

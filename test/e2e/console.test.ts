@@ -110,6 +110,19 @@ describe("console", () => {
     expect(await page.getByRole("button", { name: "Cancel run" }).isVisible()).toBe(false);
   });
 
+  it("re-runs a finished run: the same actions, forced, in a new run that goes green too", async () => {
+    const first = page.url();
+    await page.getByRole("button", { name: "Re-run" }).click();
+    await page.waitForURL((url) => url.toString() !== first && url.pathname.includes("/run/"));
+    expect(await page.locator("#flash").textContent()).toMatch(/^Run \S+ started\.$/);
+    // Same shape as the first run: init, then install.
+    expect(await page.locator("svg .node").evaluateAll((els) => els.map((e) => e.getAttribute("aria-label")!.split(":")[0]))).toEqual([
+      "web!front init",
+      "web!front install",
+    ]);
+    await expect.poll(() => page.locator("#run-state").textContent(), { timeout: 30_000 }).toBe("ok");
+  });
+
   it("shows the service with its actions, and the events of it all", async () => {
     await page.goto("/console/repo/e2e-demo");
     await page.getByRole("link", { name: "web!front" }).click();
