@@ -104,7 +104,7 @@ export const CONSOLE_JS = String.raw`
     button.disabled = true;
     try {
       var result = await api(button.dataset.api, button.dataset.url);
-      after(button.dataset.then, result, {}, button.textContent.trim() + ": done");
+      after(button.dataset.then, result, {}, button.dataset.done || button.textContent.trim() + ": done");
     } catch (e) {
       showError(button, e.message);
     } finally {

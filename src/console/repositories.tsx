@@ -57,7 +57,7 @@ export function RepositoriesPage(props: { frame: Omit<Frame, "title">; repositor
                     <td>
                       <button type="button" class="danger" data-api="DELETE" data-url={`/ays/repository/${encodeURIComponent(r.name)}`}
                         data-confirm={`Delete repository ${r.name} with its blueprints, services and runs?`} data-then="reload"
-                        aria-label={`Delete repository ${r.name}`}>
+                        aria-label={`Delete repository ${r.name}`} data-done={`Repository ${r.name} deleted.`}>
                         Delete
                       </button>
                     </td>

@@ -201,7 +201,8 @@ function BlueprintTable(props: { repo: string; api: string; blueprints: Blueprin
                 </td>
                 <td class="buttons">
                   {b.archived ? (
-                    <button type="button" data-api="PUT" data-url={`${url}/restore`} data-then="reload" aria-label={`Restore ${b.name}`}>
+                    <button type="button" data-api="PUT" data-url={`${url}/restore`} data-then="reload" aria-label={`Restore ${b.name}`}
+                      data-done={`Blueprint ${b.name} restored.`}>
                       Restore
                     </button>
                   ) : (
@@ -209,7 +210,8 @@ function BlueprintTable(props: { repo: string; api: string; blueprints: Blueprin
                       <button type="button" data-api="POST" data-url={url} data-then="reload" aria-label={`Execute ${b.name}`}>
                         Execute
                       </button>
-                      <button type="button" class="secondary" data-api="PUT" data-url={`${url}/archive`} data-then="reload" aria-label={`Archive ${b.name}`}>
+                      <button type="button" class="secondary" data-api="PUT" data-url={`${url}/archive`} data-then="reload" aria-label={`Archive ${b.name}`}
+                        data-done={`Blueprint ${b.name} archived.`}>
                         Archive
                       </button>
                     </>

@@ -54,11 +54,12 @@ export function ServicePage(props: { frame: Omit<Frame, "title">; repo: string; 
                   </td>
                   <td>{a.period ? `${a.period} s` : <span class="muted">—</span>}</td>
                   <td class="buttons">
-                    <button type="button" data-api="POST" data-url={actionUrl(a.name)} data-then="reload" aria-label={`Schedule ${a.name}`}>
+                    <button type="button" data-api="POST" data-url={actionUrl(a.name)} data-then="reload" aria-label={`Schedule ${a.name}`}
+                      data-done={`${a.name} scheduled on ${s.key}`}>
                       Schedule
                     </button>
                     <button type="button" class="secondary" data-api="POST" data-url={`${actionUrl(a.name)}?force=true`} data-then="reload"
-                      aria-label={`Force ${a.name}`}>
+                      aria-label={`Force ${a.name}`} data-done={`${a.name} scheduled on ${s.key} (forced)`}>
                       Force
                     </button>
                   </td>

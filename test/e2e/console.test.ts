@@ -135,6 +135,21 @@ describe("console", () => {
     const types = await page.locator("table.events tbody td:nth-child(2)").allTextContents();
     expect(types).toEqual(expect.arrayContaining(["repository.created", "blueprint.created", "blueprint.executed", "run.created", "run.started"]));
   });
+
+  it("cancels a planned run after asking, and offers to run it again", async () => {
+    await page.goto("/console/repo/e2e-demo/service/web/front");
+    await page.getByRole("button", { name: "Force install" }).click();
+    await expect.poll(() => page.locator("#flash").textContent()).toBe("install scheduled on web!front (forced)");
+    await page.getByRole("button", { name: "Plan a run (start it later)" }).click();
+    await page.waitForURL(/\/run\//);
+    expect(await page.locator("#run-state").textContent()).toBe("new");
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Cancel run" }).click();
+    await expect.poll(() => page.locator("#run-state").textContent()).toBe("cancelled");
+    expect(await page.getByRole("button", { name: "Cancel run" }).isVisible()).toBe(false);
+    expect(await page.getByRole("button", { name: "Start run" }).isVisible()).toBe(false);
+    expect(await page.getByRole("button", { name: "Re-run" }).isVisible()).toBe(true);
+  });
 });
 
 describe("on a phone and with a keyboard", () => {
@@ -175,5 +190,23 @@ describe("on a phone and with a keyboard", () => {
     await p.waitForURL("**/console/repo/by-keys");
     expect(await p.locator("h1").textContent()).toBe("by-keys");
     await p.close();
+  });
+});
+
+describe("deleting", () => {
+  it("deletes a repository only once the operator confirms", async () => {
+    await page.goto("/console");
+    const button = page.getByRole("button", { name: "Delete repository by-keys" });
+    page.once("dialog", (dialog) => void dialog.dismiss());
+    await button.click();
+    expect(await page.getByRole("link", { name: "by-keys", exact: true }).count()).toBe(1);
+    page.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Delete repository by-keys with its blueprints, services and runs?");
+      void dialog.accept();
+    });
+    await button.click();
+    await page.waitForLoadState("load");
+    await expect.poll(() => page.getByRole("link", { name: "by-keys", exact: true }).count()).toBe(0);
+    expect(await page.locator("#flash").textContent()).toBe("Repository by-keys deleted.");
   });
 });
