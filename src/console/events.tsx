@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { AuditEntry } from "../actors/organization.ts";
-import { Layout, repoHref, Time, type Frame } from "./layout.tsx";
+import { type Frame, Layout, repoHref, Table, Time } from "./layout.tsx";
 
 export interface EventFilter {
   type?: string;
@@ -61,36 +61,22 @@ export function EventsPage(props: {
       {props.events.length === 0 ? (
         <p class="empty">No events match.</p>
       ) : (
-        <div class="scroll">
-          <table class="events">
-            <thead>
-              <tr>
-                <th scope="col">Time</th>
-                <th scope="col">Type</th>
-                <th scope="col">Repository</th>
-                <th scope="col">By</th>
-                <th scope="col">Channel</th>
-                <th scope="col">What</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.events.map((e) => (
-                <tr>
-                  <td>
-                    <Time at={e.time} />
-                  </td>
-                  <td>
-                    <code>{e.type}</code>
-                  </td>
-                  <td>{e.repo ? <a href={repoHref(e.repo)}>{e.repo}</a> : <span class="muted">—</span>}</td>
-                  <td>{e.by}</td>
-                  <td>{e.channel}</td>
-                  <td>{e.message}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Time", "Type", "Repository", "By", "Channel", "What"]} class="events">
+          {props.events.map((e) => (
+            <tr>
+              <td>
+                <Time at={e.time} />
+              </td>
+              <td>
+                <code>{e.type}</code>
+              </td>
+              <td>{e.repo ? <a href={repoHref(e.repo)}>{e.repo}</a> : <span class="muted">—</span>}</td>
+              <td>{e.by}</td>
+              <td>{e.channel}</td>
+              <td>{e.message}</td>
+            </tr>
+          ))}
+        </Table>
       )}
       {props.older ? (
         <p>

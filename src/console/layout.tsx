@@ -19,6 +19,40 @@ export interface Frame {
   trail?: [string, string][];
 }
 
+/** The document head every console page has: its one stylesheet and its one deferred script. */
+export function Head(props: { title: string }) {
+  return (
+    <head>
+      <meta charset="utf-8" />
+      <meta name="viewport" content="width=device-width, initial-scale=1" />
+      <title>{props.title}</title>
+      <link rel="stylesheet" href={`/console/assets/console.css?v=${ASSET_VERSION}`} />
+      <script src={`/console/assets/console.js?v=${ASSET_VERSION}`} defer></script>
+    </head>
+  );
+}
+
+/** A column heading, or one only screen readers see (a column of buttons needs no visible name). */
+export type Column = string | { hidden: string };
+
+/** A table in its own box, which scrolls sideways on a narrow screen instead of the page. */
+export function Table(props: { columns: Column[]; class?: string; children?: Child }) {
+  return (
+    <div class="scroll">
+      <table class={props.class}>
+        <thead>
+          <tr>
+            {props.columns.map((c) => (
+              <th scope="col">{typeof c === "string" ? c : <span class="sr-only">{c.hidden}</span>}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{props.children}</tbody>
+      </table>
+    </div>
+  );
+}
+
 export function Layout(props: Frame & { children?: Child }) {
   const nav = (section: Section, href: string, label: string) => (
     <a href={href} aria-current={props.section === section ? "page" : undefined}>
@@ -29,13 +63,7 @@ export function Layout(props: Frame & { children?: Child }) {
     <>
       {raw("<!doctype html>")}
       <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{`${props.title} · ${props.organization} · Cockpit`}</title>
-          <link rel="stylesheet" href={`/console/assets/console.css?v=${ASSET_VERSION}`} />
-          <script src={`/console/assets/console.js?v=${ASSET_VERSION}`} defer></script>
-        </head>
+        <Head title={`${props.title} · ${props.organization} · Cockpit`} />
         <body>
           <a class="skip" href="#main">
             Skip to content

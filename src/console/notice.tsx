@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import { raw } from "hono/html";
-import { ASSET_VERSION } from "./assets.ts";
+import { Head } from "./layout.tsx";
 
 /**
  * A page without the console's navigation: a refused session, or an error. With `tryRefresh` the
@@ -13,13 +13,7 @@ export function NoticePage(props: { title: string; message: string; signIn?: str
     <>
       {raw("<!doctype html>")}
       <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{`${props.title} · Cockpit`}</title>
-          <link rel="stylesheet" href={`/console/assets/console.css?v=${ASSET_VERSION}`} />
-          <script src={`/console/assets/console.js?v=${ASSET_VERSION}`} defer></script>
-        </head>
+        <Head title={`${props.title} · Cockpit`} />
         <body class="notice">
           <main id="main" data-try-refresh={props.tryRefresh}>
             <h1>{props.title}</h1>

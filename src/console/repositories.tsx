@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { RepositoryEntry } from "../actors/organization.ts";
-import { Layout, repoHref, Time, type Frame } from "./layout.tsx";
+import { type Frame, Layout, repoHref, Table, Time } from "./layout.tsx";
 
 /** The organization's repositories: list, create, delete. */
 export function RepositoriesPage(props: { frame: Omit<Frame, "title">; repositories: RepositoryEntry[] }) {
@@ -34,38 +34,26 @@ export function RepositoriesPage(props: { frame: Omit<Frame, "title">; repositor
         {props.repositories.length === 0 ? (
           <p class="empty">No repositories yet: create one above.</p>
         ) : (
-          <div class="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Git URL</th>
-                  <th scope="col">Created</th>
-                  <th scope="col"><span class="sr-only">Actions</span></th>
-                </tr>
-              </thead>
-              <tbody>
-                {props.repositories.map((r) => (
-                  <tr>
-                    <th scope="row">
-                      <a href={repoHref(r.name)}>{r.name}</a>
-                    </th>
-                    <td>{r.git_url || <span class="muted">none</span>}</td>
-                    <td>
-                      <Time at={r.created} />
-                    </td>
-                    <td>
-                      <button type="button" class="danger" data-api="DELETE" data-url={`/ays/repository/${encodeURIComponent(r.name)}`}
-                        data-confirm={`Delete repository ${r.name} with its blueprints, services and runs?`} data-then="reload"
-                        aria-label={`Delete repository ${r.name}`} data-done={`Repository ${r.name} deleted.`}>
-                        Delete
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table columns={["Name", "Git URL", "Created", { hidden: "Actions" }]}>
+            {props.repositories.map((r) => (
+              <tr>
+                <th scope="row">
+                  <a href={repoHref(r.name)}>{r.name}</a>
+                </th>
+                <td>{r.git_url || <span class="muted">none</span>}</td>
+                <td>
+                  <Time at={r.created} />
+                </td>
+                <td>
+                  <button type="button" class="danger" data-api="DELETE" data-url={`/ays/repository/${encodeURIComponent(r.name)}`}
+                    data-confirm={`Delete repository ${r.name} with its blueprints, services and runs?`} data-then="reload"
+                    aria-label={`Delete repository ${r.name}`} data-done={`Repository ${r.name} deleted.`}>
+                    Delete
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </section>
     </Layout>

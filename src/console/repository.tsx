@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { BlueprintView, RunSummary, ServiceView, TemplateView } from "../actors/repository.ts";
-import { apiRepo, Layout, repoHref, serviceHref, State, Time, type Frame } from "./layout.tsx";
+import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 
 export interface RepositoryData {
   name: string;
@@ -179,49 +179,38 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
 
 function BlueprintTable(props: { repo: string; api: string; blueprints: BlueprintView[] }) {
   return (
-    <div class="scroll">
-      <table>
-        <thead>
+    <Table columns={["Blueprint", "Updated", { hidden: "Actions" }]}>
+      {props.blueprints.map((b) => {
+        const url = `${props.api}/blueprint/${encodeURIComponent(b.name)}`;
+        return (
           <tr>
-            <th scope="col">Blueprint</th>
-            <th scope="col">Updated</th>
-            <th scope="col"><span class="sr-only">Actions</span></th>
+            <th scope="row">
+              <a href={blueprintHref(props.repo, b.name)}>{b.name}</a>
+            </th>
+            <td>
+              <Time at={b.updated} />
+            </td>
+            <td class="buttons">
+              {b.archived ? (
+                <button type="button" data-api="PUT" data-url={`${url}/restore`} data-then="reload" aria-label={`Restore ${b.name}`}
+                  data-done={`Blueprint ${b.name} restored.`}>
+                  Restore
+                </button>
+              ) : (
+                <>
+                  <button type="button" data-api="POST" data-url={url} data-then="reload" aria-label={`Execute ${b.name}`}>
+                    Execute
+                  </button>
+                  <button type="button" class="secondary" data-api="PUT" data-url={`${url}/archive`} data-then="reload" aria-label={`Archive ${b.name}`}
+                    data-done={`Blueprint ${b.name} archived.`}>
+                    Archive
+                  </button>
+                </>
+              )}
+            </td>
           </tr>
-        </thead>
-        <tbody>
-          {props.blueprints.map((b) => {
-            const url = `${props.api}/blueprint/${encodeURIComponent(b.name)}`;
-            return (
-              <tr>
-                <th scope="row">
-                  <a href={blueprintHref(props.repo, b.name)}>{b.name}</a>
-                </th>
-                <td>
-                  <Time at={b.updated} />
-                </td>
-                <td class="buttons">
-                  {b.archived ? (
-                    <button type="button" data-api="PUT" data-url={`${url}/restore`} data-then="reload" aria-label={`Restore ${b.name}`}
-                      data-done={`Blueprint ${b.name} restored.`}>
-                      Restore
-                    </button>
-                  ) : (
-                    <>
-                      <button type="button" data-api="POST" data-url={url} data-then="reload" aria-label={`Execute ${b.name}`}>
-                        Execute
-                      </button>
-                      <button type="button" class="secondary" data-api="PUT" data-url={`${url}/archive`} data-then="reload" aria-label={`Archive ${b.name}`}
-                        data-done={`Blueprint ${b.name} archived.`}>
-                        Archive
-                      </button>
-                    </>
-                  )}
-                </td>
-              </tr>
-            );
-          })}
-        </tbody>
-      </table>
-    </div>
+        );
+      })}
+    </Table>
   );
 }

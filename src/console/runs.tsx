@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { RunSummary } from "../actors/repository.ts";
 import type { JobFile, RunRecord } from "../actors/run-model.ts";
-import { apiRepo, Layout, repoHref, serviceHref, State, Time, type Frame } from "./layout.tsx";
+import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 import { RunButtons, runHref } from "./repository.tsx";
 import { RunGraph } from "./run-graph.tsx";
 
@@ -15,39 +15,25 @@ export function RunsPage(props: { frame: Omit<Frame, "title">; repo: string; run
       {props.runs.length === 0 ? (
         <p class="empty">No runs yet.</p>
       ) : (
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Run</th>
-                <th scope="col">State</th>
-                <th scope="col">Created</th>
-                <th scope="col">Steps</th>
-                <th scope="col">Jobs</th>
-                <th scope="col">Attempt</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.runs.map((r) => (
-                <tr>
-                  <th scope="row">
-                    <a href={runHref(props.repo, r.key)}>{r.key}</a>
-                    {r.simulate ? <span class="muted"> (planned)</span> : null}
-                  </th>
-                  <td>
-                    <State state={r.state} />
-                  </td>
-                  <td>
-                    <Time at={r.created} />
-                  </td>
-                  <td>{r.steps}</td>
-                  <td>{r.jobs}</td>
-                  <td>{r.attempt}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Run", "State", "Created", "Steps", "Jobs", "Attempt"]}>
+          {props.runs.map((r) => (
+            <tr>
+              <th scope="row">
+                <a href={runHref(props.repo, r.key)}>{r.key}</a>
+                {r.simulate ? <span class="muted"> (planned)</span> : null}
+              </th>
+              <td>
+                <State state={r.state} />
+              </td>
+              <td>
+                <Time at={r.created} />
+              </td>
+              <td>{r.steps}</td>
+              <td>{r.jobs}</td>
+              <td>{r.attempt}</td>
+            </tr>
+          ))}
+        </Table>
       )}
     </Layout>
   );

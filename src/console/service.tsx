@@ -1,7 +1,7 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { ServiceView } from "../actors/repository.ts";
 import type { JobView } from "../actors/service.ts";
-import { apiRepo, Layout, repoHref, serviceHref, State, Time, type Frame } from "./layout.tsx";
+import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 import { RunButtons } from "./repository.tsx";
 
 function Links(props: { repo: string; keys: string[] }) {
@@ -29,45 +29,31 @@ export function ServicePage(props: { frame: Omit<Frame, "title">; repo: string; 
       </p>
       <section aria-labelledby="svc-actions">
         <h2 id="svc-actions">Actions</h2>
-        <div class="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Action</th>
-                <th scope="col">State</th>
-                <th scope="col">Errors</th>
-                <th scope="col">Last run</th>
-                <th scope="col">Every</th>
-                <th scope="col"><span class="sr-only">Buttons</span></th>
-              </tr>
-            </thead>
-            <tbody>
-              {s.actions.map((a) => (
-                <tr>
-                  <th scope="row">{a.name}</th>
-                  <td>
-                    <State state={a.state} />
-                  </td>
-                  <td>{a.error_count}</td>
-                  <td>
-                    <Time at={a.last_run} />
-                  </td>
-                  <td>{a.period ? `${a.period} s` : <span class="muted">—</span>}</td>
-                  <td class="buttons">
-                    <button type="button" data-api="POST" data-url={actionUrl(a.name)} data-then="reload" aria-label={`Schedule ${a.name}`}
-                      data-done={`${a.name} scheduled on ${s.key}`}>
-                      Schedule
-                    </button>
-                    <button type="button" class="secondary" data-api="POST" data-url={`${actionUrl(a.name)}?force=true`} data-then="reload"
-                      aria-label={`Force ${a.name}`} data-done={`${a.name} scheduled on ${s.key} (forced)`}>
-                      Force
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={["Action", "State", "Errors", "Last run", "Every", { hidden: "Buttons" }]}>
+          {s.actions.map((a) => (
+            <tr>
+              <th scope="row">{a.name}</th>
+              <td>
+                <State state={a.state} />
+              </td>
+              <td>{a.error_count}</td>
+              <td>
+                <Time at={a.last_run} />
+              </td>
+              <td>{a.period ? `${a.period} s` : <span class="muted">—</span>}</td>
+              <td class="buttons">
+                <button type="button" data-api="POST" data-url={actionUrl(a.name)} data-then="reload" aria-label={`Schedule ${a.name}`}
+                  data-done={`${a.name} scheduled on ${s.key}`}>
+                  Schedule
+                </button>
+                <button type="button" class="secondary" data-api="POST" data-url={`${actionUrl(a.name)}?force=true`} data-then="reload"
+                  aria-label={`Force ${a.name}`} data-done={`${a.name} scheduled on ${s.key} (forced)`}>
+                  Force
+                </button>
+              </td>
+            </tr>
+          ))}
+        </Table>
         <p class="error" role="alert" hidden></p>
         <RunButtons repo={props.repo} />
       </section>
