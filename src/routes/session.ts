@@ -1,0 +1,71 @@
+/**
+ * The console's sign-in and session routes: `GET /login` starts the OAuth flow for the web purpose,
+ * the callback's `web` handler starts a session, and `/auth/*` refreshes and ends it.
+ */
+import { Hono } from "hono";
+import { requireMember } from "../auth/middleware.ts";
+import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
+import { AuthError } from "../auth/jwt.ts";
+import { endSession, refreshSession, startSession } from "../auth/session.ts";
+import type { AppEnv } from "./app.ts";
+import { messagePage, type PurposeHandler } from "./oauth.ts";
+
+/** Where a sign-in lands when it was not asked to go anywhere: the console's home. */
+export const DEFAULT_NEXT = "/console";
+
+/**
+ * `next` as a path on this origin, or the console's home: a sign-in link must never send the browser
+ * to another site (`//evil.test`, `/\evil.test`, `https://…` all resolve elsewhere and are dropped).
+ */
+export function safeNext(raw: string | undefined | null): string {
+  if (!raw || raw.length > 2000 || !raw.startsWith("/") || /[\u0000-\u001f\\]/.test(raw)) return DEFAULT_NEXT;
+  const base = "http://cockpit.invalid";
+  const url = new URL(raw, base);
+  if (url.origin !== base) return DEFAULT_NEXT;
+  return `${url.pathname}${url.search}${url.hash}`;
+}
+
+/** The callback's handler for console sign-ins: start the session, then go where the person was headed. */
+export const webSignIn: PurposeHandler<"web"> = {
+  async authorized(c, purpose, user) {
+    try {
+      await startSession(c, user, "web");
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      return messagePage(c, 503, "Sign-in refused", err.message);
+    }
+    return c.redirect(safeNext(purpose.next), 303);
+  },
+};
+
+export function createSessionRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get("/login", async (c) => {
+    const next = safeNext(c.req.query("next"));
+    try {
+      return c.redirect(await authorizeUrl(c.get("config"), { kind: "web", next }, new URL(c.req.url).origin), 302);
+    } catch (err) {
+      if (!(err instanceof OAuthError)) throw err;
+      return messagePage(c, 503, "Sign-in unavailable", err.message);
+    }
+  });
+
+  app.post("/auth/refresh", async (c) => c.json(await refreshSession(c), 200, { "cache-control": "no-store" }));
+
+  // JSON for scripts; a plain form may pass `?next=/path` to land on a page instead.
+  app.post("/auth/logout", async (c) => {
+    const ended = await endSession(c);
+    const next = c.req.query("next");
+    if (next !== undefined) return c.redirect(safeNext(next), 303);
+    return c.json({ signed_out: ended }, 200);
+  });
+
+  /** Who the session (or bearer token) belongs to, and when its access token expires. */
+  app.get("/auth/session", requireMember, (c) => {
+    const { user, kind, exp, session } = c.get("caller");
+    return c.json({ user, kind, exp, session: session ?? null }, 200, { "cache-control": "no-store" });
+  });
+
+  return app;
+}
