@@ -1,3 +1,4 @@
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { createMiddleware } from "hono/factory";
@@ -11,6 +12,16 @@ import { ACCESS_COOKIE, REFRESH_COOKIE } from "./session.ts";
 // JSON and DELETE requests from elsewhere need a preflight, which this Worker never grants.
 const originCheck = csrf();
 
+async function checkOrigin(c: Context<AppEnv>, what: string): Promise<void> {
+  try {
+    await originCheck(c, async () => {});
+  } catch (err) {
+    if (!(err instanceof HTTPException) || err.status !== 403) throw err;
+    const origin = c.req.header("origin") ?? "none";
+    throw new ApiError(403, "csrf", `cross-origin request refused: a ${c.req.method} ${what} must come from this cockpit's own pages (Origin: ${origin})`);
+  }
+}
+
 /**
  * CSRF protection for requests that a browser authenticates with the session cookies. Requests with
  * an `Authorization` header are left alone: another site cannot make a browser send one, and the
@@ -18,14 +29,12 @@ const originCheck = csrf();
  */
 export const csrfForCookies = createMiddleware<AppEnv>(async (c, next) => {
   const byCookie = !c.req.header("authorization") && (getCookie(c, ACCESS_COOKIE) !== undefined || getCookie(c, REFRESH_COOKIE) !== undefined);
-  if (byCookie) {
-    try {
-      await originCheck(c, async () => {});
-    } catch (err) {
-      if (!(err instanceof HTTPException) || err.status !== 403) throw err;
-      const origin = c.req.header("origin") ?? "none";
-      throw new ApiError(403, "csrf", `cross-origin request refused: a ${c.req.method} with the session cookie must come from this cockpit's own pages (Origin: ${origin})`);
-    }
-  }
+  if (byCookie) await checkOrigin(c, "with the session cookie");
+  await next();
+});
+
+/** The same check on a route that must only ever be posted by the cockpit's pages (signing in). */
+export const sameOriginOnly = createMiddleware<AppEnv>(async (c, next) => {
+  await checkOrigin(c, "to this route");
   await next();
 });

@@ -17,7 +17,8 @@ export interface RefreshClaims {
   token: string;
 }
 
-function secretOf(config: CockpitConfig): string {
+/** `[auth] secret`, which keys everything the cockpit hands out sealed. @throws AuthError without it */
+export function authSecret(config: CockpitConfig): string {
   const secret = config.auth?.secret;
   if (!secret) throw new AuthError("sign-in is not configured: set [auth] secret (a Worker secret, AUTH_SECRET)");
   return secret;
@@ -25,7 +26,7 @@ function secretOf(config: CockpitConfig): string {
 
 /** Seals `claims` until `expires` (ms since the epoch). */
 export async function sealRefreshToken(config: CockpitConfig, claims: RefreshClaims, expires: number): Promise<string> {
-  const key = await derivedKey(secretOf(config), REFRESH_KEY_LABEL);
+  const key = await derivedKey(authSecret(config), REFRESH_KEY_LABEL);
   return new EncryptJWT({ sid: claims.session })
     .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ: "cockpit-refresh" })
     .setJti(claims.token)
@@ -39,7 +40,7 @@ export async function sealRefreshToken(config: CockpitConfig, claims: RefreshCla
  * @throws AuthError with a reason fit for a 401 body
  */
 export async function openRefreshToken(config: CockpitConfig, jwe: string): Promise<RefreshClaims> {
-  const key = await derivedKey(secretOf(config), REFRESH_KEY_LABEL);
+  const key = await derivedKey(authSecret(config), REFRESH_KEY_LABEL);
   try {
     const { payload } = await jwtDecrypt(jwe, key, {
       keyManagementAlgorithms: ["dir"],

@@ -6,12 +6,14 @@
 import type { Context } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
+import { EncryptJWT, errors, jwtDecrypt } from "jose";
 import type { Channel } from "../actors/organization.ts";
 import { ApiError } from "../routes/errors.ts";
 import type { AppEnv } from "../routes/app.ts";
 import { ACCESS_TTL_SECONDS, isCockpitToken, issueAccessToken, signingKeys, verifyAccessToken } from "./access-token.ts";
 import { AuthError, type Caller } from "./jwt.ts";
-import { openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
+import { derivedKey } from "./keys.ts";
+import { authSecret, openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
 
 export const ACCESS_COOKIE = "jwt";
 export const REFRESH_COOKIE = "cockpit_refresh";
@@ -62,6 +64,7 @@ export async function startSession(c: Ctx, user: string, channel: Channel = "web
   await signingKeys(config);
   await sealRefreshToken(config, { session: "check", token: "check" }, Date.now() + 1000);
   const generation = await org(c).openSession(user, "user", channel);
+  deleteCookie(c, LOGIN_COOKIE, { ...baseCookie, path: "/" });
   return setSessionCookies(c, generation);
 }
 
@@ -117,4 +120,64 @@ export async function endSession(c: Ctx): Promise<boolean> {
  */
 export async function checkSessionOpen(c: Ctx, caller: Caller & { session: string }): Promise<void> {
   if (!(await org(c).sessionSeen(caller.session, caller.user, caller.kind))) throw new AuthError("session ended: sign in again");
+}
+
+/** Holds the nonce tying a sign-in to the browser that started it (checked at the callback). */
+export const LOGIN_COOKIE = "cockpit_login";
+
+/** Starts a sign-in in this browser: sets the login cookie and returns its nonce for the OAuth state. */
+export function markSignInBrowser(c: Ctx): string {
+  const nonce = crypto.randomUUID();
+  const minutes = c.get("config").auth?.state_minutes ?? 10;
+  setCookie(c, LOGIN_COOKIE, nonce, { ...baseCookie, path: "/", maxAge: minutes * 60 });
+  return nonce;
+}
+
+/** True when this request comes from the browser that started the sign-in carrying `nonce`. */
+export function isSignInBrowser(c: Ctx, nonce: string | undefined): boolean {
+  return !!nonce && getCookie(c, LOGIN_COOKIE) === nonce;
+}
+
+const TICKET_KEY_LABEL = "cockpit sign-in ticket v1";
+const TICKET_TTL_SECONDS = 120;
+
+export interface SignInTicket {
+  user: string;
+  next: string;
+  browser: string;
+}
+
+/**
+ * A finished sign-in, sealed for the browser to hand back: the progress page streams while the code is
+ * exchanged, so its cookies cannot be set there; the page posts this ticket to `/auth/session` instead.
+ */
+export async function sealSignInTicket(c: Ctx, ticket: SignInTicket): Promise<string> {
+  const key = await derivedKey(authSecret(c.get("config")), TICKET_KEY_LABEL);
+  return new EncryptJWT({ u: ticket.user, n: ticket.next, b: ticket.browser })
+    .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ: "cockpit-ticket" })
+    .setJti(crypto.randomUUID())
+    .setExpirationTime(`${TICKET_TTL_SECONDS}s`)
+    .encrypt(key);
+}
+
+/**
+ * `POST /auth/session`: redeems a ticket once, in the browser that signed in, and starts the session.
+ * @returns where to go next
+ * @throws AuthError when the ticket is forged, expired, used, or from another browser
+ */
+export async function redeemSignInTicket(c: Ctx, jwe: string): Promise<string> {
+  const key = await derivedKey(authSecret(c.get("config")), TICKET_KEY_LABEL);
+  let payload;
+  try {
+    ({ payload } = await jwtDecrypt(jwe, key, { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"], typ: "cockpit-ticket", requiredClaims: ["jti", "exp"] }));
+  } catch (err) {
+    if (err instanceof errors.JWTExpired) throw new AuthError("the sign-in took too long to finish: start again");
+    throw new AuthError("not a sign-in ticket this cockpit issued: start again");
+  }
+  const ticket = { user: String(payload.u), next: String(payload.n), browser: String(payload.b) };
+  // The same single-use register as OAuth states: ids are random, so the two never collide.
+  if (!(await org(c).useOAuthState(payload.jti!, payload.exp! * 1000))) throw new AuthError("this sign-in was completed already");
+  if (!isSignInBrowser(c, ticket.browser)) throw new AuthError("this sign-in was finished in another browser: start again");
+  await startSession(c, ticket.user, "web");
+  return ticket.next;
 }

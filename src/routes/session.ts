@@ -3,12 +3,14 @@
  * the callback's `web` handler starts a session, and `/auth/*` refreshes and ends it.
  */
 import { Hono } from "hono";
+import { sameOriginOnly } from "../auth/csrf.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
 import { AuthError } from "../auth/jwt.ts";
-import { endSession, refreshSession, startSession } from "../auth/session.ts";
+import { endSession, isSignInBrowser, markSignInBrowser, redeemSignInTicket, refreshSession, startSession } from "../auth/session.ts";
 import type { AppEnv } from "./app.ts";
 import { messagePage, type PurposeHandler } from "./oauth.ts";
+import { signInProgress } from "./sign-in-page.ts";
 
 /** Where a sign-in lands when it was not asked to go anywhere: the console's home. */
 export const DEFAULT_NEXT = "/console";
@@ -25,8 +27,20 @@ export function safeNext(raw: string | undefined | null): string {
   return `${url.pathname}${url.search}${url.hash}`;
 }
 
-/** The callback's handler for console sign-ins: start the session, then go where the person was headed. */
+/**
+ * The callback's handler for console sign-ins. A browser (it asks for HTML) watches the progress
+ * page; any other client gets the session cookies with a plain redirect.
+ */
 export const webSignIn: PurposeHandler<"web"> = {
+  admit(c, purpose) {
+    if (!isSignInBrowser(c, purpose.browser)) {
+      throw new OAuthError("state_invalid", "this sign-in was started in another browser, or its cookie expired: start again", purpose);
+    }
+  },
+  progress(c, purpose, finish) {
+    if (!c.req.header("accept")?.includes("text/html")) return undefined;
+    return signInProgress(c, purpose, finish);
+  },
   async authorized(c, purpose, user) {
     try {
       await startSession(c, user, "web");
@@ -44,10 +58,23 @@ export function createSessionRoutes() {
   app.get("/login", async (c) => {
     const next = safeNext(c.req.query("next"));
     try {
-      return c.redirect(await authorizeUrl(c.get("config"), { kind: "web", next }, new URL(c.req.url).origin), 302);
+      const link = await authorizeUrl(c.get("config"), { kind: "web", next, browser: markSignInBrowser(c) }, new URL(c.req.url).origin);
+      return c.redirect(link, 302);
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       return messagePage(c, 503, "Sign-in unavailable", err.message);
+    }
+  });
+
+  // The progress page's last step: a sealed, single-use ticket becomes the session cookies.
+  app.post("/auth/session", sameOriginOnly, async (c) => {
+    const form = await c.req.parseBody().catch(() => ({}) as Record<string, unknown>);
+    const ticket = typeof form.ticket === "string" ? form.ticket : "";
+    try {
+      return c.redirect(safeNext(await redeemSignInTicket(c, ticket)), 303);
+    } catch (err) {
+      if (!(err instanceof AuthError)) throw err;
+      return messagePage(c, 400, "Sign-in refused", err.message);
     }
   });
 

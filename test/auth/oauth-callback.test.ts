@@ -6,7 +6,8 @@ import { mintToken, ORG } from "../helpers/auth.ts";
 import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
 
 const ORIGIN = "http://cockpit.test";
-const web: OAuthPurpose = { kind: "web", next: "/" };
+// The browser nonce matches the login cookie sent with every callback below, as /login sets it.
+const web: OAuthPurpose = { kind: "web", next: "/", browser: "this-browser" };
 
 let provider: ReturnType<typeof fakeOAuthProvider>;
 beforeEach(() => {
@@ -22,7 +23,7 @@ async function signInLink(purpose: OAuthPurpose = web): Promise<URL> {
 }
 
 function callback(query: Record<string, string>): Promise<Response> {
-  return exports.default.fetch(`${ORIGIN}/oauth/callback?${new URLSearchParams(query)}`, { redirect: "manual" });
+  return exports.default.fetch(`${ORIGIN}/oauth/callback?${new URLSearchParams(query)}`, { redirect: "manual", headers: { cookie: "cockpit_login=this-browser" } });
 }
 
 describe("the authorize link", () => {

@@ -289,3 +289,92 @@ describe("CSRF", () => {
     expect(res.status).toBe(201);
   });
 });
+
+describe("sign-in progress in the browser", () => {
+  /** The callback as a browser requests it: it asks for HTML. */
+  async function callbackPage(browser: Browser, user: string, next = "/console/runs"): Promise<Response> {
+    const login = await browser.fetch(`/login?next=${encodeURIComponent(next)}`);
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    return browser.fetch(`/oauth/callback?${new URLSearchParams({ code: provider.grant({ username: user }), state })}`, {
+      headers: { accept: "text/html,application/xhtml+xml" },
+      origin: null,
+    });
+  }
+
+  const ticketOf = (page: string) => /name="ticket" value="([^"]+)"/.exec(page)?.[1];
+  const post = (browser: Browser, ticket: string, origin?: string | null) =>
+    browser.fetch("/auth/session", {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ ticket }).toString(),
+      origin,
+    });
+
+  it("shows each step as it happens, then finishes the session by posting its ticket", async ({ expect }) => {
+    const browser = new Browser();
+    const res = await callbackPage(browser, "nina");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/html");
+    expect(browser.cookie("jwt")).toBeUndefined();
+
+    // Read the stream chunk by chunk: the steps arrive in order, before the end of the page.
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const chunks: string[] = [];
+    for (let chunk = await reader.read(); !chunk.done; chunk = await reader.read()) chunks.push(chunk.value);
+    const page = chunks.join("");
+    expect(chunks.length).toBeGreaterThan(2);
+    const order = ["Sign-in link checked", "Exchanging code with itsyou.online…", "Checking membership of MyID…", "Starting your session as nina…", 'action="/auth/session"'];
+    expect(order.map((text) => page.indexOf(text))).toEqual([...order.map((text) => page.indexOf(text))].sort((a, b) => a - b));
+    expect(order.every((text) => page.includes(text))).toBe(true);
+
+    const ticket = ticketOf(page)!;
+    const done = await post(browser, ticket);
+    expect(done.status).toBe(303);
+    expect(done.headers.get("location")).toBe("/console/runs");
+    expect(browser.cookie("cockpit_login")).toBeUndefined();
+    expect(decodeJwt(browser.cookie("jwt")!).sub).toBe("nina");
+    expect((await reposWith(browser)).status).toBe(200);
+
+    // A ticket works once.
+    const again = await post(browser, ticket);
+    expect(again.status).toBe(400);
+    expect(await again.text()).toContain("completed already");
+  });
+
+  it("shows why a sign-in was refused, with a way to start again", async ({ expect }) => {
+    const browser = new Browser();
+    const login = await browser.fetch("/login?next=/console");
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    const res = await browser.fetch(`/oauth/callback?${new URLSearchParams({ code: provider.grant({ username: "oscar", member: false }), state })}`, {
+      headers: { accept: "text/html" },
+    });
+    const page = await res.text();
+    expect(page).toContain("Checking membership of MyID…");
+    expect(page).toMatch(/<li class="fail" role="alert">you are not a member of the organization &#39;MyID&#39;<\/li>/);
+    expect(page).toContain('href="/login?next=%2Fconsole"');
+    expect(page).not.toContain("ticket");
+    expect(browser.cookie("jwt")).toBeUndefined();
+  });
+
+  it("cannot be finished by another browser (login CSRF)", async ({ expect }) => {
+    // An attacker starts a sign-in as themself and hands the callback link to a victim.
+    const attacker = new Browser();
+    const login = await attacker.fetch("/login?next=/console");
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    const victim = new Browser();
+    const res = await victim.fetch(`/oauth/callback?${new URLSearchParams({ code: provider.grant({ username: "mallory" }), state })}`);
+    expect(res.status).toBe(400);
+    expect(await res.text()).toContain("started in another browser");
+    expect(victim.cookie("jwt")).toBeUndefined();
+    expect(provider.exchanges).toEqual([]);
+
+    // Nor can the attacker's finished ticket be posted into the victim's browser, from any origin.
+    const page = await (await callbackPage(attacker, "mallory")).text();
+    const ticket = ticketOf(page)!;
+    expect((await post(victim, ticket, "https://evil.test")).status).toBe(403);
+    const sameOrigin = await post(victim, ticket);
+    expect(sameOrigin.status).toBe(400);
+    expect(await sameOrigin.text()).toContain("finished in another browser");
+    expect(victim.cookie("jwt")).toBeUndefined();
+  });
+});
