@@ -19,7 +19,7 @@ export interface PurposeHandler<K extends OAuthPurposeKind> {
   /** Called when a sign-in for this purpose is refused, before the error page is shown (e.g. to tell the chat). */
   refused?(c: Context<AppEnv>, purpose: PurposeOf<K>, error: OAuthError): Promise<void>;
   /** Called once the state is read, before it is spent: throws OAuthError to refuse this request. */
-  admit?(c: Context<AppEnv>, purpose: PurposeOf<K>): void;
+  admit?(c: Context<AppEnv>, purpose: PurposeOf<K>): void | Promise<void>;
   /**
    * When it answers (a browser that takes HTML), the callback shows this page at once instead of
    * waiting; `finish` then runs the rest of the sign-in (spending the state, the code exchange, the
@@ -115,7 +115,7 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
       const read = await readState(c.get("config"), c.req.query("state"));
       purpose = read.purpose;
       const handler = handlerOf(purpose);
-      handler?.admit?.(c, purpose as never);
+      await handler?.admit?.(c, purpose as never);
       const page = handler?.progress?.(c, purpose as never, (onStep) => finish(c, read, onStep));
       if (page) return page;
       const user = await finish(c, read, () => {});

@@ -3,6 +3,7 @@
  * the callback's `web` handler starts a session, and `/auth/*` refreshes and ends it.
  */
 import { Hono } from "hono";
+import { signingKeys } from "../auth/access-token.ts";
 import { sameOriginOnly } from "../auth/csrf.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
@@ -10,7 +11,8 @@ import { AuthError } from "../auth/jwt.ts";
 import { endSession, isSignInBrowser, markSignInBrowser, redeemSignInTicket, refreshSession, startSession } from "../auth/session.ts";
 import type { AppEnv } from "./app.ts";
 import { messagePage, type PurposeHandler } from "./oauth.ts";
-import { signInProgress } from "./sign-in-page.ts";
+import { ApiError } from "./errors.ts";
+import { resumePage, signInProgress } from "./sign-in-page.ts";
 
 /** Where a sign-in lands when it was not asked to go anywhere: the console's home. */
 export const DEFAULT_NEXT = "/console";
@@ -32,10 +34,14 @@ export function safeNext(raw: string | undefined | null): string {
  * page; any other client gets the session cookies with a plain redirect.
  */
 export const webSignIn: PurposeHandler<"web"> = {
-  admit(c, purpose) {
+  async admit(c, purpose) {
     if (!isSignInBrowser(c, purpose.browser)) {
       throw new OAuthError("state_invalid", "this sign-in was started in another browser, or its cookie expired: start again", purpose);
     }
+    // A session could not be issued: say so before the code is spent and the login recorded.
+    await signingKeys(c.get("config")).catch((err: unknown) => {
+      throw err instanceof AuthError ? new OAuthError("not_configured", err.message, purpose) : err;
+    });
   },
   progress(c, purpose, finish) {
     if (!c.req.header("accept")?.includes("text/html")) return undefined;
@@ -78,7 +84,22 @@ export function createSessionRoutes() {
     }
   });
 
-  app.post("/auth/refresh", async (c) => c.json(await refreshSession(c), 200, { "cache-control": "no-store" }));
+  // JSON for scripts; with `?next=/path` (the resume page's form) it lands on a page: `next`, or /login.
+  app.post("/auth/refresh", async (c) => {
+    const next = c.req.query("next");
+    if (next === undefined) return c.json(await refreshSession(c), 200, { "cache-control": "no-store" });
+    const target = safeNext(next);
+    try {
+      await refreshSession(c);
+    } catch (err) {
+      if (!(err instanceof ApiError)) throw err;
+      // 409: another tab just rotated the token, and this browser's cookie jar has the new one.
+      return c.redirect(err.status === 409 ? target : `/login?next=${encodeURIComponent(target)}`, 303);
+    }
+    return c.redirect(target, 303);
+  });
+
+  app.get("/auth/resume", (c) => resumePage(c, safeNext(c.req.query("next"))));
 
   // JSON for scripts; a plain form may pass `?next=/path` to land on a page instead.
   app.post("/auth/logout", async (c) => {

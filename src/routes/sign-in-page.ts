@@ -84,3 +84,37 @@ export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: 
     }
   });
 }
+
+/**
+ * `GET /auth/resume?next=`: where a console page sends a browser whose access token expired. The
+ * refresh cookie only travels to `/auth`, so this page spends it (POST /auth/refresh) and goes back,
+ * or on to `/login` when the session is over. Without script, a button does the same.
+ */
+export function resumePage(c: Context<AppEnv>, next: string) {
+  const login = `/login?next=${encodeURIComponent(next)}`;
+  c.header("cache-control", "no-store");
+  return c.html(html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Resuming · Cockpit</title>
+    <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}button{font:inherit}</style>
+  </head>
+  <body>
+    <main data-next="${next}" data-login="${login}">
+      <h1>Resuming your session…</h1>
+      <form method="post" action="/auth/refresh?next=${encodeURIComponent(next)}">
+        <noscript><button type="submit">Continue</button></noscript>
+      </form>
+    </main>
+    <script>
+      const { next, login } = document.querySelector("main").dataset;
+      fetch("/auth/refresh", { method: "POST" }).then(
+        (res) => location.replace(res.ok || res.status === 409 ? next : login),
+        () => location.replace(login),
+      );
+    </script>
+  </body>
+</html>`);
+}

@@ -1,8 +1,11 @@
+import { createExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
 import { decodeJwt, EncryptJWT, generateKeyPair, SignJWT } from "jose";
 import { afterEach, beforeEach, describe, it, vi } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import { ACCESS_TTL_SECONDS } from "../../src/auth/access-token.ts";
 import { REFRESH_IDLE_MS, ROTATION_GRACE_MS } from "../../src/actors/sessions.ts";
+import { createApp } from "../../src/routes/app.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { Browser } from "../helpers/browser.ts";
 import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
@@ -376,5 +379,46 @@ describe("sign-in progress in the browser", () => {
     expect(sameOrigin.status).toBe(400);
     expect(await sameOrigin.text()).toContain("finished in another browser");
     expect(victim.cookie("jwt")).toBeUndefined();
+  });
+});
+
+describe("resuming a session from a page", () => {
+  it("serves a page that refreshes and returns, and a form fallback that lands on the page or on /login", async ({ expect }) => {
+    const browser = await signedIn("pat");
+    const page = await browser.fetch("/auth/resume?next=%2Fconsole%2Fevents");
+    expect(page.status).toBe(200);
+    const text = await page.text();
+    expect(text).toContain('data-next="/console/events"');
+    expect(text).toContain('fetch("/auth/refresh", { method: "POST" })');
+    expect(await (await browser.fetch("/auth/resume?next=//evil.test")).text()).toContain('data-next="/console"');
+
+    const before = browser.cookie("jwt");
+    const resumed = await browser.fetch("/auth/refresh?next=%2Fconsole%2Fevents", { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    expect(resumed.status).toBe(303);
+    expect(resumed.headers.get("location")).toBe("/console/events");
+    expect(browser.cookie("jwt")).not.toBe(before);
+
+    await browser.fetch("/auth/logout", { method: "POST" });
+    const over = await browser.fetch("/auth/refresh?next=%2Fconsole%2Fevents", { method: "POST" });
+    expect(over.status).toBe(303);
+    expect(over.headers.get("location")).toBe("/login?next=%2Fconsole%2Fevents");
+  });
+});
+
+describe("a cockpit without a signing key", () => {
+  it("says so at the callback, before the code is spent or a login recorded", async ({ expect }) => {
+    const app = createApp();
+    const keyless = { ...env, AUTH_SIGNING_KEY: undefined } as Env;
+    const send = async (path: string, cookie?: string) =>
+      app.fetch(new Request(`http://cockpit.test${path}`, { headers: { accept: "text/html", ...(cookie ? { cookie } : {}) } }), keyless, createExecutionContext());
+    const login = await send("/login?next=/console");
+    expect(login.status).toBe(302);
+    const cookie = login.headers.getSetCookie()[0]!.split(";")[0]!;
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    const res = await send(`/oauth/callback?${new URLSearchParams({ code: provider.grant({ username: "quinn" }), state })}`, cookie);
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain("set [auth] signing_key");
+    expect(provider.exchanges).toEqual([]);
+    expect((await env.ORGANIZATION.getByName(ORG).logins({ user: "quinn" })).logins).toEqual([]);
   });
 });
