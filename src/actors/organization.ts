@@ -3,6 +3,7 @@
  * event and audit log (who did what, when, and through which channel).
  */
 import { DurableObject } from "cloudflare:workers";
+import { SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
 
 export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
 
@@ -57,6 +58,8 @@ export interface EventQuery {
 }
 
 export class OrganizationActor extends DurableObject<Env> {
+  readonly #sessions: SessionStore;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`
@@ -75,6 +78,9 @@ export class OrganizationActor extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS slots_scope ON slots(scope);
       CREATE TABLE IF NOT EXISTS slot_waiters(scope TEXT NOT NULL, service TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (scope, service));
     `);
+    this.#sessions = new SessionStore(ctx.storage.sql, (type, user, message, data) => {
+      this.record({ type, repo: null, by: user, channel: (data.channel as Channel | undefined) ?? "web", message, data });
+    });
   }
 
   /** A bare round trip, for health checks and as the benchmark's baseline. */
@@ -242,5 +248,30 @@ export class OrganizationActor extends DurableObject<Env> {
       .exec<{ scope: string; n: number }>("SELECT scope, COUNT(*) AS n FROM slots WHERE expires >= ? GROUP BY scope", Date.now())
       .toArray();
     return Object.fromEntries(rows.map((r) => [r.scope, r.n]));
+  }
+
+  // === Sessions (src/actors/sessions.ts): the console's sign-ins and their rotating refresh tokens
+
+  openSession(user: string, kind: string, channel: Channel): Generation {
+    return this.#sessions.open(user, kind, channel);
+  }
+
+  rotateSession(id: string, token: string): ({ ok: true } & Generation) | RotateRefusal {
+    return this.#sessions.rotate(id, token);
+  }
+
+  endSession(id: string): boolean {
+    return this.#sessions.end(id);
+  }
+
+  /** Whether an access token's session is still open; notes the member as seen through the console. */
+  sessionSeen(id: string, user: string, kind: string): boolean {
+    if (!this.#sessions.alive(id)) return false;
+    this.memberSeen(user, kind, "web");
+    return true;
+  }
+
+  sessions(query: { user?: string; active?: boolean; limit?: number } = {}): SessionInfo[] {
+    return this.#sessions.list(query);
   }
 }

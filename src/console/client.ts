@@ -138,19 +138,6 @@ export const CONSOLE_JS = String.raw`
     });
   });
 
-  // === A refused session page: renew once, then offer to sign in
-
-  var notice = $("main[data-try-refresh]");
-  if (notice) {
-    var status = $("#refreshing");
-    status.hidden = false;
-    renew().then(function (ok) {
-      if (ok) location.reload();
-      else if (notice.dataset.tryRefresh === "sign-in") location.assign($("#sign-in").getAttribute("href"));
-      else status.textContent = "Your session could not be renewed: please sign in.";
-    });
-  }
-
   // === Blueprint editor: checked by the server as you type
 
   var editor = $("#bp-editor");

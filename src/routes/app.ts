@@ -7,6 +7,8 @@ import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createConsole } from "./console.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
+import { createSessionRoutes, webSignIn } from "./session.ts";
+import { csrfForCookies } from "../auth/csrf.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
@@ -29,6 +31,8 @@ export function createApp() {
     c.set("config", configFromBindings(c.env));
     await next();
   });
+  // Before every route: a browser's session cookies must not be spendable from another site.
+  app.use(csrfForCookies);
 
   app.get("/", (c) => {
     // Browsers go to the console; API clients keep getting the JSON summary.
@@ -62,7 +66,9 @@ export function createApp() {
   );
   app.route("/ays", createAysApi());
   // Each feature that starts sign-ins registers what happens when one finishes.
-  app.route("/oauth", createOAuthRoutes({}));
+  app.route("/oauth", createOAuthRoutes({ web: webSignIn }));
+  app.use("/auth/*", jsonLimit);
+  app.route("/", createSessionRoutes());
   app.route("/console", createConsole());
   app.use("/webhooks/*", jsonLimit);
   app.route("/webhooks", createWebhooks());

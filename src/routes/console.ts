@@ -10,6 +10,7 @@ import type { AuditEntry } from "../actors/organization.ts";
 import type { ServiceView } from "../actors/repository.ts";
 import type { Result } from "../actors/results.ts";
 import { requireMember } from "../auth/middleware.ts";
+import { ACCESS_COOKIE } from "../auth/session.ts";
 import { ASSETS } from "../console/assets.ts";
 import { BlueprintPage } from "../console/blueprint.tsx";
 import { EventsPage, type EventFilter } from "../console/events.tsx";
@@ -39,34 +40,26 @@ const SECURITY_HEADERS: Record<string, string> = {
   "referrer-policy": "same-origin",
 };
 
-function signInHref(c: Ctx): string {
+/** This page's path, as a sign-in's `next`. */
+function here(c: Ctx): string {
   const url = new URL(c.req.url);
-  return `/login?next=${encodeURIComponent(url.pathname + url.search)}`;
+  return encodeURIComponent(url.pathname + url.search);
 }
 
 /**
- * requireMember, answered for people: no session tries to renew one and otherwise signs in; a refused
- * one says why (an expired one is renewed first).
+ * requireMember, answered for people. Without an access token (it lives 10 minutes, then the browser
+ * drops the cookie) or with an expired one, `/auth/resume` renews the session from the refresh
+ * token and comes back, or goes on to sign in. Any other refusal is shown with its reason.
  */
 const consoleMember = createMiddleware<AppEnv>(async (c, next) => {
-  if (!getCookie(c, "jwt") && !c.req.header("authorization")) {
-    return c.html(
-      NoticePage({ title: "Sign in", message: "Sign in to use the console.", signIn: signInHref(c), tryRefresh: "sign-in" }),
-      401,
-    );
-  }
+  if (!getCookie(c, ACCESS_COOKIE) && !c.req.header("authorization")) return c.redirect(`/auth/resume?next=${here(c)}`, 302);
   try {
     await requireMember(c, next);
   } catch (err) {
     if (!(err instanceof ApiError) || err.status !== 401) throw err;
-    const expired = err.message === "expired";
+    if (err.message === "expired") return c.redirect(`/auth/resume?next=${here(c)}`, 302);
     return c.html(
-      NoticePage({
-        title: expired ? "Session expired" : "Session refused",
-        message: expired ? "Your session expired." : `Your session was refused: ${err.message}.`,
-        signIn: signInHref(c),
-        tryRefresh: expired ? "reload" : undefined,
-      }),
+      NoticePage({ title: "Session refused", message: `Your session was refused: ${err.message}.`, signIn: `/login?next=${here(c)}` }),
       401,
     );
   }

@@ -1,9 +1,10 @@
 /// <reference lib="dom" />
 /**
- * Sessions as a browser meets them: a session cookie that was tampered with, or that expired, gets
- * no page and no API answer, only the reason and a way to sign in again.
+ * Signing in to the console as a person does: through the identity provider's page (a fake one on
+ * 127.0.0.1), with the session renewed behind the scenes, signed out on request, and refused when
+ * the session cookie was tampered with, has expired for good, or was replayed.
  */
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./support/browser.ts";
 
@@ -18,45 +19,186 @@ afterAll(async () => {
   await browser?.close();
 });
 
-async function withSession(jwt: string): Promise<Page> {
+async function fresh(): Promise<{ context: BrowserContext; page: Page }> {
   const context = await browser.newContext({ baseURL: e2e.base });
   context.setDefaultTimeout(15_000);
-  await context.addCookies([{ name: "jwt", value: jwt, url: e2e.base, httpOnly: true, sameSite: "Lax" }]);
-  return context.newPage();
+  return { context, page: await context.newPage() };
 }
 
-/** What the API answers this page's own fetch (same origin, same cookie). */
-async function apiFrom(page: Page, path: string): Promise<{ status: number; body: { error?: string } }> {
-  return page.evaluate(async (url) => {
-    const res = await fetch(url, { credentials: "same-origin" });
-    return { status: res.status, body: (await res.json()) as { error?: string } };
-  }, path);
+/** Signs in at the provider's page as `user`, starting from `path`, and waits to be back on it. */
+async function signIn(page: Page, path: string, user = "alice"): Promise<void> {
+  await page.goto(path);
+  await page.waitForURL(`${e2e.provider}/authorize?**`);
+  await page.getByLabel("User name").fill(user);
+  await page.getByRole("button", { name: "Authorize" }).click();
+  await page.waitForURL(`${e2e.base}${path}`);
 }
+
+const cookie = async (context: BrowserContext, name: string): Promise<Cookie | undefined> =>
+  (await context.cookies(e2e.base + "/auth/refresh")).find((c) => c.name === name);
+
+/** What the API answers this page's own fetch (same origin, same cookies). */
+async function apiFrom(page: Page, path: string, method = "GET"): Promise<{ status: number; body: Record<string, unknown> }> {
+  return page.evaluate(
+    async ([url, verb]) => {
+      const res = await fetch(url!, { method: verb, credentials: "same-origin" });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    },
+    [path, method],
+  );
+}
+
+describe("signing in", () => {
+  it("goes through the identity provider, shows its progress, and comes back to the page asked for", async () => {
+    const { context, page } = await fresh();
+    // The callback streams a progress page that moves on by itself once done. To read it whole, the
+    // provider's redirect to the callback is caught, and the callback opened as a navigation of its own.
+    let callback = "";
+    let progress = "";
+    await page.route(`${e2e.provider}/authorize`, async (route) => {
+      const answer = await route.fetch({ maxRedirects: 0 });
+      callback = answer.headers().location!;
+      await route.fulfill({ status: 200, contentType: "text/html", body: "<p>back to the cockpit…</p>" });
+    });
+    await page.route("**/oauth/callback?**", async (route) => {
+      const answer = await route.fetch();
+      progress = await answer.text();
+      await route.fulfill({ response: answer, body: progress });
+    });
+    await page.goto("/console/events");
+    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await page.getByLabel("User name").fill("alice");
+    await page.getByRole("button", { name: "Authorize" }).click();
+    await expect.poll(() => callback).toMatch(/\/oauth\/callback\?/);
+    await page.goto(callback);
+    await page.waitForURL(`${e2e.base}/console/events`);
+    expect(await page.locator("h1").textContent()).toBe("Events");
+    expect(await page.locator(".who span").textContent()).toBe("alice");
+    expect(progress).toContain("Exchanging code with 127.0.0.1");
+    expect(progress).toContain("Checking membership of MyID…");
+    const access = await cookie(context, "jwt");
+    const refresh = await cookie(context, "cockpit_refresh");
+    expect(access).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
+    expect(refresh).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/auth" });
+    // The sign-in is in the organization's login history, through the web channel.
+    const logins = await apiFrom(page, "/ays/logins?user=alice");
+    expect(logins.status).toBe(200);
+    expect((logins.body.logins as { channel: string }[])[0]!.channel).toBe("web");
+    await context.close();
+  });
+
+  it("refuses a non-member at the callback and says why", async () => {
+    const { context, page } = await fresh();
+    await page.goto("/console");
+    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await page.getByLabel("User name").fill("mallory");
+    await page.getByLabel("member of MyID").uncheck();
+    await page.getByRole("button", { name: "Authorize" }).click();
+    await expect.poll(() => page.locator("[role=alert]").textContent()).toContain("you are not a member of the organization 'MyID'");
+    expect(await cookie(context, "jwt")).toBeUndefined();
+    await context.close();
+  });
+});
+
+describe("a signed-in session", () => {
+  it("is renewed without asking when the access token expired, for pages and for the page's own API calls", async () => {
+    const { context, page } = await fresh();
+    await signIn(page, "/console");
+    const first = (await cookie(context, "jwt"))!.value;
+
+    // A page load with an expired access token: /auth/resume renews it and comes back.
+    await context.clearCookies({ name: "jwt" });
+    await context.addCookies([{ name: "jwt", value: e2e.expiredToken, url: e2e.base, httpOnly: true, secure: true, sameSite: "Lax" }]);
+    expect(await apiFrom(page, "/ays/repository")).toEqual({ status: 401, body: { error: "expired", code: "unauthorized" } });
+    await page.goto("/console/events");
+    await page.waitForURL(`${e2e.base}/console/events`);
+    expect(await page.locator("h1").textContent()).toBe("Events");
+    const second = (await cookie(context, "jwt"))!.value;
+    expect(second).not.toBe(first);
+
+    // A button's API call after the browser dropped the access cookie: the script renews and retries.
+    await page.goto("/console");
+    await context.clearCookies({ name: "jwt" });
+    await page.getByLabel("Name").fill("renewed");
+    await page.getByRole("button", { name: "Create repository" }).click();
+    await page.waitForURL("**/console/repo/renewed");
+    expect((await cookie(context, "jwt"))!.value).not.toBe(second);
+    await context.close();
+  });
+
+  it("rotates its refresh token, and a replayed old one ends the whole session", async () => {
+    const { context, page } = await fresh();
+    await signIn(page, "/console");
+    const old = (await cookie(context, "cockpit_refresh"))!;
+    const rotated = await apiFrom(page, "/auth/refresh", "POST");
+    expect(rotated.status).toBe(200);
+    expect(rotated.body.user).toBe("alice");
+    expect((await cookie(context, "cockpit_refresh"))!.value).not.toBe(old.value);
+    const access = (await cookie(context, "jwt"))!.value;
+    // Someone replays the stolen old token (after the rotation race window of 10 s).
+    await new Promise((r) => setTimeout(r, 10_500));
+    await context.clearCookies({ name: "cockpit_refresh" });
+    await context.addCookies([old]);
+    const replayed = await apiFrom(page, "/auth/refresh", "POST");
+    expect(replayed).toEqual({ status: 401, body: { error: "refresh token used twice: the session is revoked, sign in again", code: "token_reused" } });
+    // The session's access tokens are refused from now on: by the API, and on the page with the reason.
+    const kept = await fetch(`${e2e.base}/ays/repository`, { headers: { authorization: `bearer ${access}` } });
+    expect(await kept.json()).toEqual({ error: "session ended: sign in again", code: "unauthorized" });
+    await context.clearCookies({ name: "jwt" });
+    await context.addCookies([{ name: "jwt", value: access, url: e2e.base, httpOnly: true, secure: true, sameSite: "Lax" }]);
+    const response = await page.goto("/console");
+    expect(response!.status()).toBe(401);
+    expect(await page.locator("h1").textContent()).toBe("Session refused");
+    expect(await page.locator("#notice-message").textContent()).toBe("Your session was refused: session ended: sign in again.");
+    await context.close();
+  });
+
+  it("signs out: the cookies are gone and the console asks to sign in again", async () => {
+    const { context, page } = await fresh();
+    await signIn(page, "/console");
+    const access = (await cookie(context, "jwt"))!.value;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/console/signed-out");
+    expect(await page.locator("h1").textContent()).toBe("Signed out");
+    expect(await cookie(context, "jwt")).toBeUndefined();
+    expect(await cookie(context, "cockpit_refresh")).toBeUndefined();
+    // The old access token is dead even if someone kept a copy.
+    const kept = await fetch(`${e2e.base}/ays/repository`, { headers: { authorization: `bearer ${access}` } });
+    expect(kept.status).toBe(401);
+    await page.goto("/console");
+    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await context.close();
+  });
+});
 
 describe("refused sessions", () => {
   it("a forged session cookie gets the reason and a sign-in link, and no API", async () => {
-    // A real token with its signature replaced: the claims say alice, the signature says otherwise.
-    const forged = e2e.token.replace(/\.[^.]+$/, `.${Buffer.from("x".repeat(96)).toString("base64url")}`);
-    const page = await withSession(forged);
+    const { context, page } = await fresh();
+    await signIn(page, "/console");
+    // The cockpit's own token, its claims changed to another user: the signature no longer fits.
+    const [header, payload, signature] = (await cookie(context, "jwt"))!.value.split(".");
+    const claims = JSON.parse(Buffer.from(payload!, "base64url").toString()) as Record<string, unknown>;
+    const forged = [header, Buffer.from(JSON.stringify({ ...claims, sub: "mallory", username: "mallory" })).toString("base64url"), signature].join(".");
+    await context.clearCookies({ name: "jwt" });
+    await context.addCookies([{ name: "jwt", value: forged, url: e2e.base, httpOnly: true, secure: true, sameSite: "Lax" }]);
     const response = await page.goto("/console");
     expect(response!.status()).toBe(401);
     expect(await page.locator("h1").textContent()).toBe("Session refused");
     expect(await page.locator("#notice-message").textContent()).toBe("Your session was refused: bad signature.");
     expect(await page.getByRole("link", { name: "Sign in" }).getAttribute("href")).toBe("/login?next=%2Fconsole");
-    expect(await page.locator("text=alice").count()).toBe(0);
+    expect(await page.locator("text=mallory").count()).toBe(0);
     expect(await apiFrom(page, "/ays/repository")).toEqual({ status: 401, body: { error: "bad signature", code: "unauthorized" } });
-    await page.context().close();
+    await context.close();
   });
 
-  it("an expired session is renewed if it can be, and otherwise refused", async () => {
-    const page = await withSession(e2e.expiredToken);
-    const response = await page.goto("/console/events");
-    expect(response!.status()).toBe(401);
-    expect(await page.locator("h1").textContent()).toBe("Session expired");
-    // There is no refresh token in this browser, so renewing fails and says so.
-    await expect.poll(() => page.locator("#refreshing").textContent()).toBe("Your session could not be renewed: please sign in.");
-    expect(await page.getByRole("link", { name: "Sign in" }).getAttribute("href")).toBe("/login?next=%2Fconsole%2Fevents");
+  it("an expired session with nothing to renew it is refused: the API says so, the page asks to sign in", async () => {
+    const { context, page } = await fresh();
+    await context.addCookies([{ name: "jwt", value: e2e.expiredToken, url: e2e.base, httpOnly: true, secure: true, sameSite: "Lax" }]);
+    await page.goto("/console/signed-out");
     expect(await apiFrom(page, "/ays/events")).toEqual({ status: 401, body: { error: "expired", code: "unauthorized" } });
-    await page.context().close();
+    await page.goto("/console/events");
+    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    expect(new URL(page.url()).searchParams.get("scope")).toBe("user:memberof:MyID");
+    await context.close();
   });
 });
