@@ -8,6 +8,7 @@ import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { launchBrowser } from "../test/e2e/support/browser.ts";
 import { startE2eCockpit } from "../test/e2e/support/cockpit.ts";
+import { signIn } from "../test/e2e/support/session.ts";
 import { ROOT } from "./local-cockpit.ts";
 
 const OUT = join(ROOT, "docs");
@@ -74,8 +75,8 @@ try {
   const browser = await launchBrowser();
   try {
     const desktop = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
-    await desktop.addCookies([{ name: "jwt", value: token, url: base, httpOnly: true, sameSite: "Lax" }]);
     const page = await desktop.newPage();
+    await signIn(page, { base, provider: e2e.provider.base });
     await shoot(page, "repositories", "/console");
     await shoot(page, "repository", "/console/repo/shop");
     await shoot(page, "blueprint", "/console/repo/shop/blueprint-new", async (p) => {
@@ -88,7 +89,7 @@ try {
     await shoot(page, "events", "/console/events");
 
     const phone = await browser.newContext({ baseURL: base, viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
-    await phone.addCookies([{ name: "jwt", value: token, url: base, httpOnly: true, sameSite: "Lax" }]);
+    await phone.addCookies(await desktop.cookies());
     await shoot(await phone.newPage(), "phone-run", `/console/repo/shop/run/${String(run.key)}`);
   } finally {
     await browser.close();

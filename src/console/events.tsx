@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { AuditEntry } from "../actors/organization.ts";
+import type { AuditEntry, Login } from "../actors/organization.ts";
 import { type Frame, Layout, repoHref, Table, Time } from "./layout.tsx";
 
 export interface EventFilter {
@@ -20,6 +20,8 @@ export function EventsPage(props: {
   events: AuditEntry[];
   /** Query string of the next (older) page, when there is one. */
   older: string | null;
+  /** The latest sign-ins (the login history), newest first. */
+  logins: Login[];
 }) {
   const f = props.filter;
   return (
@@ -83,6 +85,28 @@ export function EventsPage(props: {
           <a href={`/console/events?${props.older}`}>Older events</a>
         </p>
       ) : null}
+      <section aria-labelledby="sign-ins">
+        <h2 id="sign-ins">Latest sign-ins</h2>
+        {props.logins.length === 0 ? (
+          <p class="empty">No sign-ins yet.</p>
+        ) : (
+          <Table columns={["Time", "Who", "Channel", "How"]} class="events">
+            {props.logins.map((l) => (
+              <tr>
+                <td>
+                  <Time at={l.time} />
+                </td>
+                <td>{l.user}</td>
+                <td>{l.channel}</td>
+                <td>{l.detail}</td>
+              </tr>
+            ))}
+          </Table>
+        )}
+        <p class="muted">
+          The whole history: <a href="/ays/logins">/ays/logins</a>; sessions: <a href="/ays/sessions">/ays/sessions</a>.
+        </p>
+      </section>
     </Layout>
   );
 }

@@ -47,6 +47,8 @@ button.danger{background:#fff;color:var(--err);border-color:var(--err)}
 button[disabled]{opacity:.6;cursor:progress}
 .buttons{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 form.inline p,form.filters p{margin:.4rem 0}
+form.filters{margin-bottom:1rem}
+table.events td:first-child{white-space:nowrap}
 @media (min-width:48rem){form.inline,form.filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:flex-end}}
 .scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:6px}
 table{border-collapse:collapse;width:100%}

@@ -118,14 +118,15 @@ export function createConsole() {
     const before = q.before && /^\d+$/.test(q.before) ? Number(q.before) : undefined;
     const since = utcTime("From", filter.since);
     const until = utcTime("Until", filter.until);
-    const [page, repos, types] = await Promise.all([
+    const [page, repos, types, logins] = await Promise.all([
       // Stub types cannot map the entries' open-ended `data`; the values are plain JSON.
       org(c).events({ type: filter.type, repo: filter.repo, since, until, before, newest: true, limit: 100 }) as Promise<unknown> as Promise<EventPage>,
       org(c).listRepositories(),
       org(c).eventTypes(),
+      org(c).logins({ limit: 10 }),
     ]);
     const older = page.next === null ? null : new URLSearchParams({ ...filter, before: String(page.next) } as Record<string, string>).toString();
-    return c.html(EventsPage({ frame: frame(c), filter, repositories: repos.map((r) => r.name), types, events: page.events, older }));
+    return c.html(EventsPage({ frame: frame(c), filter, repositories: repos.map((r) => r.name), types, events: page.events, older, logins: logins.logins }));
   });
 
   app.get("/repo/:repo", async (c) => {

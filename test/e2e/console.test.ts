@@ -7,6 +7,7 @@
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./support/browser.ts";
+import { signIn } from "./support/session.ts";
 
 const e2e = inject("e2e");
 let browser: Browser;
@@ -28,9 +29,10 @@ const FIXED = "web__front:\n  port: 8080\nactions:\n  - action: install\n";
 beforeAll(async () => {
   browser = await launchBrowser();
   context = await browser.newContext({ baseURL: e2e.base, viewport: { width: 1200, height: 900 } });
-  await context.addCookies([{ name: "jwt", value: e2e.token, url: e2e.base, httpOnly: true, sameSite: "Lax" }]);
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
+  // A real console session: signed in at the (fake) identity provider.
+  await signIn(page, e2e);
 });
 
 afterAll(async () => {
@@ -155,7 +157,7 @@ describe("console", () => {
 describe("on a phone and with a keyboard", () => {
   it("every main page fits a phone's width: only tables and the graph scroll, inside their boxes", async () => {
     const phone = await browser.newContext({ baseURL: e2e.base, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
-    await phone.addCookies([{ name: "jwt", value: e2e.token, url: e2e.base, httpOnly: true, sameSite: "Lax" }]);
+    await phone.addCookies(await context.cookies());
     const p = await phone.newPage();
     const runs = (await (await phone.request.get("/ays/repository/e2e-demo/aysrun")).json()) as { key: string }[];
     for (const path of [

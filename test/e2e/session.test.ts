@@ -7,6 +7,7 @@
 import type { Browser, BrowserContext, Cookie, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchBrowser } from "./support/browser.ts";
+import { signIn } from "./support/session.ts";
 
 const e2e = inject("e2e");
 let browser: Browser;
@@ -25,14 +26,6 @@ async function fresh(): Promise<{ context: BrowserContext; page: Page }> {
   return { context, page: await context.newPage() };
 }
 
-/** Signs in at the provider's page as `user`, starting from `path`, and waits to be back on it. */
-async function signIn(page: Page, path: string, user = "alice"): Promise<void> {
-  await page.goto(path);
-  await page.waitForURL(`${e2e.provider}/authorize?**`);
-  await page.getByLabel("User name").fill(user);
-  await page.getByRole("button", { name: "Authorize" }).click();
-  await page.waitForURL(`${e2e.base}${path}`);
-}
 
 const cookie = async (context: BrowserContext, name: string): Promise<Cookie | undefined> =>
   (await context.cookies(e2e.base + "/auth/refresh")).find((c) => c.name === name);
@@ -80,7 +73,9 @@ describe("signing in", () => {
     const refresh = await cookie(context, "cockpit_refresh");
     expect(access).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/" });
     expect(refresh).toMatchObject({ httpOnly: true, secure: true, sameSite: "Lax", path: "/auth" });
-    // The sign-in is in the organization's login history, through the web channel.
+    // The sign-in is in the organization's login history, through the web channel: on the page, and in the API.
+    const latest = page.locator("section[aria-labelledby=sign-ins] tbody tr").first();
+    expect(await latest.locator("td").allTextContents()).toEqual([expect.any(String), "alice", "web", "web console"]);
     const logins = await apiFrom(page, "/ays/logins?user=alice");
     expect(logins.status).toBe(200);
     expect((logins.body.logins as { channel: string }[])[0]!.channel).toBe("web");
@@ -103,7 +98,7 @@ describe("signing in", () => {
 describe("a signed-in session", () => {
   it("is renewed without asking when the access token expired, for pages and for the page's own API calls", async () => {
     const { context, page } = await fresh();
-    await signIn(page, "/console");
+    await signIn(page, e2e);
     const first = (await cookie(context, "jwt"))!.value;
 
     // A page load with an expired access token: /auth/resume renews it and comes back.
@@ -128,7 +123,7 @@ describe("a signed-in session", () => {
 
   it("rotates its refresh token, and a replayed old one ends the whole session", async () => {
     const { context, page } = await fresh();
-    await signIn(page, "/console");
+    await signIn(page, e2e);
     const old = (await cookie(context, "cockpit_refresh"))!;
     const rotated = await apiFrom(page, "/auth/refresh", "POST");
     expect(rotated.status).toBe(200);
@@ -155,7 +150,7 @@ describe("a signed-in session", () => {
 
   it("signs out: the cookies are gone and the console asks to sign in again", async () => {
     const { context, page } = await fresh();
-    await signIn(page, "/console");
+    await signIn(page, e2e);
     const access = (await cookie(context, "jwt"))!.value;
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL("**/console/signed-out");
@@ -174,7 +169,7 @@ describe("a signed-in session", () => {
 describe("refused sessions", () => {
   it("a forged session cookie gets the reason and a sign-in link, and no API", async () => {
     const { context, page } = await fresh();
-    await signIn(page, "/console");
+    await signIn(page, e2e);
     // The cockpit's own token, its claims changed to another user: the signature no longer fits.
     const [header, payload, signature] = (await cookie(context, "jwt"))!.value.split(".");
     const claims = JSON.parse(Buffer.from(payload!, "base64url").toString()) as Record<string, unknown>;

@@ -8,9 +8,7 @@ import { startE2eCockpit } from "./cockpit.ts";
 export interface E2eContext {
   base: string;
   provider: string;
-  /** A member's provider-style token, as a session cookie would carry one. */
-  token: string;
-  /** The same kind of token, expired a minute ago. */
+  /** A member's provider-style token (as ItsYou.online issues them), expired a minute ago. */
   expiredToken: string;
 }
 
@@ -25,7 +23,6 @@ export default async function setup(project: TestProject) {
   project.provide("e2e", {
     base: e2e.cockpit.base,
     provider: e2e.provider.base,
-    token: await e2e.cockpit.mint({ username: "alice" }),
     expiredToken: await e2e.cockpit.mint({ username: "alice" }, Math.floor(Date.now() / 1000) - 60),
   });
   return () => e2e.stop();
