@@ -79,10 +79,10 @@ export const CONSOLE_JS = String.raw`
     location.assign(fill(then, Object.assign({}, values, result || {})));
   }
 
-  // Local times for people; the server writes UTC.
+  // Times are written in UTC, as the event filters take them; the local time is in the tooltip.
   $$("time[datetime]").forEach(function (t) {
     var d = new Date(t.getAttribute("datetime"));
-    if (!isNaN(d)) { t.title = t.textContent; t.textContent = d.toLocaleString(); }
+    if (!isNaN(d)) t.title = d.toLocaleString() + " (local time)";
   });
 
   // === Buttons and forms that call the API: data-api=METHOD data-url=URL [data-then] [data-confirm]
@@ -121,7 +121,7 @@ export const CONSOLE_JS = String.raw`
       if (submit) submit.disabled = true;
       try {
         var result = await api(form.dataset.api, form.dataset.url, values);
-        after(form.dataset.then, result, values, "Saved");
+        after(form.dataset.then, result, values, form.dataset.done || "Saved.");
       } catch (e) {
         showError(form, e.message);
       } finally {

@@ -26,6 +26,7 @@ export function Head(props: { title: string }) {
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
       <title>{props.title}</title>
+      <link rel="icon" href="data:," />
       <link rel="stylesheet" href={`/console/assets/console.css?v=${ASSET_VERSION}`} />
       <script src={`/console/assets/console.js?v=${ASSET_VERSION}`} defer></script>
     </head>

@@ -8,7 +8,7 @@ export function RepositoriesPage(props: { frame: Omit<Frame, "title">; repositor
     <Layout {...props.frame} title="Repositories" section="repositories">
       <section aria-labelledby="new-repo">
         <h2 id="new-repo">New repository</h2>
-        <form class="inline" data-api="POST" data-url="/ays/repository" data-then="/console/repo/{name}">
+        <form class="inline" data-api="POST" data-url="/ays/repository" data-then="/console/repo/{name}" data-done="Repository created.">
           <p>
             <label for="repo-name">Name</label>
             <input id="repo-name" name="name" required maxlength={100} pattern="[A-Za-z0-9_\-]+" autocomplete="off"

@@ -153,6 +153,31 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
 
       <section aria-labelledby="tmpls">
         <h2 id="tmpls">Templates</h2>
+        <details class="add">
+          <summary>Add or replace a template</summary>
+          <form class="stacked" data-api="POST" data-url={`${api}/template`} data-then="reload" data-done="Template stored.">
+            <p>
+              <label for="tmpl-name">Actor name</label>
+              <input id="tmpl-name" name="name" required maxlength={100} pattern="[A-Za-z0-9_][A-Za-z0-9_.\-]*" placeholder="node.web" autocomplete="off" />
+            </p>
+            <p>
+              <label for="tmpl-config">config.yaml <span class="muted">(optional)</span></label>
+              <textarea id="tmpl-config" name="config" rows={4} spellcheck={false}></textarea>
+            </p>
+            <p>
+              <label for="tmpl-schema">schema.capnp <span class="muted">(optional)</span></label>
+              <textarea id="tmpl-schema" name="schema" rows={5} spellcheck={false}></textarea>
+            </p>
+            <p>
+              <label for="tmpl-actions">actions.js <span class="muted">(each exported function is an action)</span></label>
+              <textarea id="tmpl-actions" name="actions" rows={6} spellcheck={false}></textarea>
+            </p>
+            <p>
+              <button type="submit">Store template</button>
+            </p>
+            <p class="error" role="alert" hidden></p>
+          </form>
+        </details>
         {r.templates.length === 0 ? (
           <p class="empty">No repository templates.</p>
         ) : (

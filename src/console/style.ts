@@ -48,6 +48,8 @@ button[disabled]{opacity:.6;cursor:progress}
 .buttons{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}
 form.inline p,form.filters p{margin:.4rem 0}
 form.filters{margin-bottom:1rem}
+form.stacked textarea,form.stacked input{width:100%;font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9rem}
+details.add{margin-bottom:.75rem}details.add summary{cursor:pointer;font-weight:600;color:var(--accent)}
 table.events td:first-child{white-space:nowrap}
 @media (min-width:48rem){form.inline,form.filters{display:flex;flex-wrap:wrap;gap:.25rem 1rem;align-items:flex-end}}
 .scroll{overflow-x:auto;background:var(--card);border:1px solid var(--line);border-radius:6px}

@@ -46,9 +46,17 @@ describe("console", () => {
     await page.getByRole("button", { name: "Create repository" }).click();
     await page.waitForURL("**/console/repo/e2e-demo");
     await expect.poll(() => page.locator("h1").textContent()).toBe("e2e-demo");
-    // Templates come from the API (the console lists them): same origin, same session cookie.
-    const stored = await context.request.post("/ays/repository/e2e-demo/template", { data: TEMPLATE, headers: { origin: e2e.base } });
-    expect(stored.status()).toBe(201);
+    expect(await page.locator("#flash").textContent()).toBe("Repository created.");
+  });
+
+  it("stores a template from the repository page", async () => {
+    await page.getByText("Add or replace a template").click();
+    await page.getByLabel("Actor name").fill(TEMPLATE.name);
+    await page.getByLabel("schema.capnp").fill(TEMPLATE.schema);
+    await page.getByLabel("actions.js").fill(TEMPLATE.actions);
+    await page.getByRole("button", { name: "Store template" }).click();
+    await expect.poll(() => page.locator("#flash").textContent()).toBe("Template stored.");
+    expect(await page.locator("section[aria-labelledby=tmpls] summary strong").allTextContents()).toEqual(["web"]);
   });
 
   it("shows a blueprint's error at its line as you type, and accepts the fix", async () => {
