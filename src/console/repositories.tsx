@@ -31,6 +31,7 @@ export function RepositoriesPage(props: { frame: Omit<Frame, "title">; repositor
       </section>
       <section aria-labelledby="repo-list">
         <h2 id="repo-list">All repositories</h2>
+        <p class="error" role="alert" hidden></p>
         {props.repositories.length === 0 ? (
           <p class="empty">No repositories yet: create one above.</p>
         ) : (

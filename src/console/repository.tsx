@@ -123,6 +123,7 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
             New blueprint
           </a>
         </p>
+        <p class="error" role="alert" hidden></p>
         {active.length === 0 ? <p class="empty">No blueprints.</p> : <BlueprintTable repo={r.name} api={api} blueprints={active} />}
         {archived.length ? (
           <details>

@@ -203,7 +203,16 @@ describe("on a phone and with a keyboard", () => {
   });
 });
 
-describe("deleting", () => {
+describe("refusals and deleting", () => {
+  it("says why the API refused a button, next to it", async () => {
+    await page.goto("/console/repo/by-keys");
+    await page.getByRole("button", { name: "Run scheduled actions" }).click();
+    const alert = page.locator("section[aria-labelledby=runs] [role=alert]");
+    await expect.poll(() => alert.textContent()).toMatch(/nothing/i);
+    expect(await alert.isVisible()).toBe(true);
+    expect(await page.locator("section[aria-labelledby=bps] [role=alert]").isVisible()).toBe(false);
+  });
+
   it("deletes a repository only once the operator confirms", async () => {
     await page.goto("/console");
     const button = page.getByRole("button", { name: "Delete repository by-keys" });
