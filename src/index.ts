@@ -1,6 +1,6 @@
 /**
  * The Worker entry: HTTP through hono, the event bus's queue consumer, and inbound mail. The
- * Telegram bot joins here when it lands.
+ * Telegram bot enters through /telegram/webhook (src/routes/telegram.ts) and lives in ChatActors.
  */
 import { handleEmail } from "./email/inbound.ts";
 import { consume } from "./events/bus.ts";
@@ -9,6 +9,7 @@ import { createApp } from "./routes/app.ts";
 export { OrganizationActor } from "./actors/organization.ts";
 export { RepositoryActor } from "./actors/repository.ts";
 export { ServiceActor } from "./actors/service.ts";
+export { ChatActor } from "./actors/chat.ts";
 
 const app = createApp();
 

@@ -6,6 +6,8 @@ import type { Caller } from "../auth/jwt.ts";
 import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
+import { createTelegramRoutes } from "./telegram.ts";
+import { telegramSignIn } from "../telegram/signin.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
@@ -59,7 +61,9 @@ export function createApp() {
   );
   app.route("/ays", createAysApi());
   // Each feature that starts sign-ins registers what happens when one finishes.
-  app.route("/oauth", createOAuthRoutes({}));
+  app.route("/oauth", createOAuthRoutes({ telegram: telegramSignIn }));
+  app.use("/telegram/*", jsonLimit);
+  app.route("/telegram", createTelegramRoutes());
   app.use("/webhooks/*", jsonLimit);
   app.route("/webhooks", createWebhooks());
 
