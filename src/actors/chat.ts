@@ -220,12 +220,12 @@ export class ChatActor extends DurableObject<Env> {
         return id;
       },
       pressed: (data: string) => self.pressedButton(data),
-      watch: (repo: string, run: string, message: number) => {
+      watch: (repo: string, run: string, message: number, text: string) => {
         const now = Date.now();
         self.ctx.storage.sql.exec(
-          `INSERT INTO watches(repo, run, message, text, edited, started) VALUES (?, ?, ?, '', ?, ?)
-           ON CONFLICT(repo, run) DO UPDATE SET message = excluded.message, edited = excluded.edited`,
-          repo, run, message, now, now,
+          `INSERT INTO watches(repo, run, message, text, edited, started) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT(repo, run) DO UPDATE SET message = excluded.message, text = excluded.text, edited = excluded.edited`,
+          repo, run, message, text, now, now,
         );
         void self.armAlarm(now + PROGRESS_INTERVAL_MS);
       },

@@ -12,7 +12,7 @@ import { NAME_PATTERN } from "../routes/schemas.ts";
 import { sendBlocks } from "./bot.ts";
 import type { Question } from "./conversation.ts";
 import type { ButtonAction, Cockpit, CockpitContext } from "./context.ts";
-import { b, code, escapeHtml, html, i, pre, type Block } from "./format.ts";
+import { b, code, escapeHtml, html, i, pre, renderMessages, type Block } from "./format.ts";
 import { audit, createRepository, deleteRepository, orgActor, repoActor, runResult } from "./ops.ts";
 import { runDetail, runProgress, serviceDetail } from "./render.ts";
 import { storeDocument } from "./upload.ts";
@@ -558,8 +558,9 @@ async function startRun(ctx: Ctx, repo: string): Promise<void> {
 async function follow(ctx: Ctx, repo: string, key: string): Promise<void> {
   const current = runResult(await repoActor(ctx.cockpit, repo).getRun(key));
   if (!current.ok) return refused(ctx, current.error);
-  const message = await send(ctx, runProgress(repo, current.value));
-  if (message !== undefined) ctx.cockpit.host.watch(repo, key, message);
+  const blocks = runProgress(repo, current.value);
+  const message = await send(ctx, blocks);
+  if (message !== undefined) ctx.cockpit.host.watch(repo, key, message, renderMessages(blocks)[0]!);
 }
 
 // === /errors, /errorsof

@@ -22,8 +22,8 @@ export interface ChatHost {
   button(user: number, action: ButtonAction): string;
   /** Looks up a pressed button: null for data this chat never handed out (forged or expired). */
   pressed(data: string): { user: number; action: ButtonAction } | null;
-  /** Follows a run and keeps `message` up to date until it ends. */
-  watch(repo: string, run: string, message: number): void;
+  /** Follows a run and keeps `message` (now showing `text`) up to date until it ends. */
+  watch(repo: string, run: string, message: number, text: string): void;
 }
 
 export interface Cockpit {

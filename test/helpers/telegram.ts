@@ -35,6 +35,9 @@ export type Payload = Record<string, any>;
 export interface BotCall {
   method: string;
   payload: Payload;
+  /** What the fake answered (e.g. the sent message, with its message_id). */
+  result?: unknown;
+  at: number;
 }
 
 type Answer = { ok: true; result: unknown } | { ok: false; error_code: number; description: string; parameters?: { retry_after?: number } };
@@ -83,8 +86,10 @@ export function fakeBotApi() {
     const method = request.url.slice(API.length);
     const text = await request.text();
     const payload = (text ? JSON.parse(text) : {}) as Payload;
-    calls.push({ method, payload });
+    const call: BotCall = { method, payload, at: Date.now() };
+    calls.push(call);
     const result = answer(method, payload);
+    if (result.ok) call.result = result.result;
     return Response.json(result, { status: result.ok ? 200 : result.error_code });
   };
   globalThis.fetch = fake;
