@@ -27,15 +27,6 @@ const NO_REPO = "You are not working on a repository yet: use /repo to select or
 const BLUEPRINT_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_BLUEPRINT_CHARS = 512 * 1024;
 
-export const COMMAND_LIST = [
-  { command: "start", description: "Sign in with your organization account" },
-  { command: "repo", description: "Manage your AYS repositories" },
-  { command: "blueprint", description: "Add, show, execute and delete blueprints" },
-  { command: "service", description: "Inspect services and execute their actions" },
-  { command: "run", description: "Create, simulate, follow and cancel runs" },
-  { command: "help", description: "Show what I can do" },
-  { command: "cancel", description: "Forget the question I asked you" },
-] as const;
 
 const SUMMARY = [
   "Let's start:",
