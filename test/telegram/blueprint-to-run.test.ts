@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, it } from "vitest";
-import { api, ORG } from "../helpers/auth.ts";
+import { api } from "../helpers/auth.ts";
 import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
 import { button, converse, deliver, documentUpdate, fakeBotApi, linkUser, reply, textUpdate, callbackUpdate, type FakeBotApi, type Person } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
@@ -162,21 +162,29 @@ describe("services and blueprint deletion", () => {
 });
 
 describe("telegram events on the bus", () => {
-  it("publishes every linked user's interaction, with the command for services to filter on", async ({ expect }) => {
+  it("publishes every linked user's interaction, so a service filtering on a telegram command runs its action", async ({ expect }) => {
     const sam = { id: 7005, first_name: "Sam" };
     await workspace(sam, "sam", "eventful");
+    const template = { name: "chatops", actions: `export function deploy(job) { job.log("deploying for " + job.args.by + ": " + job.args.payload.args.text); }` };
+    expect((await api("/ays/repository/eventful/template", { method: "POST", json: template })).status).toBe(201);
+    const content = "chatops__main:\neventfilters:\n  - channel: telegram\n    command: deploy\n    actions: [deploy]\n";
+    expect((await api("/ays/repository/eventful/blueprint", { method: "POST", json: { name: "ops.yaml", content } })).status).toBe(201);
+    expect((await api("/ays/repository/eventful/blueprint/ops.yaml", { method: "POST" })).status).toBe(200);
+
+    // The bot itself has no /deploy, and says so; the service still hears the command.
     await converse(bot, textUpdate(sam, "/deploy now"), sam.id, "didn't understand");
-    const events = await until(
-      async () => ((await (await api("/ays/events?type=event.telegram&limit=500")).json()) as { events: { by: string; data: { command?: string; repo?: string; payload: { args: { text?: string } } } }[] }).events,
-      (list) => list.some((e) => e.data.command === "deploy"),
+    const jobs = await until(
+      async () => (await (await api("/ays/repository/eventful/service/chatops/main/jobs")).json()) as { action: string; state: string; logs: { log: string }[] }[],
+      (list) => list.some((j) => j.action === "deploy" && j.state === "ok"),
+      15_000,
     );
+    expect(jobs.find((j) => j.action === "deploy")!.logs.map((l) => l.log)).toContain("deploying for sam: /deploy now");
+
+    const events = ((await (await api("/ays/events?type=event.telegram&limit=500")).json()) as { events: { by: string; data: { command?: string; repo?: string } }[] }).events;
     const mine = events.filter((e) => e.by === "sam");
     expect(mine.map((e) => e.data.command)).toEqual(expect.arrayContaining(["repo", "deploy"]));
-    const deploy = mine.find((e) => e.data.command === "deploy")!;
-    expect(deploy.data.repo).toBe("eventful");
-    expect(deploy.data.payload.args.text).toBe("/deploy now");
-    // An unlinked stranger's messages are not events: they must not trigger anyone's actions.
+    expect(mine.find((e) => e.data.command === "deploy")!.data.repo).toBe("eventful");
+    // Messages of unlinked people are not events: they must not trigger anyone's actions.
     expect(events.every((e) => e.by !== "telegram")).toBe(true);
-    expect(ORG).toBe("MyID");
   });
 });
