@@ -289,6 +289,7 @@ function makeJob(host, call, job) {
       return response;
     },
     files,
+    notify: (message, to) => ask(host.notify(typeof message === "string" ? message : show(message), to === undefined ? null : structuredClone(to))),
   });
 }
 

@@ -10,6 +10,7 @@ import { checkEgress } from "./egress.ts";
 import { contentTypeProblem, fileNameProblem, resultFileKey, toBytes } from "./files.ts";
 import { SANDBOX_LIMITS } from "./limits.ts";
 import { validatePatch } from "./schema.ts";
+import { notify, notifyTarget } from "../telegram/notify.ts";
 import type { ActionRequest, SandboxFile, SandboxLogCategory, SandboxLogEntry, SandboxLogLevel } from "./types.ts";
 
 const LEVELS: ReadonlySet<string> = new Set<SandboxLogLevel>(["debug", "info", "warning", "error"]);
@@ -30,6 +31,7 @@ export class JobRecord {
   closed = false;
   droppedLogs = 0;
   fetches = 0;
+  notifications = 0;
   reservedFileBytes = 0;
 
   add(level: SandboxLogLevel, category: SandboxLogCategory, text: string): void {
@@ -156,6 +158,22 @@ export class JobHost extends RpcTarget {
 
   writeFile(name: unknown, content: unknown, contentType?: unknown): Promise<HostReply<{ name: string; size: number }>> {
     return replyAsync(() => this.#writeFile(name, content, contentType));
+  }
+
+  /** job.notify: a Telegram message from the action to people (src/telegram/notify.ts). */
+  notify(text: unknown, to: unknown): Promise<HostReply<{ sent: number }>> {
+    return replyAsync(() => this.#notify(text, to));
+  }
+
+  async #notify(text: unknown, to: unknown): Promise<{ sent: number }> {
+    this.#open("job.notify");
+    if (typeof text !== "string" || !text.trim()) throw new TypeError("job.notify: the message must be a non-empty string");
+    if (text.length > SANDBOX_LIMITS.maxNotifyChars) throw new RangeError(`job.notify: the message is longer than ${SANDBOX_LIMITS.maxNotifyChars} characters`);
+    const target = notifyTarget(to);
+    if (++this.#record.notifications > SANDBOX_LIMITS.maxNotifications) {
+      throw new RangeError(`job.notify: at most ${SANDBOX_LIMITS.maxNotifications} notifications per job`);
+    }
+    return { sent: await notify(this.#env, this.#request.service.key, text, target) };
   }
 
   #log(level: unknown, category: unknown, text: unknown): void {
