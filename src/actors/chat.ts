@@ -13,7 +13,8 @@ import type { Update } from "grammy/types";
 import { configFromBindings, type CockpitConfig } from "../config/index.ts";
 import { publish } from "../events/bus.ts";
 import { makeApi, makeBot, sendBlocks } from "../telegram/bot.ts";
-import { commandOf, commands, COMMAND_SUMMARY } from "../telegram/commands.ts";
+import { ANSWER_COMMAND, commandOf, commands, COMMAND_SUMMARY } from "../telegram/commands.ts";
+import type { QuestionTarget } from "../telegram/notify.ts";
 import { CockpitContext, type ButtonAction, type ChatHost } from "../telegram/context.ts";
 import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "../telegram/conversation.ts";
 import { escapeHtml, html, renderMessages } from "../telegram/format.ts";
@@ -285,6 +286,21 @@ export class ChatActor extends DurableObject<Env> {
     this.setMeta("chat", String(chat));
     this.move({ type: "CANCEL" });
     await this.say(`You have been authorized. Welcome!\nYou are ${user} of ${configFromBindings(this.env).oauth.organization}.\n${COMMAND_SUMMARY}`);
+  }
+
+  /**
+   * A job's question (job.ask): one button per answer, shown to the one member asked. The button
+   * carries only an id; the job it answers is stored here.
+   */
+  async askQuestion(chat: number, user: number, text: string, answers: string[], target: QuestionTarget): Promise<void> {
+    this.setMeta("chat", String(chat));
+    const host = this.host();
+    const keyboard = {
+      inline_keyboard: answers.map((answer) => [
+        { text: answer, callback_data: host.button(user, { command: ANSWER_COMMAND, args: [target.actor, target.key, String(target.attempt), target.id, answer] }) },
+      ]),
+    };
+    await sendBlocks(makeApi(this.config().bot), chat, [html(escapeHtml(text))], keyboard);
   }
 
   /** Tells the chat something outside any update (a refused sign-in, a notification). */

@@ -111,6 +111,7 @@ export async function runAction(
       resultFiles: [...record.resultFiles.values()],
     };
     if (error) outcome.error = error;
+    else if (state === "ok" && record.question) outcome.question = record.question;
     return outcome;
   };
 

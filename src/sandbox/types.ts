@@ -60,6 +60,15 @@ export interface ActionRequest {
   inputFiles: SandboxFile[];
 }
 
+/** A question the action asked with job.ask: the job waits for the answer, then runs again with it. */
+export interface SandboxQuestion {
+  text: string;
+  /** A linked member (the original's `ask_telegram(username=...)`). */
+  to: { user: string };
+  buttons: string[];
+  timeoutSeconds: number;
+}
+
 export interface ActionOutcome {
   state: "ok" | "error";
   /** JSON-serialisable return value of the action (undefined becomes null). */
@@ -70,4 +79,6 @@ export interface ActionOutcome {
   /** Files the action wrote, stored in env.FILES under jobs/<jobKey>/out/<name>. */
   resultFiles: SandboxFile[];
   error?: { message: string; stack?: string; timeout?: boolean };
+  /** Set when an action that ended ok asked a question: the job is not done, it waits for the answer. */
+  question?: SandboxQuestion;
 }

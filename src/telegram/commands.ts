@@ -23,6 +23,8 @@ type Handler = (ctx: Ctx, args: string[], raw: string) => Promise<void>;
 type Button = [label: string, command: string, ...args: string[]];
 
 export const NOT_LINKED = "I don't know you yet, please use /start";
+/** The buttons of a job's question (job.ask); never a command anyone can type. */
+export const ANSWER_COMMAND = "job.answer";
 const NO_REPO = "You are not working on a repository yet: use /repo to select or create one.";
 const BLUEPRINT_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_BLUEPRINT_CHARS = 512 * 1024;
@@ -668,6 +670,13 @@ export function commands(): Composer<Ctx> {
     }
     if (pressed.user !== ctx.from.id) {
       await ctx.answerCallbackQuery({ text: "This button was shown to someone else.", show_alert: true });
+      return;
+    }
+    if (pressed.action.command === ANSWER_COMMAND) {
+      const [actor, key, attempt, id, answer] = pressed.action.args as [string, string, string, string, string];
+      const taken = await ctx.cockpit.env.SERVICE.getByName(actor).answer(key, Number(attempt), id, answer);
+      await ctx.answerCallbackQuery(taken ? { text: `Answer sent: ${answer}` } : { text: "This question is closed (answered already, or it timed out).", show_alert: true });
+      if (taken) await say(ctx, [html(`Answer sent: ${b(answer)}`)]);
       return;
     }
     const handler = COMMANDS[pressed.action.command];

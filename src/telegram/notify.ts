@@ -18,6 +18,24 @@ export function notifyTarget(to: unknown): NotifyTarget {
   throw new TypeError('job.notify: `to` must be {user: "name"} (a linked member), {chat: id} or left out (every linked member)');
 }
 
+/** Where an answer goes back to: the job's ServiceActor, job and question. */
+export interface QuestionTarget {
+  actor: string;
+  key: string;
+  attempt: number;
+  id: string;
+}
+
+/** Asks a linked member a job's question in their chat, with one button per answer. */
+export async function askQuestion(env: Env, q: QuestionTarget & { service: string; text: string; to: { user: string }; buttons: string[] }): Promise<void> {
+  const config = configFromBindings(env);
+  if (!config.bot?.active) throw new Error("job.ask: the Telegram bot is not configured ([bot])");
+  const links = await env.ORGANIZATION.getByName(config.oauth.organization).telegramUsers();
+  const link = links.find((l) => l.user === q.to.user);
+  if (!link) throw new Error(`job.ask: user ${q.to.user} is not known to the bot: they need to send /start to the bot first`);
+  await env.CHAT.getByName(String(link.chat)).askQuestion(link.chat, link.id, `❓ ${q.service}: ${q.text}`, q.buttons, { actor: q.actor, key: q.key, attempt: q.attempt, id: q.id });
+}
+
 /** @returns how many chats the message went to */
 export async function notify(env: Env, serviceKey: string, text: string, target: NotifyTarget): Promise<number> {
   const config = configFromBindings(env);
