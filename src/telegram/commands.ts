@@ -650,7 +650,8 @@ export function commands(): Composer<Ctx> {
       await ctx.answerCallbackQuery({ text: NOT_LINKED, show_alert: true });
       return;
     }
-    if (ctx.message && ctx.chat) await say(ctx, NOT_LINKED);
+    // In a group, only a command addressed to the bot gets the hint: chatter from others is not for us.
+    if (ctx.message && ctx.chat && (ctx.chat.type === "private" || commandOf(ctx.message.text))) await say(ctx, NOT_LINKED);
   });
 
   bot.command("cancel", cancel);

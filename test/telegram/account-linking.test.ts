@@ -81,6 +81,14 @@ describe("who may use the bot", () => {
     }
     expect((await org().listRepositories()).map((r) => r.name)).toEqual([]);
   });
+
+  it("in a group, answers an unlinked member's commands but not their chatter", async ({ expect }) => {
+    const talker = { id: 5101, first_name: "Talker" };
+    const group = -100510;
+    await deliver(textUpdate(talker, "nice weather", group));
+    await converse(bot, textUpdate(talker, "/repo@cockpit_test_bot list", group), group, "I don't know you yet");
+    expect(bot.sent(group)).toEqual(["I don't know you yet, please use /start"]);
+  });
 });
 
 describe("cockpit clean_cache (POST /telegram/admin/clean-cache)", () => {
