@@ -9,6 +9,7 @@ import type { Refusal, Result } from "../actors/results.ts";
 import type { JobFile, RunRecord } from "../actors/run-model.ts";
 import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
+import { createRepository, deleteRepository } from "../actors/repositories.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import {
@@ -141,12 +142,9 @@ export function createAysApi() {
     async (c) => {
       const input = c.req.valid("json");
       const git_url = input.git_url ?? "";
-      if (!(await org(c).addRepository(input.name, git_url))) {
+      if (!(await createRepository(c.env, c.get("config").oauth.organization, input.name, { git_url, no_exec: input.no_exec }))) {
         throw new ApiError(409, "exists", `repository ${input.name} exists already`);
       }
-      const stub = c.env.REPOSITORY.getByName(`${c.get("config").oauth.organization}/${input.name}`);
-      await stub.init(c.get("config").oauth.organization, input.name, git_url);
-      if (input.no_exec) await stub.setNoExec(true);
       audit(c, "repository.created", input.name, `repository ${input.name} created`);
       return c.json({ name: input.name, git_url, no_exec: Boolean(input.no_exec) }, 201);
     },
@@ -164,9 +162,7 @@ export function createAysApi() {
     route({ method: "delete", path: "/repository/{repo}", request: { params: RepoParam }, responses: { 204: { description: "deleted" }, ...errors } }),
     async (c) => {
       const { repo } = c.req.valid("param");
-      const stub = await repository(c, repo);
-      await stub.destroy();
-      await org(c).removeRepository(repo);
+      if (!(await deleteRepository(c.env, c.get("config").oauth.organization, repo))) throw new ApiError(404, "not_found", `no repository ${repo}`);
       audit(c, "repository.deleted", repo, `repository ${repo} deleted`);
       return c.body(null, 204);
     },
