@@ -318,6 +318,8 @@ describe("sign-in progress in the browser", () => {
     const res = await callbackPage(browser, "nina");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
+    // Compression would hold every step back until the end of the page.
+    expect(res.headers.get("content-encoding")).toBe("identity");
     expect(browser.cookie("jwt")).toBeUndefined();
 
     // Read the stream chunk by chunk: the steps arrive in order, before the end of the page.
