@@ -58,6 +58,8 @@ export interface ActionRequest {
   timeoutMs: number;
   /** Input files, stored in env.FILES. */
   inputFiles: SandboxFile[];
+  /** When the job's result files expire (epoch ms; config.yaml `max_storage_hours`); kept otherwise. */
+  filesExpireAt?: number;
 }
 
 export interface ActionOutcome {
@@ -69,5 +71,9 @@ export interface ActionOutcome {
   dataPatch: Record<string, unknown>;
   /** Files the action wrote, stored in env.FILES under jobs/<jobKey>/out/<name>. */
   resultFiles: SandboxFile[];
-  error?: { message: string; stack?: string; timeout?: boolean };
+  /**
+   * `code` classifies the failure for config.yaml `error_codes`: `timeout`, or the `code` property of
+   * the error the action threw (`Object.assign(new Error("..."), { code: "ECONNRESET" })`).
+   */
+  error?: { message: string; stack?: string; timeout?: boolean; code?: string };
 }
