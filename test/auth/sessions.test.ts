@@ -6,7 +6,7 @@ import type { AuditEntry } from "../../src/actors/organization.ts";
 import { ACCESS_TTL_SECONDS } from "../../src/auth/access-token.ts";
 import { REFRESH_IDLE_MS, ROTATION_GRACE_MS } from "../../src/actors/sessions.ts";
 import { createApp } from "../../src/routes/app.ts";
-import { api, ORG } from "../helpers/auth.ts";
+import { api, mintToken, ORG } from "../helpers/auth.ts";
 import { Browser } from "../helpers/browser.ts";
 import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
 import { until } from "../helpers/until.ts";
@@ -228,6 +228,24 @@ describe("POST /auth/logout", () => {
     const again = await browser.fetch("/auth/logout?next=/console", { method: "POST" });
     expect(again.status).toBe(303);
     expect(again.headers.get("location")).toBe("/console");
+  });
+});
+
+describe("DELETE /ays/sessions/{id}", () => {
+  it("lets a member sign out another browser's session, which stops working at once", async ({ expect }) => {
+    const laptop = await signedIn("rita");
+    const { session } = (await (await laptop.fetch("/auth/session")).json()) as { session: string };
+    const res = await api(`/ays/sessions/${session}`, { method: "DELETE", token: await mintToken({ claims: { username: "admin" } }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { session: { user: string; ended_reason: string } }).session).toMatchObject({ user: "rita", ended_reason: "revoked" });
+    expect((await reposWith(laptop)).status).toBe(401);
+    expect((await refresh(laptop)).status).toBe(401);
+    const revoked = await until(() => eventsOfType("session.revoked"), (e) => e.some((x) => x.data?.user === "rita"));
+    expect(revoked.find((e) => e.data?.user === "rita")).toMatchObject({ by: "admin", message: "session of rita revoked by admin" });
+
+    const again = await api(`/ays/sessions/${session}`, { method: "DELETE" });
+    expect(again.status).toBe(404);
+    expect((await errorOf(again)).error).toBe(`no open session ${session}`);
   });
 });
 
