@@ -4,6 +4,7 @@ import { decodeJwt, EncryptJWT, generateKeyPair, SignJWT } from "jose";
 import { afterEach, beforeEach, describe, it, vi } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import { ACCESS_TTL_SECONDS } from "../../src/auth/access-token.ts";
+import { requireSignedIn } from "../../src/auth/middleware.ts";
 import { REFRESH_IDLE_MS, ROTATION_GRACE_MS } from "../../src/actors/sessions.ts";
 import { createApp } from "../../src/routes/app.ts";
 import { api, mintToken, ORG } from "../helpers/auth.ts";
@@ -440,5 +441,30 @@ describe("a cockpit without a signing key", () => {
     expect(await res.text()).toContain("set [auth] signing_key");
     expect(provider.exchanges).toEqual([]);
     expect((await env.ORGANIZATION.getByName(ORG).logins({ user: "quinn" })).logins).toEqual([]);
+  });
+});
+
+describe("requireSignedIn, the console pages' guard", () => {
+  it("lets a session through and sends a browser without one to /auth/resume, then /login", async ({ expect }) => {
+    const app = createApp();
+    app.get("/console/page", requireSignedIn, (c) => c.text(`hello ${c.get("caller").user}`));
+    const open = (browser: Browser | null, path: string) => {
+      const cookie = browser ? `jwt=${browser.cookie("jwt")}` : "";
+      return app.fetch(new Request(`http://cockpit.test${path}`, { headers: cookie ? { cookie } : {} }), env, createExecutionContext());
+    };
+    const browser = await signedIn("sam");
+    const page = await open(browser, "/console/page");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toBe("hello sam");
+
+    const stranger = await open(null, "/console/page?tab=runs");
+    expect(stranger.status).toBe(302);
+    expect(stranger.headers.get("location")).toBe("/auth/resume?next=%2Fconsole%2Fpage%3Ftab%3Druns");
+
+    later((ACCESS_TTL_SECONDS + 5) * 1000);
+    expect((await open(browser, "/console/page")).headers.get("location")).toBe("/auth/resume?next=%2Fconsole%2Fpage");
+    // The resume page's refresh brings the session back.
+    expect((await refresh(browser)).status).toBe(200);
+    expect((await open(browser, "/console/page")).status).toBe(200);
   });
 });
