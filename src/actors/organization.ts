@@ -260,8 +260,9 @@ export class OrganizationActor extends DurableObject<Env> {
     return this.#sessions.rotate(id, token);
   }
 
-  endSession(id: string): boolean {
-    return this.#sessions.end(id);
+  /** Ends a session: its own user signing out, or `by` another member revoking it. */
+  endSession(id: string, by?: string): SessionInfo | null {
+    return this.#sessions.end(id, by);
   }
 
   /** Whether an access token's session is still open; notes the member as seen through the console. */

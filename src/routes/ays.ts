@@ -583,5 +583,21 @@ export function createAysApi() {
     async (c) => c.json({ sessions: await org(c).sessions(c.req.valid("query")) }, 200),
   );
 
+  // Signs a session out from elsewhere (a lost laptop): its refresh and access tokens stop working at once.
+  api.openapi(
+    route({
+      method: "delete",
+      path: "/sessions/{id}",
+      request: { params: z.object({ id: z.string().min(1).max(100) }) },
+      responses: { 200: json(z.object({ session: z.unknown() }), "the session, now ended"), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const ended = await org(c).endSession(id, c.get("caller").user);
+      if (!ended) throw new ApiError(404, "not_found", `no open session ${id}`);
+      return c.json({ session: ended }, 200);
+    },
+  );
+
   return api;
 }
