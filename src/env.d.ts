@@ -18,6 +18,8 @@ declare namespace Cloudflare {
     ORGANIZATION: DurableObjectNamespace<import("./actors/organization.ts").OrganizationActor>;
     REPOSITORY: DurableObjectNamespace<import("./actors/repository.ts").RepositoryActor>;
     SERVICE: DurableObjectNamespace<import("./actors/service.ts").ServiceActor>;
+    /** One per Telegram chat (src/actors/chat.ts). */
+    CHAT: DurableObjectNamespace<import("./actors/chat.ts").ChatActor>;
     /** The event bus (src/events/bus.ts). */
     EVENTS: Queue<unknown>;
   }

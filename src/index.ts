@@ -1,6 +1,7 @@
 /**
- * The Worker entry: HTTP through hono, the event bus's queue consumer, inbound mail, and the hourly
- * retention sweep of stored files.
+ * The Worker entry: HTTP through hono (the REST API, the console, webhooks and the Telegram bot's
+ * /telegram/webhook, whose chats live in ChatActors), the event bus's queue consumer, inbound mail,
+ * and the hourly retention sweep of stored files.
  */
 import { handleEmail } from "./email/inbound.ts";
 import { consume } from "./events/bus.ts";
@@ -10,6 +11,7 @@ import { createApp } from "./routes/app.ts";
 export { OrganizationActor } from "./actors/organization.ts";
 export { RepositoryActor } from "./actors/repository.ts";
 export { ServiceActor } from "./actors/service.ts";
+export { ChatActor } from "./actors/chat.ts";
 
 const app = createApp();
 

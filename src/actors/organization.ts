@@ -1,6 +1,7 @@
 /**
- * OrganizationActor: one per organization. Owns the repository index, the members seen, and the
- * event and audit log (who did what, when, and through which channel).
+ * OrganizationActor: one per organization. Owns the repository index, the members seen, the
+ * Telegram users linked to members (with each one's current repository), and the event and audit
+ * log (who did what, when, and through which channel).
  */
 import { DurableObject } from "cloudflare:workers";
 import { SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
@@ -41,6 +42,19 @@ export interface Login {
   detail: string;
 }
 
+/** A Telegram user linked to a member of the organization by `/start` (ays-original.md §3.2). */
+export interface TelegramLink {
+  /** Telegram user id. */
+  id: number;
+  /** The member's user name at the identity provider. */
+  user: string;
+  /** The private chat the user linked from: where notifications for this user go. */
+  chat: number;
+  name: string | null;
+  current_repo: string | null;
+  linked: number;
+}
+
 export interface EventQuery {
   type?: string;
   repo?: string;
@@ -77,6 +91,9 @@ export class OrganizationActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS slots(scope TEXT NOT NULL, holder TEXT PRIMARY KEY, expires INTEGER NOT NULL);
       CREATE INDEX IF NOT EXISTS slots_scope ON slots(scope);
       CREATE TABLE IF NOT EXISTS slot_waiters(scope TEXT NOT NULL, service TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (scope, service));
+      CREATE TABLE IF NOT EXISTS telegram_users(id INTEGER PRIMARY KEY, user TEXT NOT NULL, chat INTEGER NOT NULL,
+        name TEXT, current_repo TEXT, linked INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS telegram_pending(id INTEGER PRIMARY KEY, chat INTEGER NOT NULL, created INTEGER NOT NULL);
     `);
     this.#sessions = new SessionStore(ctx.storage.sql, (type, user, message, data) => {
       this.record({ type, repo: null, by: user, channel: (data.channel as Channel | undefined) ?? "web", message, data });
@@ -110,6 +127,8 @@ export class OrganizationActor extends DurableObject<Env> {
   }
 
   removeRepository(name: string): boolean {
+    // Nobody keeps working on a repository that is gone.
+    this.ctx.storage.sql.exec("UPDATE telegram_users SET current_repo = NULL WHERE current_repo = ?", name);
     return this.ctx.storage.sql.exec("DELETE FROM repositories WHERE name = ?", name).rowsWritten > 0;
   }
 
@@ -260,8 +279,9 @@ export class OrganizationActor extends DurableObject<Env> {
     return this.#sessions.rotate(id, token);
   }
 
-  endSession(id: string): boolean {
-    return this.#sessions.end(id);
+  /** Ends a session: its own user signing out, or `by` another member revoking it. */
+  endSession(id: string, by?: string): SessionInfo | null {
+    return this.#sessions.end(id, by);
   }
 
   /** Whether an access token's session is still open; notes the member as seen through the console. */
@@ -273,5 +293,53 @@ export class OrganizationActor extends DurableObject<Env> {
 
   sessions(query: { user?: string; active?: boolean; limit?: number } = {}): SessionInfo[] {
     return this.#sessions.list(query);
+  }
+
+  // === Telegram users (the original's `cockpit.telegram.users` and `cockpit.telegram.state`)
+
+  telegramUser(id: number): TelegramLink | null {
+    return this.ctx.storage.sql.exec<TelegramLink & Record<string, SqlStorageValue>>("SELECT * FROM telegram_users WHERE id = ?", id).toArray()[0] ?? null;
+  }
+
+  /** Every linked user, for notifications addressed by member name. */
+  telegramUsers(): TelegramLink[] {
+    return this.ctx.storage.sql.exec<TelegramLink & Record<string, SqlStorageValue>>("SELECT * FROM telegram_users ORDER BY id").toArray();
+  }
+
+  /** `/start` from an unlinked user: remembered until the sign-in finishes, or clean_cache forgets it. */
+  telegramPending(id: number, chat: number): void {
+    this.ctx.storage.sql.exec(
+      "INSERT INTO telegram_pending(id, chat, created) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET chat = excluded.chat, created = excluded.created",
+      id, chat, Date.now(),
+    );
+  }
+
+  /**
+   * Links a Telegram user to a member after a sign-in that this user started with `/start`.
+   * @returns null when no `/start` is pending for this user (it was forgotten by clean_cache)
+   */
+  telegramLink(id: number, chat: number, user: string, name: string | null): TelegramLink | null {
+    const pending = this.ctx.storage.sql.exec("DELETE FROM telegram_pending WHERE id = ? AND chat = ?", id, chat).rowsWritten;
+    if (!pending) return null;
+    return this.ctx.storage.sql
+      .exec<TelegramLink & Record<string, SqlStorageValue>>(
+        `INSERT INTO telegram_users(id, user, chat, name, current_repo, linked) VALUES (?, ?, ?, ?, NULL, ?)
+         ON CONFLICT(id) DO UPDATE SET user = excluded.user, chat = excluded.chat, name = excluded.name, linked = excluded.linked
+         RETURNING *`,
+        id, user, chat, name, Date.now(),
+      )
+      .one();
+  }
+
+  /** Sets (or clears) the repository a linked user works on; false when the user is not linked. */
+  telegramSelect(id: number, repo: string | null): boolean {
+    return this.ctx.storage.sql.exec("UPDATE telegram_users SET current_repo = ? WHERE id = ?", repo, id).rowsWritten > 0;
+  }
+
+  /** `cockpit clean_cache`: forgets every linked user, pending sign-in and current repository. */
+  telegramForget(): { users: number; pending: number } {
+    const users = this.ctx.storage.sql.exec("DELETE FROM telegram_users").rowsWritten;
+    const pending = this.ctx.storage.sql.exec("DELETE FROM telegram_pending").rowsWritten;
+    return { users, pending };
   }
 }

@@ -90,6 +90,8 @@ export interface ServiceView {
   children: string[];
   actions: { name: string; state: string; period: number; last_run: number | null; error_count: number }[];
   events: ServiceModel["eventFilters"];
+  /** The blueprint whose execution created the service (auto-created parents and producers included). */
+  blueprint: string | null;
 }
 
 export interface RunSummary {
@@ -139,6 +141,7 @@ export function serviceView(service: ServiceModel): ServiceView {
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((a) => ({ name: a.name, state: a.state, period: a.period, last_run: a.lastRun, error_count: a.errorCount })),
     events: service.eventFilters,
+    blueprint: service.blueprint,
   };
 }
 

@@ -9,7 +9,8 @@
  * report is re-sent until the RepositoryActor has it.
  */
 import { DurableObject } from "cloudflare:workers";
-import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxService } from "../sandbox/index.ts";
+import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
+import { askQuestion } from "../telegram/notify.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
 
 export interface JobSpec {
@@ -58,7 +59,8 @@ export interface JobView {
   run: string;
   action: string;
   attempt: number;
-  state: "pending" | "running" | "ok" | "error";
+  /** `waiting`: the action asked a question (job.ask) and runs again with the answer. */
+  state: "pending" | "running" | "waiting" | "ok" | "error";
   started: number | null;
   ended: number | null;
   logs: LogEntry[];
@@ -106,6 +108,8 @@ export class ServiceActor extends DurableObject<Env> {
         started INTEGER, ended INTEGER, PRIMARY KEY (key, attempt));
       CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state, reported);
       CREATE TABLE IF NOT EXISTS recurring(action TEXT PRIMARY KEY, period INTEGER NOT NULL, next_due INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS questions(key TEXT NOT NULL, attempt INTEGER NOT NULL, id TEXT NOT NULL, deadline INTEGER NOT NULL,
+        question TEXT NOT NULL, PRIMARY KEY (key, attempt));
       CREATE TABLE IF NOT EXISTS identity(id INTEGER PRIMARY KEY CHECK (id = 1), org TEXT NOT NULL, repo TEXT NOT NULL, service TEXT NOT NULL);
     `);
   }
@@ -209,6 +213,7 @@ export class ServiceActor extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     await this.queueDueRecurring();
+    this.expireQuestions();
     const open = this.ctx.storage.sql
       .exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running') OR (state IN ('ok', 'error') AND reported = 0)")
       .toArray();
@@ -233,11 +238,12 @@ export class ServiceActor extends DurableObject<Env> {
    */
   private async rearm(): Promise<void> {
     const rows = this.ctx.storage.sql
-      .exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running') OR (state IN ('ok', 'error') AND reported = 0)")
+      .exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running', 'waiting') OR (state IN ('ok', 'error') AND reported = 0)")
       .toArray();
     const now = Date.now();
     const due = rows.map((r) => {
       if (r.state === "pending") return this.waiting.get(`${r.key}#${r.attempt}`)?.retry ?? now;
+      if (r.state === "waiting") return this.question(r.key, r.attempt)?.deadline ?? now;
       if (r.state === "running") return (r.started ?? now) + (JSON.parse(r.spec) as JobSpec).timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
       return now + REPORT_RETRY_MS;
     });
@@ -290,7 +296,7 @@ export class ServiceActor extends DurableObject<Env> {
       notes.push({ epoch: started, level: "info", category: "msg", log: `waited ${seconds} s for a slot (max_parallel ${spec.maxParallel} of ${spec.service.actor}.${spec.action} in the organization)` });
     }
     for (const note of notes) live.push(note);
-    let outcome: JobOutcome;
+    let outcome: JobOutcome & { question?: SandboxQuestion };
     try {
       outcome = await this.run(spec, (entry) => live.push(entry));
     } catch (err) {
@@ -300,14 +306,103 @@ export class ServiceActor extends DurableObject<Env> {
     }
     await live.close();
     outcome.logs.unshift(...notes);
-    this.ctx.storage.sql.exec(
-      "UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
-      outcome.state, JSON.stringify(outcome), outcome.ended, row.key, row.attempt,
-    );
+    // A job that asked a question ran before: its earlier lines stay in front.
+    if (row.outcome) outcome.logs.unshift(...(JSON.parse(row.outcome) as JobOutcome).logs);
+    // Waiting for a person's answer, or done: either way the max_parallel slot is free again.
     if (spec.maxParallel) {
       const { org, scope, holder } = this.slotOf(spec, row);
       // A release that does not arrive is not fatal: the slot lapses at its expiry.
       await org.releaseSlot(scope, holder).catch((err: unknown) => console.error(`release of ${scope} slot failed`, err instanceof Error ? err.message : String(err)));
+    }
+    if (outcome.state === "ok" && outcome.question) {
+      const waiting = await this.ask(row, spec, outcome, outcome.question);
+      if (waiting) return;
+    }
+    const { question: _question, ...done } = outcome;
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
+      done.state, JSON.stringify(done), done.ended, row.key, row.attempt,
+    );
+  }
+
+  // === job.ask: the job waits, durably, for a person's answer (the original's ask_telegram)
+
+  private question(key: string, attempt: number): { id: string; deadline: number; question: string } | undefined {
+    return this.ctx.storage.sql
+      .exec<{ id: string; deadline: number; question: string }>("SELECT id, deadline, question FROM questions WHERE key = ? AND attempt = ?", key, attempt)
+      .toArray()[0];
+  }
+
+  /**
+   * Parks the job as `waiting` and asks the question in Telegram. The wait lives in SQLite and the
+   * alarm, so it survives eviction; it never outlasts the job's own timeout.
+   * @returns false when the question could not be asked (the outcome then says why, as an error)
+   */
+  private async ask(row: JobRow, spec: JobSpec, outcome: JobOutcome & { question?: SandboxQuestion }, question: SandboxQuestion): Promise<boolean> {
+    const id = crypto.randomUUID();
+    const seconds = Math.min(question.timeoutSeconds, spec.timeoutSeconds);
+    const { question: _q, ...partial } = outcome;
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET state = 'waiting', outcome = ?, ended = NULL WHERE key = ? AND attempt = ?",
+      JSON.stringify(partial), row.key, row.attempt,
+    );
+    this.ctx.storage.sql.exec(
+      "INSERT INTO questions(key, attempt, id, deadline, question) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key, attempt) DO UPDATE SET id = excluded.id, deadline = excluded.deadline, question = excluded.question",
+      row.key, row.attempt, id, Date.now() + seconds * 1000, JSON.stringify(question),
+    );
+    try {
+      await askQuestion(this.env, { actor: spec.actorName, key: row.key, attempt: row.attempt, id, service: spec.service.key, ...question });
+      outcome.logs.push({ epoch: Date.now(), level: "info", category: "msg", log: `asked ${question.to.user}: ${question.text} (waiting up to ${seconds} s)` });
+      this.ctx.storage.sql.exec("UPDATE jobs SET outcome = ? WHERE key = ? AND attempt = ?", JSON.stringify({ ...partial, logs: outcome.logs }), row.key, row.attempt);
+      return true;
+    } catch (err) {
+      this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", row.key, row.attempt);
+      outcome.state = "error";
+      outcome.logs.push({ epoch: Date.now(), level: "error", category: "errormsg", log: err instanceof Error ? err.message : String(err) });
+      return false;
+    }
+  }
+
+  /**
+   * The answer to a job's question: the job runs again with it in `job.args.answer`.
+   * @returns false when the question is closed (answered already, timed out, or never asked)
+   */
+  async answer(key: string, attempt: number, id: string, answer: string): Promise<boolean> {
+    const row = this.row(key, attempt);
+    const asked = this.question(key, attempt);
+    if (!row || row.state !== "waiting" || !asked || asked.id !== id) return false;
+    const question = JSON.parse(asked.question) as SandboxQuestion;
+    if (!question.buttons.includes(answer)) return false;
+    const spec = JSON.parse(row.spec) as JobSpec;
+    spec.args = { ...spec.args, answer };
+    this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", key, attempt);
+    this.ctx.storage.sql.exec("UPDATE jobs SET state = 'pending', spec = ? WHERE key = ? AND attempt = ?", JSON.stringify(spec), key, attempt);
+    await this.rearm();
+    return true;
+  }
+
+  /** A question nobody answered in time fails its job with "timeout". */
+  private expireQuestions(): void {
+    const now = Date.now();
+    const due = this.ctx.storage.sql
+      .exec<{ key: string; attempt: number; question: string }>("SELECT key, attempt, question FROM questions WHERE deadline <= ?", now)
+      .toArray();
+    for (const q of due) {
+      const row = this.row(q.key, q.attempt);
+      this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", q.key, q.attempt);
+      if (row?.state !== "waiting") continue;
+      const earlier = row.outcome ? (JSON.parse(row.outcome) as JobOutcome) : this.failure("");
+      const text = (JSON.parse(q.question) as SandboxQuestion).text;
+      const outcome: JobOutcome = {
+        ...earlier,
+        state: "error",
+        ended: now,
+        logs: [...(row.outcome ? earlier.logs : []), { epoch: now, level: "error", category: "errormsg", log: `timeout: nobody answered "${text}"` }],
+      };
+      this.ctx.storage.sql.exec(
+        "UPDATE jobs SET state = 'error', outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
+        JSON.stringify(outcome), now, q.key, q.attempt,
+      );
     }
   }
 
@@ -346,7 +441,7 @@ export class ServiceActor extends DurableObject<Env> {
     return { state: "error", ended: now, logs: [{ epoch: now, level: "error", category: "errormsg", log: message }], result: null, dataPatch: {}, files: [] };
   }
 
-  private async run(spec: JobSpec, onLog: (entry: LogEntry) => void): Promise<JobOutcome> {
+  private async run(spec: JobSpec, onLog: (entry: LogEntry) => void): Promise<JobOutcome & { question?: SandboxQuestion }> {
     const now = Date.now();
     if (spec.noexec) {
       return { state: "ok", ended: now, logs: [{ epoch: now, level: "info", category: "msg", log: "no-exec mode: marked ok without running" }], result: null, dataPatch: {}, files: [] };
@@ -368,7 +463,10 @@ export class ServiceActor extends DurableObject<Env> {
       inputFiles: spec.inputFiles ?? [],
       ...(spec.storageHours ? { filesExpireAt: Date.now() + spec.storageHours * 3_600_000 } : {}),
     }, { onLog });
-    const result: JobOutcome = { state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch, files: outcome.resultFiles };
+    const result: JobOutcome & { question?: SandboxQuestion } = {
+      state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch, files: outcome.resultFiles,
+      ...(outcome.question ? { question: outcome.question } : {}),
+    };
     if (outcome.error?.code) result.errorCode = outcome.error.code;
     return result;
   }

@@ -16,7 +16,7 @@ export const ROTATION_GRACE_MS = 10_000;
 /** Ended sessions are kept this long for the record, then pruned. */
 const KEEP_ENDED_MS = 30 * 24 * 3600_000;
 
-export interface SessionInfo {
+export type SessionInfo = {
   id: string;
   user: string;
   kind: string;
@@ -27,9 +27,9 @@ export interface SessionInfo {
   last_refresh: number | null;
   refreshes: number;
   ended: number | null;
-  /** `logout`, `reuse` (an old refresh token came back), `expired`. */
+  /** `logout`, `revoked` (by another member), `reuse` (an old refresh token came back), `expired`. */
   ended_reason: string | null;
-}
+};
 
 /** A new token generation: its id and when it expires. */
 export interface Generation {
@@ -46,21 +46,8 @@ export type RotateRefusal = {
   error: string;
 };
 
-type Row = {
-  id: string;
-  user: string;
-  kind: string;
-  channel: string;
-  created: number;
-  expires: number;
-  token: string;
-  previous: string | null;
-  rotated: number;
-  last_refresh: number | null;
-  refreshes: number;
-  ended: number | null;
-  ended_reason: string | null;
-};
+/** The stored row: the session plus which refresh token of it is current, and which it replaced. */
+type Row = SessionInfo & { token: string; previous: string | null; rotated: number };
 
 const newId = () => {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -133,23 +120,26 @@ export class SessionStore {
     return { ok: true, session: id, token: next, expires: Math.min(row.expires, now + REFRESH_IDLE_MS), user: row.user, kind: row.kind };
   }
 
-  /** Ends a session at the user's request. @returns false if it had ended already (or never existed) */
-  end(id: string, reason = "logout"): boolean {
+  /**
+   * Ends a session: its user signing out, or (with `by`) another member revoking it.
+   * @returns the session as it was, or null if it had ended already (or never existed)
+   */
+  end(id: string, by?: string): SessionInfo | null {
     const row = this.#row(id);
-    if (!row || row.ended !== null) return false;
-    this.#end(row, reason);
-    return true;
+    if (!row || row.ended !== null) return null;
+    this.#end(row, by ? "revoked" : "logout", by);
+    return this.list({ id })[0] ?? null;
   }
 
-  #end(row: Row, reason: string): void {
+  #end(row: Row, reason: "logout" | "revoked" | "reuse" | "expired", by = row.user): void {
     this.#sql.exec("UPDATE sessions SET ended = ?, ended_reason = ? WHERE id = ?", Date.now(), reason, row.id);
-    const message =
-      reason === "reuse"
-        ? `session of ${row.user} revoked: an old refresh token was presented again (stolen or replayed)`
-        : reason === "expired"
-          ? `session of ${row.user} expired`
-          : `${row.user} signed out`;
-    this.#audit(reason === "logout" ? "session.logout" : "session.revoked", row.user, message, { session: row.id, reason });
+    const message = {
+      logout: `${row.user} signed out`,
+      revoked: `session of ${row.user} revoked by ${by}`,
+      reuse: `session of ${row.user} revoked: an old refresh token was presented again (stolen or replayed)`,
+      expired: `session of ${row.user} expired`,
+    }[reason];
+    this.#audit(reason === "logout" ? "session.logout" : "session.revoked", by, message, { session: row.id, user: row.user, reason });
   }
 
   /** True while the session is open and unexpired: access tokens of an ended session are refused. */
@@ -159,9 +149,10 @@ export class SessionStore {
   }
 
   /** Sessions, newest first; `active` keeps the open ones only. */
-  list(query: { user?: string; active?: boolean; limit?: number } = {}): SessionInfo[] {
+  list(query: { id?: string; user?: string; active?: boolean; limit?: number } = {}): SessionInfo[] {
     const where: string[] = [];
     const params: SqlStorageValue[] = [];
+    if (query.id) (where.push("id = ?"), params.push(query.id));
     if (query.user) (where.push("user = ?"), params.push(query.user));
     if (query.active) (where.push("ended IS NULL AND expires > ?"), params.push(Date.now()));
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);

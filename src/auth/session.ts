@@ -110,7 +110,7 @@ export async function endSession(c: Ctx): Promise<boolean> {
     session = await verifyAccessToken(access, config).then((caller) => caller.session, () => undefined);
   }
   clearSessionCookies(c);
-  return session ? org(c).endSession(session) : false;
+  return session ? (await org(c).endSession(session)) !== null : false;
 }
 
 /**

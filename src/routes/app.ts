@@ -9,6 +9,8 @@ import { createWebhooks } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
 import { createSessionRoutes, webSignIn } from "./session.ts";
 import { csrfForCookies } from "../auth/csrf.ts";
+import { createTelegramRoutes } from "./telegram.ts";
+import { telegramSignIn } from "../telegram/signin.ts";
 import { ApiError, errorResponse } from "./errors.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
@@ -66,10 +68,12 @@ export function createApp() {
   );
   app.route("/ays", createAysApi());
   // Each feature that starts sign-ins registers what happens when one finishes.
-  app.route("/oauth", createOAuthRoutes({ web: webSignIn }));
+  app.route("/oauth", createOAuthRoutes({ web: webSignIn, telegram: telegramSignIn }));
   app.use("/auth/*", jsonLimit);
   app.route("/", createSessionRoutes());
   app.route("/console", createConsole());
+  app.use("/telegram/*", jsonLimit);
+  app.route("/telegram", createTelegramRoutes());
   app.use("/webhooks/*", jsonLimit);
   app.route("/webhooks", createWebhooks());
 

@@ -9,6 +9,7 @@ import type { Refusal, Result } from "../actors/results.ts";
 import type { JobFile, RunRecord } from "../actors/run-model.ts";
 import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
+import { createRepository, deleteRepository } from "../actors/repositories.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import {
@@ -142,12 +143,9 @@ export function createAysApi() {
     async (c) => {
       const input = c.req.valid("json");
       const git_url = input.git_url ?? "";
-      if (!(await org(c).addRepository(input.name, git_url))) {
+      if (!(await createRepository(c.env, c.get("config").oauth.organization, input.name, { git_url, no_exec: input.no_exec }))) {
         throw new ApiError(409, "exists", `repository ${input.name} exists already`);
       }
-      const stub = c.env.REPOSITORY.getByName(`${c.get("config").oauth.organization}/${input.name}`);
-      await stub.init(c.get("config").oauth.organization, input.name, git_url);
-      if (input.no_exec) await stub.setNoExec(true);
       audit(c, "repository.created", input.name, `repository ${input.name} created`);
       return c.json({ name: input.name, git_url, no_exec: Boolean(input.no_exec) }, 201);
     },
@@ -165,9 +163,7 @@ export function createAysApi() {
     route({ method: "delete", path: "/repository/{repo}", request: { params: RepoParam }, responses: { 204: { description: "deleted" }, ...errors } }),
     async (c) => {
       const { repo } = c.req.valid("param");
-      const stub = await repository(c, repo);
-      await stub.destroy();
-      await org(c).removeRepository(repo);
+      if (!(await deleteRepository(c.env, c.get("config").oauth.organization, repo))) throw new ApiError(404, "not_found", `no repository ${repo}`);
       audit(c, "repository.deleted", repo, `repository ${repo} deleted`);
       return c.body(null, 204);
     },
@@ -607,6 +603,22 @@ export function createAysApi() {
       responses: { 200: json(z.object({ sessions: z.array(z.unknown()) }), "console sessions, newest first, with how they ended"), ...errors },
     }),
     async (c) => c.json({ sessions: await org(c).sessions(c.req.valid("query")) }, 200),
+  );
+
+  // Signs a session out from elsewhere (a lost laptop): its refresh and access tokens stop working at once.
+  api.openapi(
+    route({
+      method: "delete",
+      path: "/sessions/{id}",
+      request: { params: z.object({ id: z.string().min(1).max(100) }) },
+      responses: { 200: json(z.object({ session: z.unknown() }), "the session, now ended"), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const ended = await org(c).endSession(id, c.get("caller").user);
+      if (!ended) throw new ApiError(404, "not_found", `no open session ${id}`);
+      return c.json({ session: ended }, 200);
+    },
   );
 
   return api;

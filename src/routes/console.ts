@@ -1,16 +1,14 @@
 /**
  * The web console under `/console`: server-rendered pages (src/console) that read through the same
  * actor methods as the `/ays` API, while their buttons and forms call that API itself with the
- * session cookie. A browser without a valid session is sent to sign in (or its session renewed).
+ * session cookie. A browser without a valid session is sent to `/auth/resume` (requireSignedIn), which
+ * renews it or signs in, and comes back.
  */
 import { Hono, type Context } from "hono";
-import { getCookie } from "hono/cookie";
-import { createMiddleware } from "hono/factory";
 import type { AuditEntry } from "../actors/organization.ts";
 import type { ServiceView } from "../actors/repository.ts";
 import type { Result } from "../actors/results.ts";
-import { requireMember } from "../auth/middleware.ts";
-import { ACCESS_COOKIE } from "../auth/session.ts";
+import { requireSignedIn } from "../auth/middleware.ts";
 import { ASSETS } from "../console/assets.ts";
 import { BlueprintPage } from "../console/blueprint.tsx";
 import { EventsPage, type EventFilter } from "../console/events.tsx";
@@ -39,31 +37,6 @@ const SECURITY_HEADERS: Record<string, string> = {
   "x-content-type-options": "nosniff",
   "referrer-policy": "same-origin",
 };
-
-/** This page's path, as a sign-in's `next`. */
-function here(c: Ctx): string {
-  const url = new URL(c.req.url);
-  return encodeURIComponent(url.pathname + url.search);
-}
-
-/**
- * requireMember, answered for people. Without an access token (it lives 10 minutes, then the browser
- * drops the cookie) or with an expired one, `/auth/resume` renews the session from the refresh
- * token and comes back, or goes on to sign in. Any other refusal is shown with its reason.
- */
-const consoleMember = createMiddleware<AppEnv>(async (c, next) => {
-  if (!getCookie(c, ACCESS_COOKIE) && !c.req.header("authorization")) return c.redirect(`/auth/resume?next=${here(c)}`, 302);
-  try {
-    await requireMember(c, next);
-  } catch (err) {
-    if (!(err instanceof ApiError) || err.status !== 401) throw err;
-    if (err.message === "expired") return c.redirect(`/auth/resume?next=${here(c)}`, 302);
-    return c.html(
-      NoticePage({ title: "Session refused", message: `Your session was refused: ${err.message}.`, signIn: `/login?next=${here(c)}` }),
-      401,
-    );
-  }
-});
 
 function frame(c: Ctx): Omit<Frame, "title"> {
   return { organization: c.get("config").oauth.organization, user: c.get("caller").user };
@@ -103,7 +76,7 @@ export function createConsole() {
     c.html(NoticePage({ title: "Signed out", message: "You are signed out of the console.", signIn: "/login?next=%2Fconsole" })),
   );
 
-  app.use(consoleMember);
+  app.use(requireSignedIn);
 
   app.get("/", async (c) => c.html(RepositoriesPage({ frame: frame(c), repositories: await org(c).listRepositories() })));
 

@@ -86,6 +86,7 @@ export const ServiceSchema = z
       z.object({ name: z.string(), state: z.string(), period: z.number(), last_run: z.number().nullable(), error_count: z.number() }),
     ),
     events: z.array(z.unknown()),
+    blueprint: z.string().nullable().openapi({ description: "the blueprint whose execution created the service" }),
   })
   .openapi("Service");
 

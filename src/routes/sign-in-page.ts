@@ -22,9 +22,9 @@ const HEAD = html`<!doctype html>
     <style>
       body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}
       ol{list-style:none;padding:0}
-      li::before{content:"✓ ";color:#1a7f37}
-      li:last-child::before{content:"… ";color:#9a6700}
-      li.fail::before{content:"✗ ";color:#cf222e}
+      li::before{content:"… ";color:#9a6700}
+      li.done::before,li:has(~ li)::before{content:"✓ ";color:#1a7f37}
+      li.fail::before,li:has(+ li.fail)::before{content:"✗ ";color:#cf222e}
       button,a{font:inherit}
     </style>
   </head>
@@ -32,7 +32,7 @@ const HEAD = html`<!doctype html>
     <main>
       <h1>Signing in to Cockpit</h1>
       <ol aria-live="polite" aria-label="sign-in progress">
-        <li>Sign-in link checked</li>
+        <li class="done">Sign-in link checked</li>
 `;
 
 function stepText(c: Context<AppEnv>, step: SignInStep): string {
@@ -45,6 +45,9 @@ function stepText(c: Context<AppEnv>, step: SignInStep): string {
 export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: (onStep: (step: SignInStep) => void) => Promise<string>): Response {
   c.header("content-type", "text/html; charset=utf-8");
   c.header("cache-control", "no-store, no-transform");
+  // Compressing would hold the steps back until the page ends (wrangler dev gzips text/html and
+  // flushes only at the end, as Cloudflare's edge may); the page is small, so send it as written.
+  c.header("content-encoding", "identity");
   c.header("x-content-type-options", "nosniff");
   return stream(c, async (out) => {
     await out.write(String(HEAD));

@@ -290,6 +290,8 @@ function makeJob(host, call, job) {
       return response;
     },
     files,
+    ask: (question, options) => ask(host.ask(typeof question === "string" ? question : show(question), options === undefined ? null : structuredClone(options))),
+    notify: (message, to) => ask(host.notify(typeof message === "string" ? message : show(message), to === undefined ? null : structuredClone(to))),
   });
 }
 

@@ -10,7 +10,8 @@ import { checkEgress } from "./egress.ts";
 import { contentTypeProblem, fileNameProblem, resultFileKey, toBytes } from "./files.ts";
 import { SANDBOX_LIMITS } from "./limits.ts";
 import { validatePatch } from "./schema.ts";
-import type { ActionRequest, SandboxFile, SandboxLogCategory, SandboxLogEntry, SandboxLogLevel } from "./types.ts";
+import { notify, notifyTarget } from "../telegram/notify.ts";
+import type { ActionRequest, SandboxFile, SandboxQuestion, SandboxLogCategory, SandboxLogEntry, SandboxLogLevel } from "./types.ts";
 
 const LEVELS: ReadonlySet<string> = new Set<SandboxLogLevel>(["debug", "info", "warning", "error"]);
 /** Categories the sandbox may log under; errormsg and trace are written by the cockpit itself. */
@@ -30,6 +31,8 @@ export class JobRecord {
   closed = false;
   droppedLogs = 0;
   fetches = 0;
+  notifications = 0;
+  question: SandboxQuestion | undefined;
   reservedFileBytes = 0;
 
   add(level: SandboxLogLevel, category: SandboxLogCategory, text: string): void {
@@ -156,6 +159,49 @@ export class JobHost extends RpcTarget {
 
   writeFile(name: unknown, content: unknown, contentType?: unknown): Promise<HostReply<{ name: string; size: number }>> {
     return replyAsync(() => this.#writeFile(name, content, contentType));
+  }
+
+  /** job.notify: a Telegram message from the action to people (src/telegram/notify.ts). */
+  notify(text: unknown, to: unknown): Promise<HostReply<{ sent: number }>> {
+    return replyAsync(() => this.#notify(text, to));
+  }
+
+  async #notify(text: unknown, to: unknown): Promise<{ sent: number }> {
+    this.#open("job.notify");
+    if (typeof text !== "string" || !text.trim()) throw new TypeError("job.notify: the message must be a non-empty string");
+    if (text.length > SANDBOX_LIMITS.maxNotifyChars) throw new RangeError(`job.notify: the message is longer than ${SANDBOX_LIMITS.maxNotifyChars} characters`);
+    const target = notifyTarget(to);
+    if (++this.#record.notifications > SANDBOX_LIMITS.maxNotifications) {
+      throw new RangeError(`job.notify: at most ${SANDBOX_LIMITS.maxNotifications} notifications per job`);
+    }
+    return { sent: await notify(this.#env, this.#request.service.key, text, target) };
+  }
+
+  /** job.ask: records the question; the ServiceActor asks it once the action has returned. */
+  ask(text: unknown, options: unknown): HostReply<{ asked: true }> {
+    return reply(() => this.#ask(text, options));
+  }
+
+  #ask(text: unknown, options: unknown): { asked: true } {
+    this.#open("job.ask");
+    const L = SANDBOX_LIMITS;
+    if (this.#record.question) throw new RangeError("job.ask: one question per job; the action runs again with the answer in job.args.answer");
+    if (typeof text !== "string" || !text.trim()) throw new TypeError("job.ask: the question must be a non-empty string");
+    if (text.length > L.maxNotifyChars) throw new RangeError(`job.ask: the question is longer than ${L.maxNotifyChars} characters`);
+    const o = (options ?? {}) as { to?: unknown; buttons?: unknown; timeout?: unknown };
+    const to = notifyTarget(o.to);
+    if (!to || !("user" in to)) throw new TypeError('job.ask: `to` must be {user: "name"}, a member linked to the bot');
+    const buttons = o.buttons;
+    if (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > L.maxAskButtons
+      || !buttons.every((b) => typeof b === "string" && b.trim() !== "" && b.length <= L.maxAskButtonChars)) {
+      throw new TypeError(`job.ask: buttons must be 1-${L.maxAskButtons} answers, each a string of 1-${L.maxAskButtonChars} characters`);
+    }
+    const timeout = o.timeout ?? 120;
+    if (!Number.isInteger(timeout) || (timeout as number) < 1 || (timeout as number) > L.maxAskTimeoutSeconds) {
+      throw new RangeError(`job.ask: timeout must be a whole number of seconds, 1-${L.maxAskTimeoutSeconds}`);
+    }
+    this.#record.question = { text, to, buttons: [...(buttons as string[])], timeoutSeconds: timeout as number };
+    return { asked: true };
   }
 
   #log(level: unknown, category: unknown, text: unknown): void {

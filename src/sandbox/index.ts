@@ -12,6 +12,7 @@ export type {
   SandboxLogCategory,
   SandboxLogEntry,
   SandboxLogLevel,
+  SandboxQuestion,
   SandboxService,
 } from "./types.ts";
 export { runAction } from "./run.ts";

@@ -21,6 +21,13 @@ export const SANDBOX_LIMITS = {
   /** Fetches per job (redirects count). */
   maxFetches: 50,
   maxRedirects: 5,
+  /** job.notify calls per job, and the longest message (Telegram's limit is 4096 with the prefix). */
+  maxNotifications: 20,
+  maxNotifyChars: 3500,
+  /** job.ask: answer buttons, the longest button, and the longest wait. */
+  maxAskButtons: 12,
+  maxAskButtonChars: 64,
+  maxAskTimeoutSeconds: 24 * 3600,
   /** Request bodies are buffered (so redirects can re-send them) up to this size. */
   maxFetchBodyBytes: 8 * 1024 * 1024,
   /** Result files: each, how many, and all together. */

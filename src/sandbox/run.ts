@@ -115,6 +115,7 @@ export async function runAction(
       resultFiles: [...record.resultFiles.values()],
     };
     if (error) outcome.error = error;
+    else if (state === "ok" && record.question) outcome.question = record.question;
     return outcome;
   };
 

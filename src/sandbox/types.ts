@@ -62,6 +62,15 @@ export interface ActionRequest {
   filesExpireAt?: number;
 }
 
+/** A question the action asked with job.ask: the job waits for the answer, then runs again with it. */
+export interface SandboxQuestion {
+  text: string;
+  /** A linked member (the original's `ask_telegram(username=...)`). */
+  to: { user: string };
+  buttons: string[];
+  timeoutSeconds: number;
+}
+
 export interface ActionOutcome {
   state: "ok" | "error";
   /** JSON-serialisable return value of the action (undefined becomes null). */
@@ -76,4 +85,6 @@ export interface ActionOutcome {
    * the error the action threw (`Object.assign(new Error("..."), { code: "ECONNRESET" })`).
    */
   error?: { message: string; stack?: string; timeout?: boolean; code?: string };
+  /** Set when an action that ended ok asked a question: the job is not done, it waits for the answer. */
+  question?: SandboxQuestion;
 }

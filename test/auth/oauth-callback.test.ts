@@ -4,17 +4,22 @@ import { authorizeUrl, type OAuthPurpose } from "../../src/auth/oauth.ts";
 import { configFromBindings } from "../../src/config/index.ts";
 import { mintToken, ORG } from "../helpers/auth.ts";
 import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
+import { fakeBotApi } from "../helpers/telegram.ts";
 
 const ORIGIN = "http://cockpit.test";
 // The browser nonce matches the login cookie sent with every callback below, as /login sets it.
 const web: OAuthPurpose = { kind: "web", next: "/", browser: "this-browser" };
 
 let provider: ReturnType<typeof fakeOAuthProvider>;
+// A telegram sign-in greets the chat: the Bot API is faked too, so no test reaches Telegram.
+let bot: ReturnType<typeof fakeBotApi>;
 beforeEach(() => {
+  bot = fakeBotApi();
   provider = fakeOAuthProvider();
 });
 afterEach(() => {
   provider.restore();
+  bot.restore();
   vi.useRealTimers();
 });
 
@@ -42,6 +47,8 @@ describe("the authorize link", () => {
 describe("GET /oauth/callback", () => {
   it("signs a member in, once, and records the login", async ({ expect }) => {
     const state = (await signInLink({ kind: "telegram", chat: 7, from: 4242 })).searchParams.get("state")!;
+    // What the bot's /start records before it hands out such a link (clean_cache can cancel it).
+    await env.ORGANIZATION.getByName(ORG).telegramPending(4242, 7);
     const code = provider.grant({ username: "carol" });
     const res = await callback({ code, state });
     expect(res.status).toBe(200);
@@ -49,6 +56,7 @@ describe("GET /oauth/callback", () => {
     expect(provider.exchanges[0]!.get("client_secret")).toBe("replace-me");
     expect(provider.exchanges[0]!.get("redirect_uri")).toBe("http://127.0.0.1:5000/oauth/callback");
 
+    expect(bot.sent(7)).toEqual([expect.stringContaining("You have been authorized. Welcome!")]);
     const { logins } = await env.ORGANIZATION.getByName(ORG).logins({ user: "carol" });
     expect(logins).toMatchObject([{ user: "carol", channel: "telegram", detail: "telegram user 4242" }]);
 

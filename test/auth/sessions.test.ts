@@ -4,9 +4,10 @@ import { decodeJwt, EncryptJWT, generateKeyPair, SignJWT } from "jose";
 import { afterEach, beforeEach, describe, it, vi } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import { ACCESS_TTL_SECONDS } from "../../src/auth/access-token.ts";
+import { requireSignedIn } from "../../src/auth/middleware.ts";
 import { REFRESH_IDLE_MS, ROTATION_GRACE_MS } from "../../src/actors/sessions.ts";
 import { createApp } from "../../src/routes/app.ts";
-import { api, ORG } from "../helpers/auth.ts";
+import { api, mintToken, ORG } from "../helpers/auth.ts";
 import { Browser } from "../helpers/browser.ts";
 import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
 import { until } from "../helpers/until.ts";
@@ -231,6 +232,24 @@ describe("POST /auth/logout", () => {
   });
 });
 
+describe("DELETE /ays/sessions/{id}", () => {
+  it("lets a member sign out another browser's session, which stops working at once", async ({ expect }) => {
+    const laptop = await signedIn("rita");
+    const { session } = (await (await laptop.fetch("/auth/session")).json()) as { session: string };
+    const res = await api(`/ays/sessions/${session}`, { method: "DELETE", token: await mintToken({ claims: { username: "admin" } }) });
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { session: { user: string; ended_reason: string } }).session).toMatchObject({ user: "rita", ended_reason: "revoked" });
+    expect((await reposWith(laptop)).status).toBe(401);
+    expect((await refresh(laptop)).status).toBe(401);
+    const revoked = await until(() => eventsOfType("session.revoked"), (e) => e.some((x) => x.data?.user === "rita"));
+    expect(revoked.find((e) => e.data?.user === "rita")).toMatchObject({ by: "admin", message: "session of rita revoked by admin" });
+
+    const again = await api(`/ays/sessions/${session}`, { method: "DELETE" });
+    expect(again.status).toBe(404);
+    expect((await errorOf(again)).error).toBe(`no open session ${session}`);
+  });
+});
+
 describe("the cockpit's access tokens", () => {
   it("are refused once expired", async ({ expect }) => {
     const browser = await signedIn("kim");
@@ -318,6 +337,8 @@ describe("sign-in progress in the browser", () => {
     const res = await callbackPage(browser, "nina");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("text/html");
+    // Compression would hold every step back until the end of the page.
+    expect(res.headers.get("content-encoding")).toBe("identity");
     expect(browser.cookie("jwt")).toBeUndefined();
 
     // Read the stream chunk by chunk: the steps arrive in order, before the end of the page.
@@ -420,5 +441,30 @@ describe("a cockpit without a signing key", () => {
     expect(await res.text()).toContain("set [auth] signing_key");
     expect(provider.exchanges).toEqual([]);
     expect((await env.ORGANIZATION.getByName(ORG).logins({ user: "quinn" })).logins).toEqual([]);
+  });
+});
+
+describe("requireSignedIn, the console pages' guard", () => {
+  it("lets a session through and sends a browser without one to /auth/resume, then /login", async ({ expect }) => {
+    const app = createApp();
+    app.get("/console/page", requireSignedIn, (c) => c.text(`hello ${c.get("caller").user}`));
+    const open = (browser: Browser | null, path: string) => {
+      const cookie = browser ? `jwt=${browser.cookie("jwt")}` : "";
+      return app.fetch(new Request(`http://cockpit.test${path}`, { headers: cookie ? { cookie } : {} }), env, createExecutionContext());
+    };
+    const browser = await signedIn("sam");
+    const page = await open(browser, "/console/page");
+    expect(page.status).toBe(200);
+    expect(await page.text()).toBe("hello sam");
+
+    const stranger = await open(null, "/console/page?tab=runs");
+    expect(stranger.status).toBe(302);
+    expect(stranger.headers.get("location")).toBe("/auth/resume?next=%2Fconsole%2Fpage%3Ftab%3Druns");
+
+    later((ACCESS_TTL_SECONDS + 5) * 1000);
+    expect((await open(browser, "/console/page")).headers.get("location")).toBe("/auth/resume?next=%2Fconsole%2Fpage");
+    // The resume page's refresh brings the session back.
+    expect((await refresh(browser)).status).toBe(200);
+    expect((await open(browser, "/console/page")).status).toBe(200);
   });
 });

@@ -29,21 +29,15 @@ describe("console pages", () => {
     expect(((await client.json()) as { name: string }).name).toBe("cockpit");
   });
 
-  it("without a session, or with an expired one, the console resumes the session and comes back to the same page", async () => {
-    for (const token of [null, await mintToken({ expiresIn: Math.floor(Date.now() / 1000) - 60 })]) {
+  it("without a session, or with an expired or forged one, shows nothing and resumes the session, then comes back", async () => {
+    const expired = await mintToken({ expiresIn: Math.floor(Date.now() / 1000) - 60 });
+    const forged = (await mintToken({ claims: { username: "mallory" } })).replace(/\.[^.]+$/, ".AAAA");
+    for (const token of [null, expired, forged]) {
       const res = await page("/console/events?type=run.created", token);
       expect(res.status).toBe(302);
       expect(res.headers.get("location")).toBe("/auth/resume?next=%2Fconsole%2Fevents%3Ftype%3Drun.created");
+      expect(await res.text()).not.toContain("mallory");
     }
-  });
-
-  it("a forged session is refused with the reason and a way to sign in again", async () => {
-    const forged = (await mintToken()).replace(/\.[^.]+$/, ".AAAA");
-    const refused = await page("/console", forged);
-    expect(refused.status).toBe(401);
-    const body = await refused.text();
-    expect(body).toContain("Your session was refused: bad signature.");
-    expect(body).toContain('href="/login?next=%2Fconsole"');
   });
 
   it("lists, and links, the organization's repositories, with a strict content security policy", async () => {

@@ -1,0 +1,73 @@
+/**
+ * The Bot API side: a grammY bot built for each update (Workers keep no live objects between
+ * requests), `[bot] api_root` honoured so a local Bot API server can stand in, and 429 answers
+ * retried after Telegram's `retry_after`.
+ */
+import { Api, Bot, type Context, type RawApi, type Transformer } from "grammy";
+import type { InlineKeyboardMarkup, UserFromGetMe } from "grammy/types";
+import type { CockpitConfig } from "../config/index.ts";
+import { renderMessages, type Block } from "./format.ts";
+
+export type BotConfig = NonNullable<CockpitConfig["bot"]>;
+
+/** The longest wait a 429 may ask for before the call gives up (the chat's queue retries later). */
+const MAX_RETRY_AFTER_S = 30;
+const MAX_429_RETRIES = 3;
+
+/** Honours 429 Too Many Requests: waits `retry_after` seconds and tries again, a few times. */
+export const retryAfter: Transformer<RawApi> = async (prev, method, payload, signal) => {
+  for (let attempt = 0; ; attempt++) {
+    const result = await prev(method, payload, signal);
+    if (result.ok || result.error_code !== 429 || attempt >= MAX_429_RETRIES) return result;
+    const seconds = result.parameters?.retry_after ?? 1;
+    if (seconds > MAX_RETRY_AFTER_S) return result;
+    await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
+  }
+};
+
+/** One isolate serves many chats: getMe is asked once per token, and again only after a failure. */
+const infoCache = new Map<string, Promise<UserFromGetMe>>();
+
+export function botInfo(bot: BotConfig): Promise<UserFromGetMe> {
+  const key = `${bot.api_root}\u0000${bot.token}`;
+  let info = infoCache.get(key);
+  if (!info) {
+    info = makeApi(bot).getMe();
+    infoCache.set(key, info);
+    info.catch(() => infoCache.delete(key));
+  }
+  return info;
+}
+
+export function makeApi(bot: BotConfig): Api {
+  const api = new Api(bot.token, { apiRoot: bot.api_root });
+  api.config.use(retryAfter);
+  return api;
+}
+
+export async function makeBot<C extends Context>(bot: BotConfig, ContextConstructor: new (...args: ConstructorParameters<typeof Context>) => C): Promise<Bot<C>> {
+  const made = new Bot<C>(bot.token, { botInfo: await botInfo(bot), client: { apiRoot: bot.api_root }, ContextConstructor });
+  made.api.config.use(retryAfter);
+  return made;
+}
+
+/** The URL a `getFile` path is downloaded from (it contains the token: never log or store it). */
+export function fileUrl(bot: BotConfig, filePath: string): string {
+  return `${bot.api_root.replace(/\/+$/, "")}/file/bot${bot.token}/${filePath}`;
+}
+
+/**
+ * Sends blocks as one or more HTML messages (split at Telegram's limit); the keyboard goes on the
+ * last one, under everything it refers to.
+ * @returns the id of the last message sent
+ */
+export async function sendBlocks(api: Api, chat: number, blocks: Block[], keyboard?: InlineKeyboardMarkup): Promise<number | undefined> {
+  const messages = renderMessages(blocks);
+  let last: number | undefined;
+  for (const [n, text] of messages.entries()) {
+    const markup = n === messages.length - 1 && keyboard ? { reply_markup: keyboard } : {};
+    const sent = await api.sendMessage(chat, text, { parse_mode: "HTML", link_preview_options: { is_disabled: true }, ...markup });
+    last = sent.message_id;
+  }
+  return last;
+}

@@ -1,0 +1,42 @@
+/** What every bot handler can reach: the Worker's bindings, the config, the chat's actor, the linked user. */
+import { Context } from "grammy";
+import type { TelegramLink } from "../actors/organization.ts";
+import type { CockpitConfig } from "../config/index.ts";
+import type { Question } from "./conversation.ts";
+
+/** A button's meaning, kept server-side: a command and its arguments, pressed by one user. */
+export interface ButtonAction {
+  command: string;
+  args: string[];
+}
+
+/** The ChatActor's side of a conversation, used from inside its own update handling. */
+export interface ChatHost {
+  readonly chat: number;
+  ask(question: Question, from: number): void;
+  pending(from: number): Question | null;
+  answered(): void;
+  /** @returns whether a question was pending */
+  cancel(): boolean;
+  /** Stores what a button means and returns its callback data (a short random id). */
+  button(user: number, action: ButtonAction): string;
+  /** Looks up a pressed button: null for data this chat never handed out (forged or expired). */
+  pressed(data: string): { user: number; action: ButtonAction } | null;
+  /** Follows a run and keeps `message` (now showing `text`) up to date until it ends. */
+  watch(repo: string, run: string, message: number, text: string): void;
+}
+
+export interface Cockpit {
+  env: Env;
+  config: CockpitConfig;
+  org: string;
+  /** The Worker's public origin, for the OAuth redirect when `[oauth] redirect_uri` is not set. */
+  origin: string;
+  host: ChatHost;
+  /** The member this Telegram user is linked to; null until `/start` finished. */
+  link: TelegramLink | null;
+}
+
+export class CockpitContext extends Context {
+  cockpit!: Cockpit;
+}

@@ -1,0 +1,190 @@
+import { env } from "cloudflare:workers";
+import { afterEach, beforeEach, describe, it } from "vitest";
+import { api } from "../helpers/auth.ts";
+import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
+import { button, converse, deliver, documentUpdate, fakeBotApi, linkUser, reply, textUpdate, callbackUpdate, type FakeBotApi, type Person } from "../helpers/telegram.ts";
+import { until } from "../helpers/until.ts";
+import type { RunRecord } from "../../src/actors/run-model.ts";
+
+let bot: FakeBotApi;
+let provider: ReturnType<typeof fakeOAuthProvider>;
+beforeEach(() => {
+  bot = fakeBotApi();
+  provider = fakeOAuthProvider();
+});
+afterEach(() => {
+  provider.restore();
+  bot.restore();
+});
+
+const NO_RETRY = "retry:\n  delays: []\n";
+
+/** A linked member working on a fresh repository with two templates: `web` (slow install) and `db` (failing install). */
+async function workspace(person: Person, user: string, repo: string): Promise<void> {
+  await linkUser(bot, provider, person, user);
+  await converse(bot, textUpdate(person, `/repo create ${repo}`), person.id, "it's now your current working repo");
+  const templates = [
+    { name: "web", config: NO_RETRY, actions: `export async function install(job) { job.log("serving " + job.service.key); await new Promise((r) => setTimeout(r, job.service.key === "web!back" ? 3000 : 1200)); }\nexport function stop(job) { job.log("stop"); }\nexport function uninstall(job) { job.log("bye " + job.service.key); }` },
+    { name: "db", config: NO_RETRY, actions: `export function install(job) { job.log("formatting <disk> & more"); throw new Error("disk full"); }` },
+  ];
+  for (const template of templates) {
+    const res = await api(`/ays/repository/${repo}/template`, { method: "POST", json: template });
+    if (res.status !== 201) throw new Error(await res.text());
+  }
+}
+
+describe("a blueprint pasted in the chat, executed and run", () => {
+  it("answers an invalid paste with the engine's line and column, then runs a valid one with one progress message and a summary", async ({ expect }) => {
+    const olga = { id: 7001, first_name: "Olga" };
+    await workspace(olga, "olga", "pasted");
+
+    await converse(bot, textUpdate(olga, "/blueprint add site"), olga.id, "Please paste your blueprint");
+    const invalid = await converse(bot, textUpdate(olga, "web__front:\n  nosuchkey: 1\n"), olga.id, "not a valid blueprint");
+    expect(invalid.payload.text).toMatch(/site\.yaml:\d+:\d+/);
+    expect(invalid.payload.text).toContain("nosuchkey");
+    expect((await (await api("/ays/repository/pasted/blueprint")).json()) as unknown[]).toEqual([]);
+
+    // The question stays open: the corrected paste is simply the next message.
+    const executed = await converse(bot, textUpdate(olga, "web__front:\nweb__back:\ndb__main:\nactions:\n  - action: install\n"), olga.id, "executed");
+    expect(executed.payload.text).toContain("3 services created");
+
+    const before = bot.sent(olga.id).length;
+    await deliver(callbackUpdate(olga, button(executed, "▶ Run now")));
+    const progress = await reply(bot, olga.id, "Run run-1", before);
+    const summary = await reply(bot, olga.id, "ended <b>error</b>", before);
+    expect(summary.payload.parse_mode).toBe("HTML");
+    expect(summary.payload.text).toContain("❌ <code>db!main</code> install");
+    expect(summary.payload.text).toContain("formatting &lt;disk&gt; &amp; more");
+    expect(summary.payload.text).toContain("disk full");
+    expect(summary.payload.text).toContain("5/6 jobs ok, 1 failed");
+
+    // One progress message, edited in place, never more often than about once a second before the end.
+    const edits = bot.calls.filter((c) => c.method === "editMessageText" && c.payload.message_id === (progress.result as { message_id: number }).message_id && c.payload.chat_id === olga.id);
+    expect(edits.length).toBeGreaterThanOrEqual(2);
+    expect(edits.slice(0, -1).some((e) => e.payload.text.includes("<b>running</b>"))).toBe(true);
+    expect(edits.at(-1)!.payload.text).toContain("<b>error</b>");
+    const sentAt = bot.calls.find((c) => c === progress)!.at;
+    const times = [sentAt, ...edits.slice(0, -1).map((e) => e.at)];
+    for (let n = 1; n < times.length; n++) expect(times[n]! - times[n - 1]!).toBeGreaterThanOrEqual(900);
+    expect(bot.sent(olga.id).filter((t) => t.includes("Run run-1"))).toHaveLength(2); // the progress message and the summary
+
+    const run = (await (await api("/ays/repository/pasted/aysrun/run-1")).json()) as RunRecord;
+    expect(run.state).toBe("error");
+    expect(run.by).toBe("olga");
+
+    // The errors are there to look at later, in the original's words.
+    const errors = await converse(bot, textUpdate(olga, "/errors"), olga.id, "LIST OF ERRORS");
+    expect(errors.payload.text).toContain("pasted run-1 db!main install");
+    await converse(bot, textUpdate(olga, "/errorsof disk"), olga.id, "mentioning");
+    await converse(bot, textUpdate(olga, "/errorsof kettle"), olga.id, 'No errors mention "kettle"');
+  });
+
+  it("simulates a run, starts it from its button, lists and inspects it", async ({ expect }) => {
+    const pia = { id: 7002, first_name: "Pia" };
+    await workspace(pia, "pia", "simulated");
+    const saved = await api("/ays/repository/simulated/blueprint", { method: "POST", json: { name: "one.yaml", content: "web__solo:\nactions:\n  - action: install\n" } });
+    expect(saved.status).toBe(201);
+    await converse(bot, textUpdate(pia, "/blueprint execute one.yaml"), pia.id, "1 services created");
+
+    const plan = await converse(bot, textUpdate(pia, "/run simulate"), pia.id, "simulated (not started)");
+    expect(plan.payload.text).toContain("<code>web!solo</code> install");
+    const before = bot.sent(pia.id).length;
+    await deliver(callbackUpdate(pia, button(plan, "▶ Start")));
+    await reply(bot, pia.id, "ended <b>ok</b>", before);
+    const list = await converse(bot, textUpdate(pia, "/run list"), pia.id, "run-1");
+    expect(list.payload.text).toContain("<b>ok</b>");
+    const detail = await converse(bot, callbackUpdate(pia, button(list, "run-1")), pia.id, "Step 2");
+    expect(detail.payload.text).toContain("✅ <code>web!solo</code> install");
+    await converse(bot, textUpdate(pia, "/run cancel run-1"), pia.id, "already ended");
+  });
+});
+
+describe("a blueprint sent as a document", () => {
+  it("is fetched through getFile, kept in R2 and saved; other files and oversized ones are refused", async ({ expect }) => {
+    const quinn = { id: 7003, first_name: "Quinn" };
+    await workspace(quinn, "quinn", "uploads");
+
+    const refusedName = await converse(bot, documentUpdate(quinn, { file_id: "f-txt", file_name: "notes.txt", file_size: 10 }), quinn.id, "I only take blueprints");
+    expect(refusedName.payload.text).toContain("notes.txt");
+    await converse(bot, documentUpdate(quinn, { file_id: "f-big", file_name: "big.yaml", file_size: 21 * 1024 * 1024 }), quinn.id, "over 20 MB");
+    expect(bot.calls.filter((c) => c.method === "getFile")).toEqual([]);
+
+    bot.file("f-site", "documents/file_7.yaml", "web__uploaded:\nactions:\n  - action: install\n");
+    const received = await converse(bot, documentUpdate(quinn, { file_id: "f-site", file_name: "site.yaml", file_size: 44 }), quinn.id, "File received: <code>site.yaml</code>");
+    expect(bot.calls.filter((c) => c.method === "getFile").map((c) => c.payload.file_id)).toEqual(["f-site"]);
+    expect(bot.downloads).toEqual(["documents/file_7.yaml"]);
+
+    const stored = await env.FILES.get(`uploads/telegram/${quinn.id}/u-f-site/site.yaml`);
+    expect(await stored?.text()).toBe("web__uploaded:\nactions:\n  - action: install\n");
+    const bp = (await (await api("/ays/repository/uploads/blueprint/site.yaml")).json()) as { content: string };
+    expect(bp.content).toContain("web__uploaded");
+
+    await converse(bot, callbackUpdate(quinn, button(received, "Execute")), quinn.id, "1 services created");
+  });
+});
+
+describe("services and blueprint deletion", () => {
+  it("inspects by role!instance and @role, executes an action chosen from buttons, and deletes a blueprint by uninstalling only its services", async ({ expect }) => {
+    const rex = { id: 7004, first_name: "Rex" };
+    await workspace(rex, "rex", "services");
+    for (const [name, content] of [["a.yaml", "web__one:\nactions:\n  - action: install\n"], ["b.yaml", "web__two:\nactions:\n  - action: install\n"]]) {
+      expect((await api("/ays/repository/services/blueprint", { method: "POST", json: { name, content } })).status).toBe(201);
+      expect((await api(`/ays/repository/services/blueprint/${name}`, { method: "POST" })).status).toBe(200);
+    }
+    let before = bot.sent(rex.id).length;
+    await deliver(textUpdate(rex, "/run create"));
+    await reply(bot, rex.id, "ended <b>ok</b>", before);
+
+    const role = await converse(bot, textUpdate(rex, "/service inspect @web"), rex.id, "web!one");
+    expect(role.payload.text).toContain("web!two");
+    const one = await converse(bot, textUpdate(rex, "/service inspect web!one"), rex.id, "from blueprint <code>a.yaml</code>");
+    expect(one.payload.text).not.toContain("web!two");
+
+    const actions = await converse(bot, callbackUpdate(rex, button(one, "Execute an action")), rex.id, "Select the action");
+    const scheduled = await converse(bot, callbackUpdate(rex, button(actions, "stop")), rex.id, "scheduled on <code>web!one</code>");
+    before = bot.sent(rex.id).length;
+    await deliver(callbackUpdate(rex, button(scheduled, "▶ Run now")));
+    await reply(bot, rex.id, "ended <b>ok</b>", before);
+
+    const confirm = await converse(bot, textUpdate(rex, "/blueprint delete a.yaml"), rex.id, "uninstall its 1 installed service(s): <code>web!one</code>");
+    before = bot.sent(rex.id).length;
+    await deliver(callbackUpdate(rex, button(confirm, "Yes, delete a.yaml")));
+    await reply(bot, rex.id, "blueprint <code>a.yaml</code> removed", before);
+    await reply(bot, rex.id, "ended <b>ok</b>", before);
+
+    const runs = (await (await api("/ays/repository/services/aysrun")).json()) as { key: string }[];
+    const last = (await (await api(`/ays/repository/services/aysrun/${runs[0]!.key}`)).json()) as RunRecord;
+    const jobs = last.steps.flatMap((s) => s.jobs.map((j) => `${j.service} ${j.action}`));
+    expect(jobs).toContain("web!one uninstall");
+    expect(jobs.some((j) => j.startsWith("web!two"))).toBe(false);
+    expect(((await (await api("/ays/repository/services/blueprint")).json()) as { name: string }[]).map((b) => b.name)).toEqual(["b.yaml"]);
+  });
+});
+
+describe("telegram events on the bus", () => {
+  it("publishes every linked user's interaction, so a service filtering on a telegram command runs its action", async ({ expect }) => {
+    const sam = { id: 7005, first_name: "Sam" };
+    await workspace(sam, "sam", "eventful");
+    const template = { name: "chatops", actions: `export function deploy(job) { job.log("deploying for " + job.args.by + ": " + job.args.payload.args.text); }` };
+    expect((await api("/ays/repository/eventful/template", { method: "POST", json: template })).status).toBe(201);
+    const content = "chatops__main:\neventfilters:\n  - channel: telegram\n    command: deploy\n    actions: [deploy]\n";
+    expect((await api("/ays/repository/eventful/blueprint", { method: "POST", json: { name: "ops.yaml", content } })).status).toBe(201);
+    expect((await api("/ays/repository/eventful/blueprint/ops.yaml", { method: "POST" })).status).toBe(200);
+
+    // The bot itself has no /deploy, and says so; the service still hears the command.
+    await converse(bot, textUpdate(sam, "/deploy now"), sam.id, "didn't understand");
+    const jobs = await until(
+      async () => (await (await api("/ays/repository/eventful/service/chatops/main/jobs")).json()) as { action: string; state: string; logs: { log: string }[] }[],
+      (list) => list.some((j) => j.action === "deploy" && j.state === "ok"),
+      15_000,
+    );
+    expect(jobs.find((j) => j.action === "deploy")!.logs.map((l) => l.log)).toContain("deploying for sam: /deploy now");
+
+    const events = ((await (await api("/ays/events?type=event.telegram&limit=500")).json()) as { events: { by: string; data: { command?: string; repo?: string } }[] }).events;
+    const mine = events.filter((e) => e.by === "sam");
+    expect(mine.map((e) => e.data.command)).toEqual(expect.arrayContaining(["repo", "deploy"]));
+    expect(mine.find((e) => e.data.command === "deploy")!.data.repo).toBe("eventful");
+    // Messages of unlinked people are not events: they must not trigger anyone's actions.
+    expect(events.every((e) => e.by !== "telegram")).toBe(true);
+  });
+});
