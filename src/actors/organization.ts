@@ -4,6 +4,7 @@
  * log (who did what, when, and through which channel).
  */
 import { DurableObject } from "cloudflare:workers";
+import { SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
 
 export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
 
@@ -63,6 +64,8 @@ export interface EventQuery {
 }
 
 export class OrganizationActor extends DurableObject<Env> {
+  readonly #sessions: SessionStore;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.storage.sql.exec(`
@@ -77,10 +80,16 @@ export class OrganizationActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS logins(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, user TEXT NOT NULL,
         channel TEXT NOT NULL, detail TEXT NOT NULL);
       CREATE INDEX IF NOT EXISTS logins_user ON logins(user, id);
+      CREATE TABLE IF NOT EXISTS slots(scope TEXT NOT NULL, holder TEXT PRIMARY KEY, expires INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS slots_scope ON slots(scope);
+      CREATE TABLE IF NOT EXISTS slot_waiters(scope TEXT NOT NULL, service TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (scope, service));
       CREATE TABLE IF NOT EXISTS telegram_users(id INTEGER PRIMARY KEY, user TEXT NOT NULL, chat INTEGER NOT NULL,
         name TEXT, current_repo TEXT, linked INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS telegram_pending(id INTEGER PRIMARY KEY, chat INTEGER NOT NULL, created INTEGER NOT NULL);
     `);
+    this.#sessions = new SessionStore(ctx.storage.sql, (type, user, message, data) => {
+      this.record({ type, repo: null, by: user, channel: (data.channel as Channel | undefined) ?? "web", message, data });
+    });
   }
 
   /** A bare round trip, for health checks and as the benchmark's baseline. */
@@ -140,6 +149,11 @@ export class OrganizationActor extends DurableObject<Env> {
     return row.id;
   }
 
+  /** Records several entries in one call (a burst of run and job state events). */
+  recordMany(entries: Omit<AuditEntry, "id" | "time">[]): void {
+    for (const entry of entries) this.record(entry);
+  }
+
   /** One page of the log, oldest first after the cursor; `next` is the cursor for the following page. */
   events(query: EventQuery): { events: AuditEntry[]; next: number | null } {
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);
@@ -194,6 +208,72 @@ export class OrganizationActor extends DurableObject<Env> {
       .toArray();
     const page = rows.slice(0, limit);
     return { logins: page, next: rows.length > limit ? page[page.length - 1]!.id : null };
+  }
+
+  /**
+   * Takes one of `limit` slots of `scope` (an action's `max_parallel`, counted across the whole
+   * organization) for `holder`, a job attempt. A slot lapses at `expires`, so a holder that vanished
+   * (its repository deleted mid-job) cannot block the action for good.
+   * @param service the ServiceActor to wake when a slot frees, if none is free now
+   * @returns whether the holder has a slot (true again for a holder that has one already)
+   */
+  acquireSlot(scope: string, holder: string, limit: number, expires: number, service: string): boolean {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM slots WHERE expires < ?", Date.now());
+    if (sql.exec("SELECT 1 FROM slots WHERE holder = ?", holder).toArray().length > 0) return true;
+    const taken = sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM slots WHERE scope = ?", scope).one().n;
+    if (taken >= limit) {
+      sql.exec("INSERT INTO slot_waiters(scope, service, since) VALUES (?, ?, ?) ON CONFLICT DO NOTHING", scope, service, Date.now());
+      return false;
+    }
+    sql.exec("INSERT INTO slots(scope, holder, expires) VALUES (?, ?, ?)", scope, holder, expires);
+    sql.exec("DELETE FROM slot_waiters WHERE scope = ? AND service = ?", scope, service);
+    return true;
+  }
+
+  /** Frees a holder's slot (idempotent) and wakes the service that has waited longest for one. */
+  async releaseSlot(scope: string, holder: string): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("DELETE FROM slots WHERE holder = ?", holder).rowsWritten === 0) return;
+    const waiter = sql.exec<{ service: string }>("SELECT service FROM slot_waiters WHERE scope = ? ORDER BY since LIMIT 1", scope).toArray()[0];
+    if (!waiter) return;
+    sql.exec("DELETE FROM slot_waiters WHERE scope = ? AND service = ?", scope, waiter.service);
+    // Waiters also poll, so a lost wake-up only costs a few seconds.
+    await this.env.SERVICE.getByName(waiter.service).wake().catch(() => undefined);
+  }
+
+  /** Slots in use per scope (for tests and the console). */
+  slotsInUse(): Record<string, number> {
+    const rows = this.ctx.storage.sql
+      .exec<{ scope: string; n: number }>("SELECT scope, COUNT(*) AS n FROM slots WHERE expires >= ? GROUP BY scope", Date.now())
+      .toArray();
+    return Object.fromEntries(rows.map((r) => [r.scope, r.n]));
+  }
+
+  // === Sessions (src/actors/sessions.ts): the console's sign-ins and their rotating refresh tokens
+
+  openSession(user: string, kind: string, channel: Channel): Generation {
+    return this.#sessions.open(user, kind, channel);
+  }
+
+  rotateSession(id: string, token: string): ({ ok: true } & Generation) | RotateRefusal {
+    return this.#sessions.rotate(id, token);
+  }
+
+  /** Ends a session: its own user signing out, or `by` another member revoking it. */
+  endSession(id: string, by?: string): SessionInfo | null {
+    return this.#sessions.end(id, by);
+  }
+
+  /** Whether an access token's session is still open; notes the member as seen through the console. */
+  sessionSeen(id: string, user: string, kind: string): boolean {
+    if (!this.#sessions.alive(id)) return false;
+    this.memberSeen(user, kind, "web");
+    return true;
+  }
+
+  sessions(query: { user?: string; active?: boolean; limit?: number } = {}): SessionInfo[] {
+    return this.#sessions.list(query);
   }
 
   // === Telegram users (the original's `cockpit.telegram.users` and `cockpit.telegram.state`)

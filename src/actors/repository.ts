@@ -29,6 +29,7 @@ import { matchEvent } from "../events/filters.ts";
 import { nextActionState, type ActionEvent } from "./action-machine.ts";
 import { ok, refuse, type Result } from "./results.ts";
 import { RunStreams } from "./run-stream.ts";
+import { StateEvents } from "./state-events.ts";
 import {
   DEFAULT_RETRY_DELAYS,
   DEFAULT_TIMEOUT_SECONDS,
@@ -143,6 +144,7 @@ export class RepositoryActor extends DurableObject<Env> {
   private templatesCache: TemplateIndex | undefined;
   private templateRows = new Map<string, TemplateRow>();
   private readonly streams = new RunStreams();
+  private readonly stateEvents = new StateEvents(this.env, () => ({ org: this.meta("org") ?? "", repo: this.meta("name") ?? "" }));
   private lastPrune = 0;
   private stateCache: RepositoryState | undefined;
   private readonly serviceJson = new Map<string, string>();
@@ -534,19 +536,22 @@ export class RepositoryActor extends DurableObject<Env> {
   async deliverEvent(event: CockpitEvent): Promise<{ duplicate: boolean; jobs: string[] }> {
     const seen = this.ctx.storage.sql.exec("SELECT 1 FROM events_seen WHERE id = ?", event.id).toArray().length > 0;
     if (seen) return { duplicate: true, jobs: [] };
+    const state = this.state();
+    const matches = matchEvent(state, event);
+    // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
+    if (matches.length === 0) return { duplicate: false, jobs: [] };
     this.ctx.storage.sql.exec("INSERT INTO events_seen(id, time) VALUES (?, ?)", event.id, Date.now());
     // Redeliveries come within minutes; a week of ids is plenty, pruned at most hourly.
     if (Date.now() - this.lastPrune > 3_600_000) {
       this.lastPrune = Date.now();
       this.ctx.storage.sql.exec("DELETE FROM events_seen WHERE time < ?", Date.now() - 7 * 86_400_000);
     }
-    const state = this.state();
     const org = this.meta("org") ?? "";
     const repo = this.meta("name") ?? "";
     const noexec = this.info().noexec;
     const args = withoutSecret(event) as unknown as Record<string, unknown>;
     const specs: JobSpec[] = [];
-    for (const { service: key, action } of matchEvent(state, event)) {
+    for (const { service: key, action } of matches) {
       const service = state.services[key]!;
       this.applyActionEvent(state, key, action, { type: "START" });
       const job: JobRecord = {
@@ -630,6 +635,7 @@ export class RepositoryActor extends DurableObject<Env> {
     }
     this.runCache.set(run.key, run);
     this.streams.publish(run);
+    this.stateEvents.observe(run, jobs);
   }
 
   /** Server-Sent Events for one run: the run now, then every change until it ends. */
@@ -876,6 +882,7 @@ export class RepositoryActor extends DurableObject<Env> {
     const row = template ? this.templateRow(template.name) : undefined;
     const state = this.state();
     const action = service.actions[job.action]!;
+    const settings = template?.actionSettings?.[job.action];
     const dataOf = (key: string) => state.services[key]?.data ?? {};
     return {
       actorName: `${org}/${repo}/${service.key}`,
@@ -892,6 +899,8 @@ export class RepositoryActor extends DurableObject<Env> {
       egress: template?.egress ?? [],
       schema: template?.schema.fields.map((f) => ({ name: f.name, type: f.type, list: f.list })) ?? [],
       inputFiles: action.inputFiles ?? [],
+      ...(settings?.maxParallel ? { maxParallel: settings.maxParallel } : {}),
+      ...(settings?.storageHours ? { storageHours: settings.storageHours } : {}),
       service: {
         key: service.key,
         role: service.role,
@@ -949,6 +958,8 @@ export class RepositoryActor extends DurableObject<Env> {
     job.logs.push(...outcome.logs);
     job.result = outcome.result ?? null;
     job.files = outcome.files ?? [];
+    if (outcome.errorCode) job.error_code = outcome.errorCode;
+    else delete job.error_code;
     const state = this.state();
     const service = state.services[job.service];
     if (service) {
@@ -976,11 +987,19 @@ export class RepositoryActor extends DurableObject<Env> {
     const templates = this.templates();
     const state = this.state();
     // An action's own delays (config.yaml `actions:`) win over the template's `retry`, then AYS's table.
-    const delaysOf = (job: JobRecord) => {
-      const template = templates.get(job.actor);
-      return template?.actionRetry?.[job.action]?.delays ?? template?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
-    };
-    const retryable = failed.every((job) => job.attempts <= delaysOf(job).length);
+    const settingsOf = (job: JobRecord) => templates.get(job.actor)?.actionSettings?.[job.action];
+    const delaysOf = (job: JobRecord) => settingsOf(job)?.delays ?? templates.get(job.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+    // With `error_codes`, only failures of those kinds are worth another attempt.
+    const unretryable = failed.filter((job) => {
+      const codes = settingsOf(job)?.errorCodes;
+      return codes !== undefined && !codes.includes(job.error_code ?? "");
+    });
+    for (const job of unretryable) {
+      const codes = settingsOf(job)!.errorCodes!.join(", ");
+      const what = job.error_code ? `error code ${job.error_code} is` : "a failure without an error code is";
+      job.logs.push({ epoch: Date.now(), level: "error", category: "msg", log: `not retried: ${what} not in error_codes (${codes})` });
+    }
+    const retryable = unretryable.length === 0 && failed.every((job) => job.attempts <= delaysOf(job).length);
     if (retryable && run.state === "running") {
       const lowest = Math.min(...failed.map((j) => state.services[j.service]?.actions[j.action]?.errorCount ?? j.attempts));
       const delays = delaysOf(failed[0]!);

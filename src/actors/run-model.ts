@@ -38,6 +38,8 @@ export interface JobRecord {
   files: JobFile[];
   /** Input files handed to the job (uploads with the action, or an email's attachments). */
   inputs?: JobFile[];
+  /** The last attempt's failure kind (`timeout`, or the thrown error's `code`), matched by `error_codes`. */
+  error_code?: string;
   /** Log lines of the running attempt received live; the outcome replaces them. */
   live_logs?: number;
 }

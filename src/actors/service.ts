@@ -31,6 +31,10 @@ export interface JobSpec {
   service: SandboxService;
   /** Files the job may read (an email's attachments, for one), stored in R2. */
   inputFiles?: SandboxFile[];
+  /** config.yaml `actions.<action>.max_parallel`: jobs of this action running at once in the organization. */
+  maxParallel?: number;
+  /** config.yaml `actions.<action>.max_storage_hours`: how long the job's result files are kept. */
+  storageHours?: number;
 }
 
 export interface RecurringAction {
@@ -46,6 +50,8 @@ export interface JobOutcome {
   result: Json;
   dataPatch: Record<string, unknown>;
   files: JobFile[];
+  /** What kind of failure this was, for config.yaml `error_codes` (see ActionOutcome.error.code). */
+  errorCode?: string;
 }
 
 export interface JobView {
@@ -80,6 +86,8 @@ const REPORT_RETRY_MS = 5_000;
 const WATCHDOG_MARGIN_MS = 30_000;
 /** How long log lines of a running job are gathered before they go to the run's live stream. */
 const LIVE_LOG_FLUSH_MS = 200;
+/** How often a job waiting for a `max_parallel` slot asks again (a freed slot also wakes it at once). */
+const SLOT_POLL_MS = 5_000;
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -89,6 +97,8 @@ async function sha256(text: string): Promise<string> {
 export class ServiceActor extends DurableObject<Env> {
   /** Executions alive in this instance; a `running` row without one was cut off by an eviction. */
   private readonly live = new Set<string>();
+  /** Jobs waiting for a `max_parallel` slot: since when, and when to ask again. Lost on eviction, which only means asking at once. */
+  private readonly waiting = new Map<string, { since: number; retry: number }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -211,6 +221,7 @@ export class ServiceActor extends DurableObject<Env> {
     // started here is `running` and the re-arm below is the watchdog for this very execution.
     const tasks = open.map(async (row) => {
       if (row.state === "pending" || (row.state === "running" && !this.live.has(`${row.key}#${row.attempt}`))) {
+        if (!(await this.takeSlot(row))) return;
         await this.execute(row);
       }
       await this.report(row.key, row.attempt);
@@ -231,7 +242,7 @@ export class ServiceActor extends DurableObject<Env> {
       .toArray();
     const now = Date.now();
     const due = rows.map((r) => {
-      if (r.state === "pending") return now;
+      if (r.state === "pending") return this.waiting.get(`${r.key}#${r.attempt}`)?.retry ?? now;
       if (r.state === "waiting") return this.question(r.key, r.attempt)?.deadline ?? now;
       if (r.state === "running") return (r.started ?? now) + (JSON.parse(r.spec) as JobSpec).timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
       return now + REPORT_RETRY_MS;
@@ -239,6 +250,33 @@ export class ServiceActor extends DurableObject<Env> {
     for (const r of this.recurring()) due.push(r.next_due);
     if (due.length === 0) return this.ctx.storage.deleteAlarm();
     await this.ctx.storage.setAlarm(Math.max(Math.min(...due), now));
+  }
+
+  /** Wakes this actor at once: a `max_parallel` slot it waits for was freed. */
+  async wake(): Promise<void> {
+    for (const wait of this.waiting.values()) wait.retry = Date.now();
+    await this.rearm();
+  }
+
+  private slotOf(spec: JobSpec, row: JobRow) {
+    return {
+      org: this.env.ORGANIZATION.getByName(spec.repo.org),
+      scope: `${spec.service.actor}.${spec.action}`,
+      holder: `${spec.actorName}#${row.key}#${row.attempt}`,
+    };
+  }
+
+  /** Takes a `max_parallel` slot for the job, or leaves it pending and asks again later. */
+  private async takeSlot(row: JobRow): Promise<boolean> {
+    const spec = JSON.parse(row.spec) as JobSpec;
+    if (!spec.maxParallel) return true;
+    const id = `${row.key}#${row.attempt}`;
+    const { org, scope, holder } = this.slotOf(spec, row);
+    const expires = Date.now() + spec.timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
+    if (await org.acquireSlot(scope, holder, spec.maxParallel, expires, spec.actorName)) return true;
+    const since = this.waiting.get(id)?.since ?? Date.now();
+    this.waiting.set(id, { since, retry: Date.now() + SLOT_POLL_MS });
+    return false;
   }
 
   private async execute(row: JobRow): Promise<void> {
@@ -249,10 +287,15 @@ export class ServiceActor extends DurableObject<Env> {
     const started = Date.now();
     this.ctx.storage.sql.exec("UPDATE jobs SET state = 'running', started = ? WHERE key = ? AND attempt = ?", started, row.key, row.attempt);
     const live = this.liveLog(spec);
-    const note: LogEntry | undefined = interrupted
-      ? { epoch: started, level: "warning", category: "msg", log: "the previous execution was interrupted (eviction); ran again" }
-      : undefined;
-    if (note) live.push(note);
+    const notes: LogEntry[] = [];
+    if (interrupted) notes.push({ epoch: started, level: "warning", category: "msg", log: "the previous execution was interrupted (eviction); ran again" });
+    const waited = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (waited) {
+      const seconds = ((started - waited.since) / 1000).toFixed(1);
+      notes.push({ epoch: started, level: "info", category: "msg", log: `waited ${seconds} s for a slot (max_parallel ${spec.maxParallel} of ${spec.service.actor}.${spec.action} in the organization)` });
+    }
+    for (const note of notes) live.push(note);
     let outcome: JobOutcome & { question?: SandboxQuestion };
     try {
       outcome = await this.run(spec, (entry) => live.push(entry));
@@ -262,9 +305,15 @@ export class ServiceActor extends DurableObject<Env> {
       this.live.delete(id);
     }
     await live.close();
-    if (note) outcome.logs.unshift(note);
+    outcome.logs.unshift(...notes);
     // A job that asked a question ran before: its earlier lines stay in front.
     if (row.outcome) outcome.logs.unshift(...(JSON.parse(row.outcome) as JobOutcome).logs);
+    // Waiting for a person's answer, or done: either way the max_parallel slot is free again.
+    if (spec.maxParallel) {
+      const { org, scope, holder } = this.slotOf(spec, row);
+      // A release that does not arrive is not fatal: the slot lapses at its expiry.
+      await org.releaseSlot(scope, holder).catch((err: unknown) => console.error(`release of ${scope} slot failed`, err instanceof Error ? err.message : String(err)));
+    }
     if (outcome.state === "ok" && outcome.question) {
       const waiting = await this.ask(row, spec, outcome, outcome.question);
       if (waiting) return;
@@ -412,11 +461,14 @@ export class ServiceActor extends DurableObject<Env> {
       egress: spec.egress,
       timeoutMs: spec.timeoutSeconds * 1000,
       inputFiles: spec.inputFiles ?? [],
+      ...(spec.storageHours ? { filesExpireAt: Date.now() + spec.storageHours * 3_600_000 } : {}),
     }, { onLog });
-    return {
+    const result: JobOutcome & { question?: SandboxQuestion } = {
       state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch, files: outcome.resultFiles,
       ...(outcome.question ? { question: outcome.question } : {}),
     };
+    if (outcome.error?.code) result.errorCode = outcome.error.code;
+    return result;
   }
 
   private async report(key: string, attempt: number): Promise<void> {

@@ -29,6 +29,8 @@ export interface Caller {
   kind: "user" | "organization";
   /** Seconds since the epoch at which the token expires. */
   exp: number;
+  /** Set for the cockpit's own access tokens: the sign-in session they belong to. */
+  session?: string;
 }
 
 // Keys are imported once per isolate: importSPKI and remote JWKS sets are costly and immutable.
@@ -54,9 +56,12 @@ function keyFor(oauth: CockpitConfig["oauth"]): { key: CryptoKey | JWTVerifyGetK
   return { key, algorithms: STATIC_KEY_ALGS };
 }
 
-/** Extracts the token from `Authorization: bearer <jwt>` (any case) or the `jwt` cookie. */
+/**
+ * Extracts the token from `Authorization: bearer <jwt>` (any case) or else the `jwt` cookie. The header
+ * wins: a page cannot forge it cross-site, so a request that carries it needs no CSRF check.
+ */
 export function tokenFromRequest(authorization: string | undefined, cookieJwt: string | undefined): string {
-  if (cookieJwt) return cookieJwt;
+  if (!authorization && cookieJwt) return cookieJwt;
   if (!authorization) throw new AuthError("missing token: send Authorization: bearer <JWT>");
   const match = /^bearer\s+(\S+)\s*$/i.exec(authorization);
   if (!match) throw new AuthError("malformed Authorization header: expected bearer <JWT>");

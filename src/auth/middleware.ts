@@ -1,25 +1,55 @@
+import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
 import { ApiError } from "../routes/errors.ts";
 import type { AppEnv } from "../routes/app.ts";
-import { AuthError, tokenFromRequest, verifyToken } from "./jwt.ts";
+import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
+import { AuthError, tokenFromRequest, verifyToken, type Caller } from "./jwt.ts";
+import { ACCESS_COOKIE, checkSessionOpen } from "./session.ts";
 
 /**
- * Guards `/ays/*`: a bearer JWT (scheme in any case) or the `jwt` cookie, verified and checked for
- * membership of the configured organization. The member is recorded for the audit log.
+ * Who is calling: a bearer JWT (scheme in any case) or the `jwt` cookie, verified and checked for
+ * membership of the configured organization. Two kinds are accepted: the provider's tokens
+ * (`[oauth] issuer`) and the cockpit's own session tokens (issuer `cockpit`), whose session must
+ * still be open. The member is recorded as seen.
+ * @throws AuthError with a reason fit for a 401 body
  */
+async function authenticate(c: Context<AppEnv>): Promise<Caller> {
+  const config = c.get("config");
+  const token = tokenFromRequest(c.req.header("authorization"), getCookie(c, ACCESS_COOKIE));
+  if (isCockpitToken(token)) {
+    const caller = await verifyAccessToken(token, config);
+    await checkSessionOpen(c, caller);
+    return caller;
+  }
+  const caller = await verifyToken(token, config.oauth);
+  const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
+  c.executionCtx.waitUntil(org.memberSeen(caller.user, caller.kind, "api").catch(() => undefined));
+  return caller;
+}
+
+/** Guards `/ays/*`: a caller who is not a member gets `401 {error, code: "unauthorized"}`. */
 export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
-  const oauth = c.get("config").oauth;
   try {
-    const token = tokenFromRequest(c.req.header("authorization"), getCookie(c, "jwt"));
-    const caller = await verifyToken(token, oauth);
-    c.set("caller", caller);
+    c.set("caller", await authenticate(c));
   } catch (err) {
     if (err instanceof AuthError) throw new ApiError(401, "unauthorized", err.message);
     throw err;
   }
-  const caller = c.get("caller");
-  const org = c.env.ORGANIZATION.getByName(oauth.organization);
-  c.executionCtx.waitUntil(org.memberSeen(caller.user, caller.kind, "api").catch(() => undefined));
+  await next();
+});
+
+/**
+ * Guards the console's pages: a browser without a valid session token is sent to `/auth/resume`,
+ * which refreshes it and comes back (or goes on to `/login`), so pages never show a bare 401.
+ */
+export const requireSignedIn = createMiddleware<AppEnv>(async (c, next) => {
+  try {
+    c.set("caller", await authenticate(c));
+  } catch (err) {
+    if (!(err instanceof AuthError)) throw err;
+    const url = new URL(c.req.url);
+    return c.redirect(`/auth/resume?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
+  }
   await next();
 });

@@ -16,8 +16,11 @@ import { derivedKey } from "./keys.ts";
 export type OAuthPurpose =
   /** `/start` in a chat: `from` is the Telegram user id that will be linked. */
   | { kind: "telegram"; chat: number; from: number; name?: string }
-  /** The console's `/login`: `next` is the same-origin path to return to. */
-  | { kind: "web"; next: string };
+  /**
+   * The console's `/login`: `next` is the same-origin path to return to; `browser` is the nonce of the
+   * `/login` cookie, so only the browser that started a sign-in can finish it (no login CSRF).
+   */
+  | { kind: "web"; next: string; browser?: string };
 
 export type OAuthPurposeKind = OAuthPurpose["kind"];
 
@@ -122,13 +125,23 @@ function scopesOf(scope: unknown): string[] {
   return [];
 }
 
+/** The steps of a sign-in after the state was read, as a progress page shows them. */
+export type SignInStep = "exchange" | "membership";
+
 /**
  * Exchanges the code at the provider and checks membership of the organization: either the granted
  * scope names it (ItsYou.online's answer, with `info.username`), or the access token is itself a JWT
- * that `verifyToken` accepts.
+ * that `verifyToken` accepts. `onStep` hears each step as it starts.
  * @throws OAuthError `exchange_failed` or `not_member`
  */
-export async function exchangeCode(config: CockpitConfig, code: string, state: string, origin: string, purpose: OAuthPurpose): Promise<string> {
+export async function exchangeCode(
+  config: CockpitConfig,
+  code: string,
+  state: string,
+  origin: string,
+  purpose: OAuthPurpose,
+  onStep: (step: SignInStep) => void = () => {},
+): Promise<string> {
   const oauth = config.oauth;
   if (!oauth.client_secret) {
     throw new OAuthError("not_configured", "sign-in is not configured: set [oauth] client_secret (a Worker secret, OAUTH_CLIENT_SECRET)", purpose);
@@ -142,6 +155,7 @@ export async function exchangeCode(config: CockpitConfig, code: string, state: s
     state,
   });
   let answer: TokenResponse;
+  onStep("exchange");
   try {
     const response = await fetch(endpoints(oauth).token, {
       method: "POST",
@@ -158,6 +172,7 @@ export async function exchangeCode(config: CockpitConfig, code: string, state: s
     if (err instanceof OAuthError) throw err;
     throw new OAuthError("exchange_failed", "the identity provider could not be reached: try again in a minute", purpose);
   }
+  onStep("membership");
   const notMember = new OAuthError("not_member", `you are not a member of the organization '${oauth.organization}'`, purpose);
   const username = typeof answer.info?.username === "string" ? answer.info.username : typeof answer.username === "string" ? answer.username : undefined;
   if (username && scopesOf(answer.scope).includes(`user:memberof:${oauth.organization}`)) return username;

@@ -9,7 +9,8 @@ import { checkDependencyMap } from "./jsactions.ts";
 import { isValidActionName, isValidActorName } from "./names.ts";
 import { formatPath, parseYaml, positionOf } from "./yamlutil.ts";
 
-export const EVENT_CHANNELS = ["all", "telegram", "email", "webservice", "blueprint", "webhook", "generic", "alarm"] as const;
+/** `run` and `job` carry the cockpit's own state changes; `all` does not include them (see filters.ts). */
+export const EVENT_CHANNELS = ["all", "telegram", "email", "webservice", "blueprint", "webhook", "generic", "alarm", "run", "job"] as const;
 export type EventChannel = (typeof EVENT_CHANNELS)[number];
 
 export interface LinkDef {
@@ -28,6 +29,18 @@ export interface TemplateEvent {
   secrets?: string[];
 }
 
+/** One action's settings from config.yaml `actions: {name: {...}}`. */
+export interface ActionSettings {
+  /** Retry delays in seconds (from max_repeats_if_failed / time_between_repeats); they win over `retry`. */
+  delays?: number[];
+  /** Only failures with one of these codes are retried (`timeout`, or an error's `code`). */
+  errorCodes?: string[];
+  /** At most this many jobs of the action run at once in the organization. */
+  maxParallel?: number;
+  /** The job's result files are deleted this many hours after they are written. */
+  storageHours?: number;
+}
+
 export interface TemplateConfig {
   parent: LinkDef | null;
   consume: LinkDef[];
@@ -36,8 +49,8 @@ export interface TemplateConfig {
   events: TemplateEvent[];
   dependencies?: Record<string, string[]>;
   retry?: { delays: number[] };
-  /** Per-action retry delays (config.yaml `actions: {name: {max_repeats_if_failed, time_between_repeats}}`). */
-  actionRetry?: Record<string, { delays: number[] }>;
+  /** Per-action settings (config.yaml `actions:`), as the kontor seed's procedures had them. */
+  actionSettings?: Record<string, ActionSettings>;
   egress: string[];
 }
 
@@ -136,8 +149,14 @@ const configSchema = z.strictObject({
     .record(
       actionName,
       z.strictObject({
+        error_codes: z
+          .array(z.union([z.string().min(1), z.int()]), { error: "expected a list of error codes (e.g. [timeout, ECONNRESET, 503])" })
+          .min(1, "list at least one error code, or leave error_codes out to retry every failure")
+          .optional(),
         max_repeats_if_failed: z.int().min(0).max(20, "at most 20").optional(),
         time_between_repeats: durationLike.optional(),
+        max_parallel: z.int("expected a whole number").min(1, "at least 1").max(1000, "at most 1000").optional(),
+        max_storage_hours: z.number("expected a number of hours").positive("must be more than 0").max(24 * 365 * 10, "at most ten years").optional(),
       }),
     )
     .nullish(),
@@ -229,15 +248,21 @@ export function parseTemplateConfig(text: string | undefined, file: string): Tem
   }
   if (cfg.retry) out.retry = { delays: cfg.retry.delays };
   if (cfg.actions) {
-    out.actionRetry = {};
+    out.actionSettings = {};
     for (const [action, settings] of Object.entries(cfg.actions)) {
-      const base = out.retry?.delays ?? DEFAULT_RETRY_DELAYS;
-      const count = settings.max_repeats_if_failed ?? base.length;
-      const delays =
-        settings.time_between_repeats !== undefined
-          ? Array.from({ length: count }, () => settings.time_between_repeats as number)
-          : Array.from({ length: count }, (_, i) => base[Math.min(i, base.length - 1)] ?? 10);
-      out.actionRetry[action] = { delays };
+      const entry: ActionSettings = {};
+      if (settings.max_repeats_if_failed !== undefined || settings.time_between_repeats !== undefined) {
+        const base = out.retry?.delays ?? DEFAULT_RETRY_DELAYS;
+        const count = settings.max_repeats_if_failed ?? base.length;
+        entry.delays =
+          settings.time_between_repeats !== undefined
+            ? Array.from({ length: count }, () => settings.time_between_repeats as number)
+            : Array.from({ length: count }, (_, i) => base[Math.min(i, base.length - 1)] ?? 10);
+      }
+      if (settings.error_codes) entry.errorCodes = settings.error_codes.map(String);
+      if (settings.max_parallel !== undefined) entry.maxParallel = settings.max_parallel;
+      if (settings.max_storage_hours !== undefined) entry.storageHours = settings.max_storage_hours;
+      out.actionSettings[action] = entry;
     }
   }
   return out;

@@ -15,7 +15,7 @@ export { parseDuration } from "./duration.ts";
 export { defaultValue, emptySchema, parseCapnpSchema, SCALAR_TYPES, zeroValue } from "./capnp.ts";
 export type { FieldDef, ScalarType, SchemaDef } from "./capnp.ts";
 export { DEFAULT_RETRY_DELAYS, EVENT_CHANNELS } from "./config.ts";
-export type { EventChannel } from "./config.ts";
+export type { ActionSettings, EventChannel } from "./config.ts";
 export { DEFAULT_ACTIONS, DEFAULT_DEPENDENCIES, parseTemplate, REVERSE_ACTIONS, templateIndex } from "./template.ts";
 export type { ActorTemplate, LinkDef, TemplateEventFilter, TemplateFiles } from "./template.ts";
 export { scanJsActions } from "./jsactions.ts";

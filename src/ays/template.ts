@@ -5,7 +5,7 @@
 import { emptySchema, parseCapnpSchema } from "./capnp.ts";
 import type { SchemaDef } from "./capnp.ts";
 import { parseTemplateConfig } from "./config.ts";
-import type { LinkDef, TemplateConfig } from "./config.ts";
+import type { ActionSettings, LinkDef, TemplateConfig } from "./config.ts";
 import { AysError } from "./errors.ts";
 import { scanJsActions } from "./jsactions.ts";
 import { isValidActorName, normalizeArgName, roleOf } from "./names.ts";
@@ -53,8 +53,8 @@ export interface ActorTemplate {
   dependencies: Record<string, string[]>;
   /** config.yaml `retry.delays` in seconds; attempts = delays.length + 1. */
   retry?: { delays: number[] };
-  /** Per-action delays from config.yaml `actions:` (max_repeats_if_failed, time_between_repeats); they win over `retry`. */
-  actionRetry?: Record<string, { delays: number[] }>;
+  /** Per-action settings from config.yaml `actions:` (retries, error codes, parallelism, file storage). */
+  actionSettings?: Record<string, ActionSettings>;
   /** config.yaml `egress:` hosts the sandboxed actions may reach. */
   egress: string[];
 }
@@ -144,7 +144,7 @@ export function parseTemplate(name: string, files: TemplateFiles, origin?: strin
   config.recurring.forEach((r, i) => requireAction(r.action, `recurring[${i}].action`));
   for (const action of Object.keys(config.timeouts)) requireAction(action, `timeouts.${action}`);
   config.events.forEach((e, i) => e.actions.forEach((a) => requireAction(a, `events[${i}].actions`)));
-  for (const action of Object.keys(config.actionRetry ?? {})) requireAction(action, `actions.${action}`);
+  for (const action of Object.keys(config.actionSettings ?? {})) requireAction(action, `actions.${action}`);
 
   // Link argnames must not collide with each other (one blueprint key cannot name two links).
   const links = [...(config.parent ? [config.parent] : []), ...config.consume];
@@ -174,7 +174,7 @@ export function parseTemplate(name: string, files: TemplateFiles, origin?: strin
     egress: config.egress,
   };
   if (config.retry) template.retry = config.retry;
-  if (config.actionRetry) template.actionRetry = config.actionRetry;
+  if (config.actionSettings) template.actionSettings = config.actionSettings;
   return template;
 }
 

@@ -20,16 +20,29 @@ function logChannel(event: CockpitEvent): Channel {
 }
 
 export async function publish(env: Env, event: CockpitEvent): Promise<void> {
-  const org = env.ORGANIZATION.getByName(event.org);
-  await org.record({
-    type: `event.${event.type}`,
-    repo: event.repo ?? null,
-    by: event.by,
-    channel: logChannel(event),
-    message: `${event.type} event ${event.id}${event.command ? ` (${event.command})` : ""}`,
-    data: withoutSecret(event) as unknown as Record<string, unknown>,
-  });
-  await env.EVENTS.send(event, { contentType: "json" });
+  await publishMany(env, [event]);
+}
+
+/** Queues take at most 100 messages per batch. */
+const SEND_BATCH = 100;
+
+/** Publishes events of one organization together: one log write, and queue batches of 100. */
+export async function publishMany(env: Env, events: readonly CockpitEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  const org = env.ORGANIZATION.getByName(events[0]!.org);
+  await org.recordMany(
+    events.map((event) => ({
+      type: `event.${event.type}`,
+      repo: event.repo ?? null,
+      by: event.by,
+      channel: logChannel(event),
+      message: `${event.type} event ${event.id}${event.command ? ` (${event.command})` : ""}`,
+      data: withoutSecret(event) as unknown as Record<string, unknown>,
+    })),
+  );
+  for (let i = 0; i < events.length; i += SEND_BATCH) {
+    await env.EVENTS.sendBatch(events.slice(i, i + SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
+  }
 }
 
 /** Hands one event to its repository, or to every repository of the organization. */

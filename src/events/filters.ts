@@ -9,9 +9,17 @@ import type { CockpitEvent } from "./event.ts";
 /** AYS 8.2 called the HTTP channel `webservice`; Cockpit's Generic events come through it. */
 const CHANNEL_ALIASES: Record<string, readonly string[]> = { webservice: ["generic"], generic: ["webservice"] };
 
+/**
+ * Run and job state events are heard only by filters that name their channel: a catch-all filter
+ * reacting to every finished job would turn each run into a flood of jobs.
+ */
+const EXPLICIT_ONLY = new Set(["run", "job"]);
+
 export function filterMatches(filter: EventFilter, event: Pick<CockpitEvent, "channel" | "command" | "secret">): boolean {
   const channelOk =
-    filter.channel === "all" || filter.channel === event.channel || (CHANNEL_ALIASES[filter.channel] ?? []).includes(event.channel);
+    (filter.channel === "all" && !EXPLICIT_ONLY.has(event.channel)) ||
+    filter.channel === event.channel ||
+    (CHANNEL_ALIASES[filter.channel] ?? []).includes(event.channel);
   if (!channelOk) return false;
   if (filter.command !== undefined && filter.command !== event.command) return false;
   // A filter with a secret only hears events that carry it (the original's /webhooks/events did not check).

@@ -6,6 +6,8 @@ import type { Caller } from "../auth/jwt.ts";
 import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
+import { createSessionRoutes, webSignIn } from "./session.ts";
+import { csrfForCookies } from "../auth/csrf.ts";
 import { createTelegramRoutes } from "./telegram.ts";
 import { telegramSignIn } from "../telegram/signin.ts";
 import { ApiError, errorResponse } from "./errors.ts";
@@ -30,6 +32,8 @@ export function createApp() {
     c.set("config", configFromBindings(c.env));
     await next();
   });
+  // Before every route: a browser's session cookies must not be spendable from another site.
+  app.use(csrfForCookies);
 
   app.get("/", (c) => {
     const config = c.get("config");
@@ -61,7 +65,9 @@ export function createApp() {
   );
   app.route("/ays", createAysApi());
   // Each feature that starts sign-ins registers what happens when one finishes.
-  app.route("/oauth", createOAuthRoutes({ telegram: telegramSignIn }));
+  app.route("/oauth", createOAuthRoutes({ web: webSignIn, telegram: telegramSignIn }));
+  app.use("/auth/*", jsonLimit);
+  app.route("/", createSessionRoutes());
   app.use("/telegram/*", jsonLimit);
   app.route("/telegram", createTelegramRoutes());
   app.use("/webhooks/*", jsonLimit);

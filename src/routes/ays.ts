@@ -106,7 +106,9 @@ async function repository(c: Ctx, name: string) {
 }
 
 function audit(c: Ctx, type: string, repo: string | null, message: string, data?: Record<string, unknown>) {
-  const entry = { type, repo, by: c.get("caller").user, channel: "api" as Channel, message, data: data ?? null };
+  const caller = c.get("caller");
+  // The console's session tokens come from the web channel; any other token is a direct API client.
+  const entry = { type, repo, by: caller.user, channel: (caller.session ? "web" : "api") as Channel, message, data: data ?? null };
   c.executionCtx.waitUntil(org(c).record(entry).catch((err: unknown) => console.error("audit failed", String(err))));
 }
 
@@ -542,6 +544,59 @@ export function createAysApi() {
       responses: { 200: json(z.object({ events: z.array(z.unknown()), next: z.number().nullable() }), "a page of the log"), ...errors },
     }),
     async (c) => c.json(await org(c).events(c.req.valid("query")), 200),
+  );
+
+  // === Sign-ins: who signed in when, through which channel, and the console sessions they hold
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/logins",
+      request: {
+        query: z.object({
+          user: z.string().max(200).optional(),
+          before: z.coerce.number().int().min(1).optional(),
+          limit: z.coerce.number().int().min(1).max(500).optional(),
+        }),
+      },
+      responses: {
+        200: json(z.object({ logins: z.array(z.unknown()), next: z.number().nullable() }), "the login history, newest first; `next` is the `before` of the following page"),
+        ...errors,
+      },
+    }),
+    async (c) => c.json(await org(c).logins(c.req.valid("query")), 200),
+  );
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/sessions",
+      request: {
+        query: z.object({
+          user: z.string().max(200).optional(),
+          active: BoolQuery.optional(),
+          limit: z.coerce.number().int().min(1).max(500).optional(),
+        }),
+      },
+      responses: { 200: json(z.object({ sessions: z.array(z.unknown()) }), "console sessions, newest first, with how they ended"), ...errors },
+    }),
+    async (c) => c.json({ sessions: await org(c).sessions(c.req.valid("query")) }, 200),
+  );
+
+  // Signs a session out from elsewhere (a lost laptop): its refresh and access tokens stop working at once.
+  api.openapi(
+    route({
+      method: "delete",
+      path: "/sessions/{id}",
+      request: { params: z.object({ id: z.string().min(1).max(100) }) },
+      responses: { 200: json(z.object({ session: z.unknown() }), "the session, now ended"), ...errors },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const ended = await org(c).endSession(id, c.get("caller").user);
+      if (!ended) throw new ApiError(404, "not_found", `no open session ${id}`);
+      return c.json({ session: ended }, 200);
+    },
   );
 
   return api;

@@ -7,7 +7,7 @@ import { Hono, type Context } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Channel } from "../actors/organization.ts";
-import { exchangeCode, OAuthError, readState, type OAuthErrorCode, type OAuthPurpose, type OAuthPurposeKind } from "../auth/oauth.ts";
+import { exchangeCode, OAuthError, readState, type OAuthErrorCode, type OAuthPurpose, type OAuthPurposeKind, type SignInStep } from "../auth/oauth.ts";
 import type { AppEnv } from "./app.ts";
 
 type PurposeOf<K extends OAuthPurposeKind> = Extract<OAuthPurpose, { kind: K }>;
@@ -18,6 +18,15 @@ export interface PurposeHandler<K extends OAuthPurposeKind> {
   authorized(c: Context<AppEnv>, purpose: PurposeOf<K>, user: string): Promise<Response>;
   /** Called when a sign-in for this purpose is refused, before the error page is shown (e.g. to tell the chat). */
   refused?(c: Context<AppEnv>, purpose: PurposeOf<K>, error: OAuthError): Promise<void>;
+  /** Called once the state is read, before it is spent: throws OAuthError to refuse this request. */
+  admit?(c: Context<AppEnv>, purpose: PurposeOf<K>): void | Promise<void>;
+  /**
+   * When it answers (a browser that takes HTML), the callback shows this page at once instead of
+   * waiting; `finish` then runs the rest of the sign-in (spending the state, the code exchange, the
+   * membership check, the login record), telling `onStep` as each step starts, and resolves to the
+   * member or rejects with OAuthError (after `refused`). `authorized` is not called then.
+   */
+  progress?(c: Context<AppEnv>, purpose: PurposeOf<K>, finish: (onStep: (step: SignInStep) => void) => Promise<string>): Response | undefined;
 }
 
 export type PurposeHandlers = { [K in OAuthPurposeKind]?: PurposeHandler<K> };
@@ -63,16 +72,28 @@ function describePurpose(purpose: OAuthPurpose): string {
 /** The callback route; each purpose's handler is registered by the feature that starts such sign-ins. */
 export function createOAuthRoutes(handlers: PurposeHandlers) {
   const app = new Hono<AppEnv>();
+  const handlerOf = (purpose: OAuthPurpose) => handlers[purpose.kind] as PurposeHandler<typeof purpose.kind> | undefined;
 
-  app.get("/callback", async (c) => {
+  /** Tells the purpose's feature a sign-in was refused; the person's page says why either way. */
+  const alreadyTold = new WeakSet<OAuthError>();
+  async function told(c: Context<AppEnv>, err: OAuthError, purpose: OAuthPurpose | undefined): Promise<OAuthError> {
+    if (alreadyTold.has(err)) return err;
+    alreadyTold.add(err);
+    const known = err.purpose ?? purpose;
+    const handler = known ? handlerOf(known) : undefined;
+    if (known && handler?.refused) {
+      // Telling the chat is a courtesy: the page is the answer either way.
+      await handler.refused(c, known as never, err).catch((e: unknown) => console.error("oauth refused hook failed", e instanceof Error ? e.message : String(e)));
+    }
+    return err;
+  }
+
+  /** Everything after the state was read and admitted: spend it, exchange the code, record the login. */
+  async function finish(c: Context<AppEnv>, read: { purpose: OAuthPurpose; id: string; expires: number }, onStep: (step: SignInStep) => void): Promise<string> {
     const config = c.get("config");
-    const origin = new URL(c.req.url).origin;
     const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
-    let purpose: OAuthPurpose | undefined;
+    const purpose = read.purpose;
     try {
-      const state = c.req.query("state");
-      const read = await readState(config, state);
-      purpose = read.purpose;
       if (!(await org.useOAuthState(read.id, read.expires))) {
         throw new OAuthError("state_replayed", "this sign-in link was used already: start again", purpose);
       }
@@ -80,19 +101,29 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
       if (providerError) throw new OAuthError("denied", `the identity provider did not authorize the sign-in (${providerError})`, purpose);
       const code = c.req.query("code");
       if (!code) throw new OAuthError("state_invalid", "the identity provider sent no code: start again", purpose);
-      const user = await exchangeCode(config, code, state!, origin, purpose);
+      const user = await exchangeCode(config, code, c.req.query("state")!, new URL(c.req.url).origin, purpose, onStep);
       await org.recordLogin(user, CHANNEL[purpose.kind], describePurpose(purpose));
-      const handler = handlers[purpose.kind] as PurposeHandler<typeof purpose.kind> | undefined;
+      return user;
+    } catch (err) {
+      throw err instanceof OAuthError ? await told(c, err, purpose) : err;
+    }
+  }
+
+  app.get("/callback", async (c) => {
+    let purpose: OAuthPurpose | undefined;
+    try {
+      const read = await readState(c.get("config"), c.req.query("state"));
+      purpose = read.purpose;
+      const handler = handlerOf(purpose);
+      await handler?.admit?.(c, purpose as never);
+      const page = handler?.progress?.(c, purpose as never, (onStep) => finish(c, read, onStep));
+      if (page) return page;
+      const user = await finish(c, read, () => {});
       if (!handler) return messagePage(c, 200, "Signed in", `Signed in as ${user}.`);
       return await handler.authorized(c, purpose as never, user);
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
-      const known = err.purpose ?? purpose;
-      const handler = known ? (handlers[known.kind] as PurposeHandler<typeof known.kind> | undefined) : undefined;
-      if (known && handler?.refused) {
-        // Telling the chat is a courtesy: the page below is the answer either way.
-        await handler.refused(c, known as never, err).catch((e: unknown) => console.error("oauth refused hook failed", e instanceof Error ? e.message : String(e)));
-      }
+      await told(c, err, purpose);
       return messagePage(c, STATUS[err.code], "Sign-in refused", err.message);
     }
   });

@@ -105,6 +105,7 @@ export const RunSchema = z
             result: z.unknown(),
             files: z.array(z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() })),
             inputs: z.array(z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() })).optional(),
+            error_code: z.string().optional().openapi({ description: "the last attempt's failure kind: timeout, or the thrown error's code" }),
           }),
         ),
       }),

@@ -222,7 +222,8 @@ const LEVELS = ["debug", "info", "warning", "error"];
 
 function describe(error) {
   if (error instanceof Error) {
-    return { name: String(error.name), message: String(error.message), stack: typeof error.stack === "string" ? error.stack : undefined };
+    const code = typeof error.code === "string" || typeof error.code === "number" ? String(error.code) : undefined;
+    return { name: String(error.name), message: String(error.message), stack: typeof error.stack === "string" ? error.stack : undefined, code };
   }
   return { name: "Error", message: "the action threw a value that is not an Error: " + show(error) };
 }

@@ -312,7 +312,12 @@ export class JobHost extends RpcTarget {
     record.reservedFileBytes += bytes.byteLength;
     const key = resultFileKey(this.#request.jobKey, fileName);
     try {
-      await this.#env.FILES.put(key, bytes, contentType ? { httpMetadata: { contentType: contentType as string } } : undefined);
+      // The retention sweep (src/files/retention.ts) deletes objects past their `expires`.
+      const expiresAt = this.#request.filesExpireAt;
+      await this.#env.FILES.put(key, bytes, {
+        ...(contentType ? { httpMetadata: { contentType: contentType as string } } : {}),
+        ...(expiresAt ? { customMetadata: { expires: new Date(expiresAt).toISOString() } } : {}),
+      });
     } finally {
       record.reservedFileBytes -= bytes.byteLength;
     }

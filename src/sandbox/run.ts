@@ -33,7 +33,11 @@ interface SandboxError {
   message: string;
   stack?: string;
   timeout?: boolean;
+  code?: string;
 }
+
+/** An error code from the sandbox is shown and matched against config, so only a short plain word passes. */
+const ERROR_CODE = /^[\w.:-]{1,64}$/;
 
 /** What the bootstrap's run() returns. */
 interface SandboxResult {
@@ -161,7 +165,7 @@ export async function runAction(
   // When the isolate held the thread past the deadline, both may be ready at once: the limit wins.
   if ("timeout" in settled || Date.now() - started > request.timeoutMs) {
     retireIsolate(request.codeKey, request.jobKey);
-    return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true });
+    return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
   }
 
   if ("failure" in settled) {
@@ -188,11 +192,12 @@ export async function runAction(
     const error = outcome.error ?? { name: "Error", message: "the action failed" };
     if (error.timeout) {
       retireIsolate(request.codeKey, request.jobKey);
-      return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true });
+      return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
     }
     const stack = error.stack === undefined ? undefined : userPositions(error.stack, instrumented);
     const message = outcome.loadFailed ? `${ACTIONS_MODULE} could not be loaded: ${error.name}: ${error.message}` : error.message;
-    return finish("error", null, stack === undefined ? { message } : { message, stack });
+    const code = !outcome.loadFailed && typeof error.code === "string" && ERROR_CODE.test(error.code) ? error.code : undefined;
+    return finish("error", null, { message, ...(stack === undefined ? {} : { stack }), ...(code === undefined ? {} : { code }) });
   }
 
   if (record.violations.length > 0) {

@@ -58,6 +58,8 @@ export interface ActionRequest {
   timeoutMs: number;
   /** Input files, stored in env.FILES. */
   inputFiles: SandboxFile[];
+  /** When the job's result files expire (epoch ms; config.yaml `max_storage_hours`); kept otherwise. */
+  filesExpireAt?: number;
 }
 
 /** A question the action asked with job.ask: the job waits for the answer, then runs again with it. */
@@ -78,7 +80,11 @@ export interface ActionOutcome {
   dataPatch: Record<string, unknown>;
   /** Files the action wrote, stored in env.FILES under jobs/<jobKey>/out/<name>. */
   resultFiles: SandboxFile[];
-  error?: { message: string; stack?: string; timeout?: boolean };
+  /**
+   * `code` classifies the failure for config.yaml `error_codes`: `timeout`, or the `code` property of
+   * the error the action threw (`Object.assign(new Error("..."), { code: "ECONNRESET" })`).
+   */
+  error?: { message: string; stack?: string; timeout?: boolean; code?: string };
   /** Set when an action that ended ok asked a question: the job is not done, it waits for the answer. */
   question?: SandboxQuestion;
 }

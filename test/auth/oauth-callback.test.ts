@@ -7,7 +7,8 @@ import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
 import { fakeBotApi } from "../helpers/telegram.ts";
 
 const ORIGIN = "http://cockpit.test";
-const web: OAuthPurpose = { kind: "web", next: "/" };
+// The browser nonce matches the login cookie sent with every callback below, as /login sets it.
+const web: OAuthPurpose = { kind: "web", next: "/", browser: "this-browser" };
 
 let provider: ReturnType<typeof fakeOAuthProvider>;
 // A telegram sign-in greets the chat: the Bot API is faked too, so no test reaches Telegram.
@@ -27,7 +28,7 @@ async function signInLink(purpose: OAuthPurpose = web): Promise<URL> {
 }
 
 function callback(query: Record<string, string>): Promise<Response> {
-  return exports.default.fetch(`${ORIGIN}/oauth/callback?${new URLSearchParams(query)}`);
+  return exports.default.fetch(`${ORIGIN}/oauth/callback?${new URLSearchParams(query)}`, { redirect: "manual", headers: { cookie: "cockpit_login=this-browser" } });
 }
 
 describe("the authorize link", () => {
@@ -69,8 +70,11 @@ describe("GET /oauth/callback", () => {
     const state = (await signInLink()).searchParams.get("state")!;
     const code = provider.grant({ username: "ignored", omitScope: true, accessToken: await mintToken({ claims: { username: "dave" } }) });
     const res = await callback({ code, state });
-    expect(res.status).toBe(200);
-    expect(await res.text()).toContain("Signed in as dave");
+    // The web purpose's handler starts a console session for dave and returns to `next`.
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toBe("/");
+    expect(res.headers.getSetCookie().find((c) => c.startsWith("jwt="))).toBeDefined();
+    expect((await env.ORGANIZATION.getByName(ORG).logins({ user: "dave" })).logins).toHaveLength(1);
   });
 
   it("refuses a non-member with a clear page", async ({ expect }) => {

@@ -249,11 +249,21 @@ describe("actions.py", () => {
 describe("per-action settings in config.yaml", () => {
   it("turns max_repeats_if_failed and time_between_repeats into that action's retry delays", ({ expect }) => {
     const t = parseTemplate("proc", { config: "actions:\n  install:\n    max_repeats_if_failed: 3\n    time_between_repeats: 2m\n  start:\n    max_repeats_if_failed: 2\n" });
-    expect(t.actionRetry).toEqual({ install: { delays: [120, 120, 120] }, start: { delays: [10, 30] } });
+    expect(t.actionSettings).toEqual({ install: { delays: [120, 120, 120] }, start: { delays: [10, 30] } });
   });
 
-  it("refuses settings for an unknown action and settings it does not support yet", ({ expect }) => {
+  it("reads error_codes, max_parallel and max_storage_hours, leaving the retry table alone without retry keys", ({ expect }) => {
+    const config = "actions:\n  install:\n    error_codes: [timeout, ECONNRESET, 503]\n    max_parallel: 2\n    max_storage_hours: 1.5\n";
+    expect(parseTemplate("proc", { config }).actionSettings).toEqual({
+      install: { errorCodes: ["timeout", "ECONNRESET", "503"], maxParallel: 2, storageHours: 1.5 },
+    });
+  });
+
+  it("refuses settings for an unknown action, unknown settings and bad values, naming the key", ({ expect }) => {
     expect(() => parseTemplate("proc", { config: "actions:\n  nosuch:\n    max_repeats_if_failed: 1\n" })).toThrow(/actions\.nosuch/);
-    expect(() => parseTemplate("proc", { config: "actions:\n  install:\n    max_parallel: 2\n" })).toThrow(/max_parallel: unknown key/);
+    expect(() => parseTemplate("proc", { config: "actions:\n  install:\n    max_paralel: 2\n" })).toThrow(/max_paralel: unknown key/);
+    expect(() => parseTemplate("proc", { config: "actions:\n  install:\n    max_parallel: 0\n" })).toThrow(/actions\.install\.max_parallel: at least 1/);
+    expect(() => parseTemplate("proc", { config: "actions:\n  install:\n    error_codes: []\n" })).toThrow(/error_codes: list at least one error code/);
+    expect(() => parseTemplate("proc", { config: "actions:\n  install:\n    max_storage_hours: -1\n" })).toThrow(/max_storage_hours: must be more than 0/);
   });
 });

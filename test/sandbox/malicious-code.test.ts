@@ -22,7 +22,7 @@ async function runThenNormal(code: string, timeoutMs = 500) {
 describe("an endless loop", () => {
   it("(while (true) {}) ends in a timeout at the limit, and the next jobs run normally", async ({ expect }) => {
     const { hostile, elapsed, other } = await runThenNormal(`export function install() { while (true) {} }`);
-    expect(hostile).toMatchObject({ state: "error", error: { message: "timeout after 0.5 s", timeout: true } });
+    expect(hostile).toMatchObject({ state: "error", error: { message: "timeout after 0.5 s", timeout: true, code: "timeout" } });
     expect(hostile.logs.map((l) => l.log)).toEqual(["timeout after 0.5 s"]);
     expect(elapsed).toBeLessThan(2500);
     expect(other).toMatchObject({ state: "ok", result: 42 });
@@ -50,7 +50,7 @@ describe("an endless loop", () => {
     ["an endless generator", `function* g() { let i = 0; for (;;) yield i++; } export function install() { let s = 0; for (const x of g()) s += x; }`],
   ])("(%s) ends in a timeout, and the next jobs run normally", async ([, code], { expect }) => {
     const { hostile, elapsed, sameCode, other } = await runThenNormal(code);
-    expect(hostile.error).toEqual({ message: "timeout after 0.5 s", timeout: true });
+    expect(hostile.error).toEqual({ message: "timeout after 0.5 s", timeout: true, code: "timeout" });
     expect(elapsed).toBeLessThan(2500);
     expect(sameCode).toMatchObject({ state: "ok", result: "still here" });
     expect(other).toMatchObject({ state: "ok", result: 42 });
@@ -87,7 +87,7 @@ describe("a huge allocation", () => {
   it("(an ever-growing heap) is cut off at the time limit, and the next jobs run normally", async ({ expect }) => {
     const code = `export function install() { const keep = []; for (;;) keep.push(new Array(100_000).fill(1.5)); }`;
     const { hostile, other } = await runThenNormal(code, 300);
-    expect(hostile.error).toEqual({ message: "timeout after 0.3 s", timeout: true });
+    expect(hostile.error).toEqual({ message: "timeout after 0.3 s", timeout: true, code: "timeout" });
     expect(other).toMatchObject({ state: "ok", result: 42 });
   });
 });

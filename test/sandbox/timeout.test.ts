@@ -33,7 +33,7 @@ describe("a job over its time limit", () => {
     const started = Date.now();
     const outcome = await runAction(testEnv, await request(code, { timeoutMs: 400, egress: ["api.example.com"] }));
     expect(Date.now() - started).toBeLessThan(2500);
-    expect(outcome.error).toEqual({ message: "timeout after 0.4 s", timeout: true });
+    expect(outcome.error).toEqual({ message: "timeout after 0.4 s", timeout: true, code: "timeout" });
   });
 
   it("can no longer write files, data or logs once the limit has passed", async ({ expect }) => {

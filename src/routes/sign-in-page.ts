@@ -1,0 +1,123 @@
+/**
+ * The console's sign-in progress page. It is streamed: the browser shows each step as the callback
+ * reaches it (the code exchange can take seconds), and the page ends by posting the sealed result
+ * to `/auth/session`, which sets the session cookies (a streamed answer cannot set them itself).
+ */
+import type { Context } from "hono";
+import { html } from "hono/html";
+import { stream } from "hono/streaming";
+import type { OAuthPurpose, SignInStep } from "../auth/oauth.ts";
+import { OAuthError } from "../auth/oauth.ts";
+import { sealSignInTicket } from "../auth/session.ts";
+import type { AppEnv } from "./app.ts";
+
+type WebPurpose = Extract<OAuthPurpose, { kind: "web" }>;
+
+const HEAD = html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Signing in · Cockpit</title>
+    <style>
+      body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}
+      ol{list-style:none;padding:0}
+      li::before{content:"… ";color:#9a6700}
+      li.done::before,li:has(~ li)::before{content:"✓ ";color:#1a7f37}
+      li.fail::before,li:has(+ li.fail)::before{content:"✗ ";color:#cf222e}
+      button,a{font:inherit}
+    </style>
+  </head>
+  <body>
+    <main>
+      <h1>Signing in to Cockpit</h1>
+      <ol aria-live="polite" aria-label="sign-in progress">
+        <li class="done">Sign-in link checked</li>
+`;
+
+function stepText(c: Context<AppEnv>, step: SignInStep): string {
+  const oauth = c.get("config").oauth;
+  if (step === "exchange") return `Exchanging code with ${new URL(oauth.token_url ?? oauth.itsyouonlinehost).host}…`;
+  return `Checking membership of ${oauth.organization}…`;
+}
+
+/** Streams the progress of `finish` (the rest of the callback) to the browser. */
+export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: (onStep: (step: SignInStep) => void) => Promise<string>): Response {
+  c.header("content-type", "text/html; charset=utf-8");
+  c.header("cache-control", "no-store, no-transform");
+  // Compressing would hold the steps back until the page ends (wrangler dev gzips text/html and
+  // flushes only at the end, as Cloudflare's edge may); the page is small, so send it as written.
+  c.header("content-encoding", "identity");
+  c.header("x-content-type-options", "nosniff");
+  return stream(c, async (out) => {
+    await out.write(String(HEAD));
+    let writes = Promise.resolve();
+    // Steps are reported synchronously; writes are chained so they reach the page in order.
+    const line = (text: string, failed = false) => {
+      const item = failed ? html`        <li class="fail" role="alert">${text}</li>\n` : html`        <li>${text}</li>\n`;
+      writes = writes.then(() => out.write(String(item))).then(() => {});
+    };
+    try {
+      const user = await finish((step) => line(stepText(c, step)));
+      line(`Starting your session as ${user}…`);
+      const ticket = await sealSignInTicket(c, { user, next: purpose.next, browser: purpose.browser! });
+      await writes;
+      await out.write(String(html`      </ol>
+      <form method="post" action="/auth/session">
+        <input type="hidden" name="ticket" value="${ticket}" />
+        <noscript><button type="submit">Continue</button></noscript>
+      </form>
+      <script>document.forms[0].submit()</script>
+    </main>
+  </body>
+</html>
+`));
+    } catch (err) {
+      const message = err instanceof OAuthError ? err.message : "something went wrong on our side: start again";
+      if (!(err instanceof OAuthError)) console.error("sign-in failed", err instanceof Error ? err.stack : String(err));
+      line(message, true);
+      await writes;
+      const again = `/login?next=${encodeURIComponent(purpose.next)}`;
+      await out.write(String(html`      </ol>
+      <p><a href="${again}">Start again</a></p>
+    </main>
+  </body>
+</html>
+`));
+    }
+  });
+}
+
+/**
+ * `GET /auth/resume?next=`: where a console page sends a browser whose access token expired. The
+ * refresh cookie only travels to `/auth`, so this page spends it (POST /auth/refresh) and goes back,
+ * or on to `/login` when the session is over. Without script, a button does the same.
+ */
+export function resumePage(c: Context<AppEnv>, next: string) {
+  const login = `/login?next=${encodeURIComponent(next)}`;
+  c.header("cache-control", "no-store");
+  return c.html(html`<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8" />
+    <meta name="viewport" content="width=device-width, initial-scale=1" />
+    <title>Resuming · Cockpit</title>
+    <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}button{font:inherit}</style>
+  </head>
+  <body>
+    <main data-next="${next}" data-login="${login}">
+      <h1>Resuming your session…</h1>
+      <form method="post" action="/auth/refresh?next=${encodeURIComponent(next)}">
+        <noscript><button type="submit">Continue</button></noscript>
+      </form>
+    </main>
+    <script>
+      const { next, login } = document.querySelector("main").dataset;
+      fetch("/auth/refresh", { method: "POST" }).then(
+        (res) => location.replace(res.ok || res.status === 409 ? next : login),
+        () => location.replace(login),
+      );
+    </script>
+  </body>
+</html>`);
+}
