@@ -1,4 +1,5 @@
 import { env } from "cloudflare:workers";
+import { evictDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { button, converse, deliver, documentUpdate, linkUser, reply, textUpdate, callbackUpdate, type Person, withFakes } from "../helpers/telegram.ts";
@@ -103,6 +104,8 @@ describe("menus, questions and /cancel", () => {
     expect(await env.ORGANIZATION.getByName("MyID").getRepository("menus")).toBeNull();
 
     await converse(fakes.bot, textUpdate(ulf, "/repo create"), ulf.id, "Please enter the name of your repo");
+    // The pending question is an XState snapshot in the chat's storage: it survives eviction.
+    await evictDurableObject(env.CHAT.getByName(String(ulf.id)));
     await converse(fakes.bot, textUpdate(ulf, "menus"), ulf.id, "Repo <code>menus</code> created");
     const runs = await converse(fakes.bot, textUpdate(ulf, "/run"), ulf.id, "Runs of <code>menus</code>");
     await converse(fakes.bot, callbackUpdate(ulf, button(runs, "Create")), ulf.id, "nothing to run");
