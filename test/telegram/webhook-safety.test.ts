@@ -3,6 +3,7 @@ import { describe, it } from "vitest";
 import { button, callbackUpdate, converse, deliver, linkUser, reply, textUpdate, withFakes } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
 import { MESSAGE_LIMIT, renderMessages, html, pre, escapeHtml } from "../../src/telegram/format.ts";
+import { botInfo } from "../../src/telegram/bot.ts";
 
 const fakes = withFakes();
 
@@ -97,6 +98,21 @@ describe("buttons", () => {
     await deliver(press);
     const answer = await until(async () => fakes.bot.calls.find((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === press.callback_query.id), Boolean);
     expect(answer!.payload.text).toBe("I don't know you yet, please use /start");
+  });
+});
+
+describe("what the bot knows about itself", () => {
+  it("comes from [bot] username without a getMe call, else from one cached getMe", async ({ expect }) => {
+    const config = { active: true, token: "42:abc", api_root: "https://api.telegram.org", username: "cockpit_bot" };
+    const info = await botInfo(config);
+    expect(info).toMatchObject({ id: 42, is_bot: true, username: "cockpit_bot" });
+    expect(fakes.bot.calls).toEqual([]);
+
+    const asked = await botInfo({ active: true, token: "123456789:replace-me", api_root: "https://api.telegram.org" });
+    const again = await botInfo({ active: true, token: "123456789:replace-me", api_root: "https://api.telegram.org" });
+    expect(asked.username).toBe("cockpit_test_bot");
+    expect(again).toBe(asked);
+    expect(fakes.bot.calls.filter((c) => c.method === "getMe").length).toBeLessThanOrEqual(1);
   });
 });
 
