@@ -87,6 +87,15 @@ describe("a blueprint pasted in the chat, executed and run", () => {
     const detail = await converse(fakes.bot, callbackUpdate(pia, button(list, "run-1")), pia.id, "Step 2");
     expect(detail.payload.text).toContain("✅ <code>web!solo</code> install");
     await converse(fakes.bot, textUpdate(pia, "/run cancel run-1"), pia.id, "already ended");
+
+    // A run not ended yet (here a simulated one) is cancelled from a pick list: its jobs never run.
+    expect((await api("/ays/repository/simulated/service/web/solo/action/stop", { method: "POST" })).status).toBe(200);
+    expect((await api("/ays/repository/simulated/service/web/solo/action/uninstall", { method: "POST" })).status).toBe(200);
+    const second = await converse(fakes.bot, textUpdate(pia, "/run simulate"), pia.id, "run-2");
+    const picked = await converse(fakes.bot, textUpdate(pia, "/run cancel"), pia.id, "Which run?");
+    await converse(fakes.bot, callbackUpdate(pia, button(picked, "run-2")), pia.id, "Run <code>run-2</code> cancelled");
+    expect(((await (await api("/ays/repository/simulated/aysrun/run-2")).json()) as RunRecord).state).toBe("cancelled");
+    expect(second.payload.text).toContain("uninstall");
   });
 });
 
