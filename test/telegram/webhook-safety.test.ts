@@ -4,6 +4,7 @@ import { button, callbackUpdate, converse, deliver, linkUser, reply, textUpdate,
 import { until } from "../helpers/until.ts";
 import { MESSAGE_LIMIT, renderMessages, html, pre, escapeHtml } from "../../src/telegram/format.ts";
 import { botInfo } from "../../src/telegram/bot.ts";
+import { runProgress } from "../../src/telegram/render.ts";
 
 const fakes = withFakes();
 
@@ -117,6 +118,16 @@ describe("what the bot knows about itself", () => {
 });
 
 describe("outgoing text", () => {
+  it("keeps the progress of a run of many steps in one message", ({ expect }) => {
+    const job = (n: number, state: "ok" | "new") => ({ key: `r.${n}`, service: `svc!${"x".repeat(40)}${n}`, actor: "svc", action: "install", state, attempts: 0, started: null, ended: null, logs: [], result: null, files: [] });
+    const steps = Array.from({ length: 400 }, (_, n) => ({ number: n + 1, state: n < 100 ? ("ok" as const) : ("new" as const), jobs: [job(n, n < 100 ? "ok" : "new")] }));
+    const run = { key: "run-9", state: "running" as const, created: 0, simulate: false, priority: 1, not_before: 0, attempt: 1, by: "x", steps, errors: [] };
+    const messages = renderMessages(runProgress("big", run));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain("100 of 400 steps done");
+    expect(messages[0]).toContain("100/400 jobs done");
+  });
+
   it("is HTML-escaped and split under 4096 characters without breaking a tag", ({ expect }) => {
     const log = Array.from({ length: 900 }, (_, n) => `line ${n} <b>&amp; stuff</b>`).join("\n");
     const messages = renderMessages([html(`${escapeHtml("a_b*c <x>")}`), pre(log)]);
