@@ -82,6 +82,11 @@ export const botSchema = z.strictObject({
   }),
   webhook_secret: webhookSecret.optional(),
   api_root: httpUrl.default("https://api.telegram.org"),
+  /** The bot's user name (from @BotFather): with it the Worker never needs to ask getMe. */
+  username: z
+    .string({ error: "expected the bot's user name" })
+    .regex(/^[A-Za-z][A-Za-z0-9_]{3,31}$/, { error: "expected a Telegram bot user name such as cockpit_bot (5-32 letters, digits and _)" })
+    .optional(),
 });
 
 export const mailSchema = z.strictObject({

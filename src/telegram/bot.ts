@@ -28,7 +28,28 @@ export const retryAfter: Transformer<RawApi> = async (prev, method, payload, sig
 /** One isolate serves many chats: getMe is asked once per token, and again only after a failure. */
 const infoCache = new Map<string, Promise<UserFromGetMe>>();
 
+/**
+ * What grammY needs to know about the bot (its user name matches `/cmd@name` in groups): built from
+ * `[bot] username` when set, else asked once with getMe and cached.
+ */
 export function botInfo(bot: BotConfig): Promise<UserFromGetMe> {
+  if (bot.username) {
+    return Promise.resolve({
+      id: Number(bot.token.split(":")[0]),
+      is_bot: true,
+      first_name: bot.username,
+      username: bot.username,
+      can_join_groups: true,
+      can_read_all_group_messages: false,
+      supports_inline_queries: false,
+      can_connect_to_business: false,
+      has_main_web_app: false,
+      has_topics_enabled: false,
+      allows_users_to_create_topics: false,
+      can_manage_bots: false,
+      supports_join_request_queries: false,
+    });
+  }
   const key = `${bot.api_root}\u0000${bot.token}`;
   let info = infoCache.get(key);
   if (!info) {

@@ -85,6 +85,11 @@ function grid(buttons: Button[], width = 3): Button[][] {
   return rows;
 }
 
+/** What a command offers when given no arguments: its verbs as buttons, two to a row. */
+async function menu(ctx: Ctx, title: string, command: string, verbs: string[]): Promise<void> {
+  await say(ctx, [html(title)], grid(verbs.map((verb): Button => [verb[0]!.toUpperCase() + verb.slice(1), command, verb]), 2));
+}
+
 function currentRepo(ctx: Ctx): string | null {
   return ctx.cockpit.link?.current_repo ?? null;
 }
@@ -250,10 +255,7 @@ const blueprint: Handler = async (ctx, [verb, ...rest]) => {
   };
   switch (verb?.toLowerCase()) {
     case undefined:
-      await say(ctx, [html(`Blueprints of ${code(repo)}: what do you want to do?`)], [
-        [["Add", "blueprint", "add"], ["List", "blueprint", "list"]],
-        [["Execute", "blueprint", "execute"], ["Delete", "blueprint", "delete"]],
-      ]);
+      await menu(ctx, `Blueprints of ${code(repo)}: what do you want to do?`, "blueprint", ["add", "list", "execute", "delete"]);
       return;
     case "add":
     case "create":
@@ -409,10 +411,7 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
   };
   switch (verb?.toLowerCase()) {
     case undefined:
-      await say(ctx, [html(`Services of ${code(repo)}: what do you want to do?`)], [
-        [["List", "service", "list"], ["Inspect", "service", "inspect"]],
-        [["Execute", "service", "execute"], ["Delete", "service", "delete"]],
-      ]);
+      await menu(ctx, `Services of ${code(repo)}: what do you want to do?`, "service", ["list", "inspect", "execute", "delete"]);
       return;
     case "list":
       if (!services.length) return say(ctx, "Sorry, this repository doesn't contain services for now.");
@@ -486,10 +485,7 @@ const run: Handler = async (ctx, [verb, key]) => {
   };
   switch (verb?.toLowerCase()) {
     case undefined:
-      await say(ctx, [html(`Runs of ${code(repo)}: what do you want to do?`)], [
-        [["Create", "run", "create"], ["Simulate", "run", "simulate"]],
-        [["List", "run", "list"], ["Cancel", "run", "cancel"]],
-      ]);
+      await menu(ctx, `Runs of ${code(repo)}: what do you want to do?`, "run", ["create", "simulate", "list", "cancel"]);
       return;
     case "create":
     case "execute":

@@ -46,7 +46,7 @@ export function renderMessages(blocks: Block[], limit = MESSAGE_LIMIT): string[]
     if ("html" in block) {
       for (const line of block.html.split("\n")) {
         // A single line of HTML longer than a message only happens with runaway input: cut its text.
-        push(line.length <= limit ? line : escapeHtml(stripTags(line).slice(0, Math.floor(limit / 5))) + "…");
+        push(line.length <= limit ? line : escapeHtml(stripTags(line).slice(0, Math.floor(limit / 5) - 1)) + "…");
       }
       continue;
     }

@@ -4,6 +4,7 @@ import type { ServiceView } from "../actors/repository.ts";
 import { b, code, html, pre, escapeHtml, type Block } from "./format.ts";
 
 const ENDED = new Set(["ok", "error", "cancelled"]);
+const MAX_STEP_LINES = 30;
 const ICON: Record<string, string> = { new: "⏸", running: "⏳", ok: "✅", error: "❌", cancelled: "🚫" };
 
 export function runEnded(run: RunRecord): boolean {
@@ -22,7 +23,12 @@ export function runProgress(repo: string, run: RunRecord): Block[] {
   const lines = [
     `${ICON[run.state] ?? ""} ${b(`Run ${run.key}`)} in ${code(repo)}: ${b(run.simulate ? "simulated (not started)" : run.state)}${run.attempt > 1 ? ` (attempt ${run.attempt})` : ""}`,
   ];
-  for (const step of run.steps) {
+  // A run of many steps keeps one message: finished steps fold into one line, and at most
+  // MAX_STEP_LINES others are listed, so the progress always fits the message it edits.
+  const folded = run.steps.length > MAX_STEP_LINES;
+  const shown = folded ? run.steps.filter((s) => s.state !== "ok").slice(0, MAX_STEP_LINES) : run.steps;
+  if (folded) lines.push(`✅ ${run.steps.length - run.steps.filter((s) => s.state !== "ok").length} of ${run.steps.length} steps done`);
+  for (const step of shown) {
     const done = step.jobs.filter((j) => j.state === "ok").length;
     const running = step.jobs.filter((j) => j.state === "running").length;
     const failed = step.jobs.filter((j) => j.state === "error").length;

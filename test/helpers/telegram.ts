@@ -7,6 +7,8 @@
  * Install it before fakeOAuthProvider() and restore it after, so the two chain.
  */
 import { exports } from "cloudflare:workers";
+import { afterEach, beforeEach } from "vitest";
+import { fakeOAuthProvider } from "./oauth-provider.ts";
 import { until } from "./until.ts";
 
 export const BOT_TOKEN = "123456789:replace-me";
@@ -207,4 +209,21 @@ export async function linkUser(bot: FakeBotApi, provider: { grant(g: { username:
   const page = await oauthCallback({ code: provider.grant({ username: user }), state });
   await reply(bot, person.id, "You have been authorized. Welcome!", before);
   return page;
+}
+
+/**
+ * The fake Bot API and the fake identity provider around every test of a file, installed and
+ * restored in the order that lets them chain. Read `fakes.bot` and `fakes.provider` inside tests.
+ */
+export function withFakes(): { bot: FakeBotApi; provider: ReturnType<typeof fakeOAuthProvider> } {
+  const fakes = {} as { bot: FakeBotApi; provider: ReturnType<typeof fakeOAuthProvider> };
+  beforeEach(() => {
+    fakes.bot = fakeBotApi();
+    fakes.provider = fakeOAuthProvider();
+  });
+  afterEach(() => {
+    fakes.provider.restore();
+    fakes.bot.restore();
+  });
+  return fakes;
 }

@@ -1,28 +1,19 @@
 import { env } from "cloudflare:workers";
-import { afterEach, beforeEach, describe, it } from "vitest";
+import { evictDurableObject } from "cloudflare:test";
+import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
-import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
-import { button, converse, deliver, documentUpdate, fakeBotApi, linkUser, reply, textUpdate, callbackUpdate, type FakeBotApi, type Person } from "../helpers/telegram.ts";
+import { button, converse, deliver, documentUpdate, linkUser, reply, textUpdate, callbackUpdate, type Person, withFakes } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 
-let bot: FakeBotApi;
-let provider: ReturnType<typeof fakeOAuthProvider>;
-beforeEach(() => {
-  bot = fakeBotApi();
-  provider = fakeOAuthProvider();
-});
-afterEach(() => {
-  provider.restore();
-  bot.restore();
-});
+const fakes = withFakes();
 
 const NO_RETRY = "retry:\n  delays: []\n";
 
 /** A linked member working on a fresh repository with two templates: `web` (slow install) and `db` (failing install). */
 async function workspace(person: Person, user: string, repo: string): Promise<void> {
-  await linkUser(bot, provider, person, user);
-  await converse(bot, textUpdate(person, `/repo create ${repo}`), person.id, "it's now your current working repo");
+  await linkUser(fakes.bot, fakes.provider, person, user);
+  await converse(fakes.bot, textUpdate(person, `/repo create ${repo}`), person.id, "it's now your current working repo");
   const templates = [
     { name: "web", config: NO_RETRY, actions: `export async function install(job) { job.log("serving " + job.service.key); await new Promise((r) => setTimeout(r, job.service.key === "web!back" ? 3000 : 1200)); }\nexport function stop(job) { job.log("stop"); }\nexport function uninstall(job) { job.log("bye " + job.service.key); }` },
     { name: "db", config: NO_RETRY, actions: `export function install(job) { job.log("formatting <disk> & more"); throw new Error("disk full"); }` },
@@ -38,20 +29,20 @@ describe("a blueprint pasted in the chat, executed and run", () => {
     const olga = { id: 7001, first_name: "Olga" };
     await workspace(olga, "olga", "pasted");
 
-    await converse(bot, textUpdate(olga, "/blueprint add site"), olga.id, "Please paste your blueprint");
-    const invalid = await converse(bot, textUpdate(olga, "web__front:\n  nosuchkey: 1\n"), olga.id, "not a valid blueprint");
+    await converse(fakes.bot, textUpdate(olga, "/blueprint add site"), olga.id, "Please paste your blueprint");
+    const invalid = await converse(fakes.bot, textUpdate(olga, "web__front:\n  nosuchkey: 1\n"), olga.id, "not a valid blueprint");
     expect(invalid.payload.text).toMatch(/site\.yaml:\d+:\d+/);
     expect(invalid.payload.text).toContain("nosuchkey");
     expect((await (await api("/ays/repository/pasted/blueprint")).json()) as unknown[]).toEqual([]);
 
     // The question stays open: the corrected paste is simply the next message.
-    const executed = await converse(bot, textUpdate(olga, "web__front:\nweb__back:\ndb__main:\nactions:\n  - action: install\n"), olga.id, "executed");
+    const executed = await converse(fakes.bot, textUpdate(olga, "web__front:\nweb__back:\ndb__main:\nactions:\n  - action: install\n"), olga.id, "executed");
     expect(executed.payload.text).toContain("3 services created");
 
-    const before = bot.sent(olga.id).length;
+    const before = fakes.bot.sent(olga.id).length;
     await deliver(callbackUpdate(olga, button(executed, "▶ Run now")));
-    const progress = await reply(bot, olga.id, "Run run-1", before);
-    const summary = await reply(bot, olga.id, "ended <b>error</b>", before);
+    const progress = await reply(fakes.bot, olga.id, "Run run-1", before);
+    const summary = await reply(fakes.bot, olga.id, "ended <b>error</b>", before);
     expect(summary.payload.parse_mode).toBe("HTML");
     expect(summary.payload.text).toContain("❌ <code>db!main</code> install");
     expect(summary.payload.text).toContain("formatting &lt;disk&gt; &amp; more");
@@ -59,24 +50,24 @@ describe("a blueprint pasted in the chat, executed and run", () => {
     expect(summary.payload.text).toContain("5/6 jobs ok, 1 failed");
 
     // One progress message, edited in place, never more often than about once a second before the end.
-    const edits = bot.calls.filter((c) => c.method === "editMessageText" && c.payload.message_id === (progress.result as { message_id: number }).message_id && c.payload.chat_id === olga.id);
+    const edits = fakes.bot.calls.filter((c) => c.method === "editMessageText" && c.payload.message_id === (progress.result as { message_id: number }).message_id && c.payload.chat_id === olga.id);
     expect(edits.length).toBeGreaterThanOrEqual(2);
     expect(edits.slice(0, -1).some((e) => e.payload.text.includes("<b>running</b>"))).toBe(true);
     expect(edits.at(-1)!.payload.text).toContain("<b>error</b>");
-    const sentAt = bot.calls.find((c) => c === progress)!.at;
+    const sentAt = fakes.bot.calls.find((c) => c === progress)!.at;
     const times = [sentAt, ...edits.slice(0, -1).map((e) => e.at)];
     for (let n = 1; n < times.length; n++) expect(times[n]! - times[n - 1]!).toBeGreaterThanOrEqual(900);
-    expect(bot.sent(olga.id).filter((t) => t.includes("Run run-1"))).toHaveLength(2); // the progress message and the summary
+    expect(fakes.bot.sent(olga.id).filter((t) => t.includes("Run run-1"))).toHaveLength(2); // the progress message and the summary
 
     const run = (await (await api("/ays/repository/pasted/aysrun/run-1")).json()) as RunRecord;
     expect(run.state).toBe("error");
     expect(run.by).toBe("olga");
 
     // The errors are there to look at later, in the original's words.
-    const errors = await converse(bot, textUpdate(olga, "/errors"), olga.id, "LIST OF ERRORS");
+    const errors = await converse(fakes.bot, textUpdate(olga, "/errors"), olga.id, "LIST OF ERRORS");
     expect(errors.payload.text).toContain("pasted run-1 db!main install");
-    await converse(bot, textUpdate(olga, "/errorsof disk"), olga.id, "mentioning");
-    await converse(bot, textUpdate(olga, "/errorsof kettle"), olga.id, 'No errors mention "kettle"');
+    await converse(fakes.bot, textUpdate(olga, "/errorsof disk"), olga.id, "mentioning");
+    await converse(fakes.bot, textUpdate(olga, "/errorsof kettle"), olga.id, 'No errors mention "kettle"');
   });
 
   it("simulates a run, starts it from its button, lists and inspects it", async ({ expect }) => {
@@ -84,18 +75,49 @@ describe("a blueprint pasted in the chat, executed and run", () => {
     await workspace(pia, "pia", "simulated");
     const saved = await api("/ays/repository/simulated/blueprint", { method: "POST", json: { name: "one.yaml", content: "web__solo:\nactions:\n  - action: install\n" } });
     expect(saved.status).toBe(201);
-    await converse(bot, textUpdate(pia, "/blueprint execute one.yaml"), pia.id, "1 services created");
+    await converse(fakes.bot, textUpdate(pia, "/blueprint execute one.yaml"), pia.id, "1 services created");
 
-    const plan = await converse(bot, textUpdate(pia, "/run simulate"), pia.id, "simulated (not started)");
+    const plan = await converse(fakes.bot, textUpdate(pia, "/run simulate"), pia.id, "simulated (not started)");
     expect(plan.payload.text).toContain("<code>web!solo</code> install");
-    const before = bot.sent(pia.id).length;
+    const before = fakes.bot.sent(pia.id).length;
     await deliver(callbackUpdate(pia, button(plan, "▶ Start")));
-    await reply(bot, pia.id, "ended <b>ok</b>", before);
-    const list = await converse(bot, textUpdate(pia, "/run list"), pia.id, "run-1");
+    await reply(fakes.bot, pia.id, "ended <b>ok</b>", before);
+    const list = await converse(fakes.bot, textUpdate(pia, "/run list"), pia.id, "run-1");
     expect(list.payload.text).toContain("<b>ok</b>");
-    const detail = await converse(bot, callbackUpdate(pia, button(list, "run-1")), pia.id, "Step 2");
+    const detail = await converse(fakes.bot, callbackUpdate(pia, button(list, "run-1")), pia.id, "Step 2");
     expect(detail.payload.text).toContain("✅ <code>web!solo</code> install");
-    await converse(bot, textUpdate(pia, "/run cancel run-1"), pia.id, "already ended");
+    await converse(fakes.bot, textUpdate(pia, "/run cancel run-1"), pia.id, "already ended");
+
+    // A run not ended yet (here a simulated one) is cancelled from a pick list: its jobs never run.
+    expect((await api("/ays/repository/simulated/service/web/solo/action/stop", { method: "POST" })).status).toBe(200);
+    expect((await api("/ays/repository/simulated/service/web/solo/action/uninstall", { method: "POST" })).status).toBe(200);
+    const second = await converse(fakes.bot, textUpdate(pia, "/run simulate"), pia.id, "run-2");
+    const picked = await converse(fakes.bot, textUpdate(pia, "/run cancel"), pia.id, "Which run?");
+    await converse(fakes.bot, callbackUpdate(pia, button(picked, "run-2")), pia.id, "Run <code>run-2</code> cancelled");
+    expect(((await (await api("/ays/repository/simulated/aysrun/run-2")).json()) as RunRecord).state).toBe("cancelled");
+    expect(second.payload.text).toContain("uninstall");
+  });
+});
+
+describe("menus, questions and /cancel", () => {
+  it("offers a command's verbs as buttons, asks for what is missing, and forgets the question on /cancel", async ({ expect }) => {
+    const ulf = { id: 7006, first_name: "Ulf" };
+    await linkUser(fakes.bot, fakes.provider, ulf, "ulf");
+    await converse(fakes.bot, textUpdate(ulf, "/blueprint"), ulf.id, "You are not working on a repository yet");
+    const menu = await converse(fakes.bot, textUpdate(ulf, "/repo"), ulf.id, "What do you want to do?");
+    await converse(fakes.bot, callbackUpdate(ulf, button(menu, "Create")), ulf.id, "Please enter the name of your repo");
+    await converse(fakes.bot, textUpdate(ulf, "no spaces allowed"), ulf.id, "I don't support this repo name");
+    await converse(fakes.bot, textUpdate(ulf, "/repo create"), ulf.id, "Please enter the name of your repo");
+    await converse(fakes.bot, textUpdate(ulf, "/cancel"), ulf.id, "OK, forgotten.");
+    await converse(fakes.bot, textUpdate(ulf, "menus"), ulf.id, "I am not waiting for an answer from you");
+    expect(await env.ORGANIZATION.getByName("MyID").getRepository("menus")).toBeNull();
+
+    await converse(fakes.bot, textUpdate(ulf, "/repo create"), ulf.id, "Please enter the name of your repo");
+    // The pending question is an XState snapshot in the chat's storage: it survives eviction.
+    await evictDurableObject(env.CHAT.getByName(String(ulf.id)));
+    await converse(fakes.bot, textUpdate(ulf, "menus"), ulf.id, "Repo <code>menus</code> created");
+    const runs = await converse(fakes.bot, textUpdate(ulf, "/run"), ulf.id, "Runs of <code>menus</code>");
+    await converse(fakes.bot, callbackUpdate(ulf, button(runs, "Create")), ulf.id, "nothing to run");
   });
 });
 
@@ -104,22 +126,22 @@ describe("a blueprint sent as a document", () => {
     const quinn = { id: 7003, first_name: "Quinn" };
     await workspace(quinn, "quinn", "uploads");
 
-    const refusedName = await converse(bot, documentUpdate(quinn, { file_id: "f-txt", file_name: "notes.txt", file_size: 10 }), quinn.id, "I only take blueprints");
+    const refusedName = await converse(fakes.bot, documentUpdate(quinn, { file_id: "f-txt", file_name: "notes.txt", file_size: 10 }), quinn.id, "I only take blueprints");
     expect(refusedName.payload.text).toContain("notes.txt");
-    await converse(bot, documentUpdate(quinn, { file_id: "f-big", file_name: "big.yaml", file_size: 21 * 1024 * 1024 }), quinn.id, "over 20 MB");
-    expect(bot.calls.filter((c) => c.method === "getFile")).toEqual([]);
+    await converse(fakes.bot, documentUpdate(quinn, { file_id: "f-big", file_name: "big.yaml", file_size: 21 * 1024 * 1024 }), quinn.id, "over 20 MB");
+    expect(fakes.bot.calls.filter((c) => c.method === "getFile")).toEqual([]);
 
-    bot.file("f-site", "documents/file_7.yaml", "web__uploaded:\nactions:\n  - action: install\n");
-    const received = await converse(bot, documentUpdate(quinn, { file_id: "f-site", file_name: "site.yaml", file_size: 44 }), quinn.id, "File received: <code>site.yaml</code>");
-    expect(bot.calls.filter((c) => c.method === "getFile").map((c) => c.payload.file_id)).toEqual(["f-site"]);
-    expect(bot.downloads).toEqual(["documents/file_7.yaml"]);
+    fakes.bot.file("f-site", "documents/file_7.yaml", "web__uploaded:\nactions:\n  - action: install\n");
+    const received = await converse(fakes.bot, documentUpdate(quinn, { file_id: "f-site", file_name: "site.yaml", file_size: 44 }), quinn.id, "File received: <code>site.yaml</code>");
+    expect(fakes.bot.calls.filter((c) => c.method === "getFile").map((c) => c.payload.file_id)).toEqual(["f-site"]);
+    expect(fakes.bot.downloads).toEqual(["documents/file_7.yaml"]);
 
     const stored = await env.FILES.get(`uploads/telegram/${quinn.id}/u-f-site/site.yaml`);
     expect(await stored?.text()).toBe("web__uploaded:\nactions:\n  - action: install\n");
     const bp = (await (await api("/ays/repository/uploads/blueprint/site.yaml")).json()) as { content: string };
     expect(bp.content).toContain("web__uploaded");
 
-    await converse(bot, callbackUpdate(quinn, button(received, "Execute")), quinn.id, "1 services created");
+    await converse(fakes.bot, callbackUpdate(quinn, button(received, "Execute")), quinn.id, "1 services created");
   });
 });
 
@@ -131,26 +153,26 @@ describe("services and blueprint deletion", () => {
       expect((await api("/ays/repository/services/blueprint", { method: "POST", json: { name, content } })).status).toBe(201);
       expect((await api(`/ays/repository/services/blueprint/${name}`, { method: "POST" })).status).toBe(200);
     }
-    let before = bot.sent(rex.id).length;
+    let before = fakes.bot.sent(rex.id).length;
     await deliver(textUpdate(rex, "/run create"));
-    await reply(bot, rex.id, "ended <b>ok</b>", before);
+    await reply(fakes.bot, rex.id, "ended <b>ok</b>", before);
 
-    const role = await converse(bot, textUpdate(rex, "/service inspect @web"), rex.id, "web!one");
+    const role = await converse(fakes.bot, textUpdate(rex, "/service inspect @web"), rex.id, "web!one");
     expect(role.payload.text).toContain("web!two");
-    const one = await converse(bot, textUpdate(rex, "/service inspect web!one"), rex.id, "from blueprint <code>a.yaml</code>");
+    const one = await converse(fakes.bot, textUpdate(rex, "/service inspect web!one"), rex.id, "from blueprint <code>a.yaml</code>");
     expect(one.payload.text).not.toContain("web!two");
 
-    const actions = await converse(bot, callbackUpdate(rex, button(one, "Execute an action")), rex.id, "Select the action");
-    const scheduled = await converse(bot, callbackUpdate(rex, button(actions, "stop")), rex.id, "scheduled on <code>web!one</code>");
-    before = bot.sent(rex.id).length;
+    const actions = await converse(fakes.bot, callbackUpdate(rex, button(one, "Execute an action")), rex.id, "Select the action");
+    const scheduled = await converse(fakes.bot, callbackUpdate(rex, button(actions, "stop")), rex.id, "scheduled on <code>web!one</code>");
+    before = fakes.bot.sent(rex.id).length;
     await deliver(callbackUpdate(rex, button(scheduled, "▶ Run now")));
-    await reply(bot, rex.id, "ended <b>ok</b>", before);
+    await reply(fakes.bot, rex.id, "ended <b>ok</b>", before);
 
-    const confirm = await converse(bot, textUpdate(rex, "/blueprint delete a.yaml"), rex.id, "uninstall its 1 installed service(s): <code>web!one</code>");
-    before = bot.sent(rex.id).length;
+    const confirm = await converse(fakes.bot, textUpdate(rex, "/blueprint delete a.yaml"), rex.id, "uninstall its 1 installed service(s): <code>web!one</code>");
+    before = fakes.bot.sent(rex.id).length;
     await deliver(callbackUpdate(rex, button(confirm, "Yes, delete a.yaml")));
-    await reply(bot, rex.id, "blueprint <code>a.yaml</code> removed", before);
-    await reply(bot, rex.id, "ended <b>ok</b>", before);
+    await reply(fakes.bot, rex.id, "blueprint <code>a.yaml</code> removed", before);
+    await reply(fakes.bot, rex.id, "ended <b>ok</b>", before);
 
     const runs = (await (await api("/ays/repository/services/aysrun")).json()) as { key: string }[];
     const last = (await (await api(`/ays/repository/services/aysrun/${runs[0]!.key}`)).json()) as RunRecord;
@@ -158,6 +180,10 @@ describe("services and blueprint deletion", () => {
     expect(jobs).toContain("web!one uninstall");
     expect(jobs.some((j) => j.startsWith("web!two"))).toBe(false);
     expect(((await (await api("/ays/repository/services/blueprint")).json()) as { name: string }[]).map((b) => b.name)).toEqual(["b.yaml"]);
+
+    const ask = await converse(fakes.bot, textUpdate(rex, "/service delete web!two"), rex.id, "Delete service <code>web!two</code>? Nothing is uninstalled.");
+    await converse(fakes.bot, callbackUpdate(rex, button(ask, "Yes, delete web!two")), rex.id, "Deleted <code>web!two</code>.");
+    expect((await api("/ays/repository/services/service/web/two")).status).toBe(404);
   });
 });
 
@@ -172,7 +198,7 @@ describe("telegram events on the bus", () => {
     expect((await api("/ays/repository/eventful/blueprint/ops.yaml", { method: "POST" })).status).toBe(200);
 
     // The bot itself has no /deploy, and says so; the service still hears the command.
-    await converse(bot, textUpdate(sam, "/deploy now"), sam.id, "didn't understand");
+    await converse(fakes.bot, textUpdate(sam, "/deploy now"), sam.id, "didn't understand");
     const jobs = await until(
       async () => (await (await api("/ays/repository/eventful/service/chatops/main/jobs")).json()) as { action: string; state: string; logs: { log: string }[] }[],
       (list) => list.some((j) => j.action === "deploy" && j.state === "ok"),

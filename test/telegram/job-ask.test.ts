@@ -1,22 +1,12 @@
 import { env } from "cloudflare:workers";
 import { evictDurableObject } from "cloudflare:test";
-import { afterEach, beforeEach, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
-import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
-import { button, callbackUpdate, converse, deliver, fakeBotApi, linkUser, reply, type FakeBotApi } from "../helpers/telegram.ts";
+import { button, callbackUpdate, converse, deliver, linkUser, reply, withFakes } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 
-let bot: FakeBotApi;
-let provider: ReturnType<typeof fakeOAuthProvider>;
-beforeEach(() => {
-  bot = fakeBotApi();
-  provider = fakeOAuthProvider();
-});
-afterEach(() => {
-  provider.restore();
-  bot.restore();
-});
+const fakes = withFakes();
 
 /** An install that asks before it formats, and runs again with the answer. */
 const ASKING = (user: string, timeout: number) => `
@@ -49,10 +39,10 @@ const install = (run: RunRecord) => run.steps.flatMap((s) => s.jobs).find((j) =>
 describe("job.ask", () => {
   it("asks a linked member with buttons; the job waits, across an eviction, and runs again with the answer", async ({ expect }) => {
     const vic = { id: 9001, first_name: "Vic" };
-    await linkUser(bot, provider, vic, "vic");
-    const before = bot.sent(vic.id).length;
+    await linkUser(fakes.bot, fakes.provider, vic, "vic");
+    const before = fakes.bot.sent(vic.id).length;
     const key = await startRun("asking", ASKING("vic", 600));
-    const question = await reply(bot, vic.id, "Format /dev/sda", before);
+    const question = await reply(fakes.bot, vic.id, "Format /dev/sda", before);
     expect(question.payload.text).toBe("❓ disk!sda: Format /dev/sda &lt;now&gt;?");
 
     const jobs = async () => (await (await api("/ays/repository/asking/service/disk/sda/jobs")).json()) as { state: string; logs: { log: string }[] }[];
@@ -61,7 +51,7 @@ describe("job.ask", () => {
     // The wait is in storage, not in memory.
     await evictDurableObject(env.SERVICE.getByName("MyID/asking/disk!sda"));
 
-    await converse(bot, callbackUpdate(vic, button(question, "yes")), vic.id, "Answer sent: <b>yes</b>");
+    await converse(fakes.bot, callbackUpdate(vic, button(question, "yes")), vic.id, "Answer sent: <b>yes</b>");
     const done = await until(() => getRun("asking", key), ended, 15_000);
     expect(done.state).toBe("ok");
     const logs = install(done).logs.map((l) => l.log);
@@ -71,16 +61,16 @@ describe("job.ask", () => {
     // The question is closed now: pressing again changes nothing.
     const again = callbackUpdate(vic, button(question, "no"));
     await deliver(again);
-    const closed = await until(async () => bot.calls.find((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === again.callback_query.id), Boolean);
+    const closed = await until(async () => fakes.bot.calls.find((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === again.callback_query.id), Boolean);
     expect(closed!.payload.text).toContain("closed");
   });
 
   it("fails the job with \"timeout\" when nobody answers in time", async ({ expect }) => {
     const wen = { id: 9002, first_name: "Wen" };
-    await linkUser(bot, provider, wen, "wen");
-    const before = bot.sent(wen.id).length;
+    await linkUser(fakes.bot, fakes.provider, wen, "wen");
+    const before = fakes.bot.sent(wen.id).length;
     const key = await startRun("unanswered", ASKING("wen", 1));
-    await reply(bot, wen.id, "Format /dev/sda", before);
+    await reply(fakes.bot, wen.id, "Format /dev/sda", before);
     const done = await until(() => getRun("unanswered", key), ended, 15_000);
     expect(done.state).toBe("error");
     expect(install(done).logs.map((l) => l.log)).toContain('timeout: nobody answered "Format /dev/sda <now>?"');

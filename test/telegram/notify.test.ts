@@ -1,20 +1,10 @@
-import { afterEach, beforeEach, describe, it } from "vitest";
+import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
-import { fakeOAuthProvider } from "../helpers/oauth-provider.ts";
-import { fakeBotApi, linkUser, reply, type FakeBotApi } from "../helpers/telegram.ts";
+import { linkUser, reply, withFakes } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 
-let bot: FakeBotApi;
-let provider: ReturnType<typeof fakeOAuthProvider>;
-beforeEach(() => {
-  bot = fakeBotApi();
-  provider = fakeOAuthProvider();
-});
-afterEach(() => {
-  provider.restore();
-  bot.restore();
-});
+const fakes = withFakes();
 
 async function runInstall(repo: string, actions: string): Promise<RunRecord> {
   expect201(await api("/ays/repository", { method: "POST", json: { name: repo } }));
@@ -36,11 +26,11 @@ function expect201(res: Response): void {
 describe("job.notify", () => {
   it("sends an action's message to a linked member's chat, escaped, naming the service", async ({ expect }) => {
     const tina = { id: 8001, first_name: "Tina" };
-    await linkUser(bot, provider, tina, "tina");
-    const before = bot.sent(tina.id).length;
+    await linkUser(fakes.bot, fakes.provider, tina, "tina");
+    const before = fakes.bot.sent(tina.id).length;
     const run = await runInstall("notified", `export async function install(job) { const r = await job.notify("disk at 91% <sda>", { user: "tina" }); job.log("sent to " + r.sent); }`);
     expect(run.state).toBe("ok");
-    const note = await reply(bot, tina.id, "disk at 91%", before);
+    const note = await reply(fakes.bot, tina.id, "disk at 91%", before);
     expect(note.payload.text).toBe("🔔 disk!sda: disk at 91% &lt;sda&gt;");
     expect(run.steps.flatMap((s) => s.jobs).find((j) => j.action === "install")!.logs.map((l) => l.log)).toContain("sent to 1");
   });
