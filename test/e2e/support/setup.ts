@@ -3,6 +3,7 @@
  * browser tests, torn down at the end. Tests read the addresses with `inject("e2e")`.
  */
 import type { TestProject } from "vitest/node";
+import { ensureChromium } from "./chromium.ts";
 import { startE2eCockpit } from "./cockpit.ts";
 
 export interface E2eContext {
@@ -19,6 +20,7 @@ declare module "vitest" {
 }
 
 export default async function setup(project: TestProject) {
+  ensureChromium();
   const e2e = await startE2eCockpit();
   project.provide("e2e", {
     base: e2e.cockpit.base,
