@@ -35,9 +35,24 @@ export interface LocalCockpit {
   stop(): Promise<void>;
 }
 
-export async function startCockpit(options: { config?: string; port?: number; organization?: string } = {}): Promise<LocalCockpit> {
+type StartOptions = { config?: string; port?: number; organization?: string };
+
+/** A free port can be taken by someone else before wrangler binds it; then another one is tried. */
+const PORT_ATTEMPTS = 3;
+
+export async function startCockpit(options: StartOptions = {}): Promise<LocalCockpit> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options, options.port ?? (await freePort()));
+    } catch (err) {
+      const taken = err instanceof Error && /Address already in use/.test(err.message);
+      if (!taken || options.port !== undefined || attempt >= PORT_ATTEMPTS) throw err;
+    }
+  }
+}
+
+async function startOnce(options: StartOptions, port: number): Promise<LocalCockpit> {
   const dir = await mkdtemp(join(tmpdir(), "cockpit-local-"));
-  const port = options.port ?? (await freePort());
   const organization = options.organization ?? "MyID";
   const keyFile = join(dir, "dev-key.pem");
   const child: ChildProcess = spawn(
