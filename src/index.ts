@@ -5,6 +5,7 @@
  */
 import { handleEmail } from "./email/inbound.ts";
 import { consume } from "./events/bus.ts";
+import { configFromBindings } from "./config/index.ts";
 import { sweepExpiredFiles } from "./files/retention.ts";
 import { createApp } from "./routes/app.ts";
 
@@ -20,7 +21,10 @@ export default {
   queue: consume,
   email: handleEmail,
   async scheduled(_controller, env) {
-    const report = await sweepExpiredFiles(env.FILES);
-    console.log(`retention sweep: ${report.deleted} expired of ${report.scanned} files deleted${report.complete ? "" : " (more next hour)"}`);
+    // The organization's actor remembers where a sweep stopped, so a long bucket is covered in turns.
+    const org = env.ORGANIZATION.getByName(configFromBindings(env).oauth.organization);
+    const report = await sweepExpiredFiles(env.FILES, { startAfter: await org.sweepResumeAfter() });
+    await org.setSweepResumeAfter(report.resumeAfter);
+    console.log(`retention sweep: ${report.deleted} expired of ${report.scanned} files deleted${report.resumeAfter === null ? "" : " (the rest next hour)"}`);
   },
 } satisfies ExportedHandler<Env>;

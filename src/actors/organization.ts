@@ -100,6 +100,16 @@ export class OrganizationActor extends DurableObject<Env> {
     });
   }
 
+  /** Where the next retention sweep of stored files starts (src/files/retention.ts); null: at the start. */
+  sweepResumeAfter(): string | null {
+    return this.ctx.storage.kv.get<string>("sweep_resume_after") ?? null;
+  }
+
+  setSweepResumeAfter(key: string | null): void {
+    if (key === null) this.ctx.storage.kv.delete("sweep_resume_after");
+    else this.ctx.storage.kv.put("sweep_resume_after", key);
+  }
+
   /** A bare round trip, for health checks and as the benchmark's baseline. */
   ping(): number {
     return Date.now();

@@ -4,37 +4,57 @@
  * result files (config.yaml `max_storage_hours`). The Worker's cron trigger sweeps them here.
  */
 
-/** Pages of 1,000 keys one sweep looks at; the next cron run picks up where a long bucket left off. */
-const MAX_PAGES = 50;
+/** Pages of 1,000 keys one sweep looks at; a longer bucket is finished by the next sweeps. */
+export const SWEEP_PAGES = 50;
 
 export interface SweepReport {
   scanned: number;
   deleted: number;
-  /** Whether the whole bucket was looked at (false: more pages remain for the next sweep). */
-  complete: boolean;
+  /**
+   * Where the next sweep starts (the last key this one looked at), or null when this sweep reached
+   * the end of the bucket. Without it, a bucket longer than one sweep would never see its tail.
+   */
+  resumeAfter: string | null;
 }
 
-/** Deletes every object whose `expires` metadata lies before `now`. */
-export async function sweepExpiredFiles(bucket: R2Bucket, now = Date.now()): Promise<SweepReport> {
+/** When a stored object stops being served and becomes due for deletion, if ever. */
+export function expiryOf(object: R2Object): number | null {
+  const expires = object.customMetadata?.expires;
+  if (expires === undefined) return null;
+  const time = Date.parse(expires);
+  return Number.isNaN(time) ? null : time;
+}
+
+/** Deletes every object whose `expires` metadata lies before `now`, from `startAfter` on. */
+export async function sweepExpiredFiles(
+  bucket: R2Bucket,
+  {
+    now = Date.now(),
+    startAfter,
+    pages = SWEEP_PAGES,
+    pageSize = 1000,
+  }: { now?: number; startAfter?: string | null; pages?: number; pageSize?: number } = {},
+): Promise<SweepReport> {
   let cursor: string | undefined;
   let scanned = 0;
   let deleted = 0;
-  for (let page = 0; page < MAX_PAGES; page++) {
+  let last: string | null = startAfter ?? null;
+  for (let page = 0; page < pages; page++) {
     // `include` is what makes R2 return custom metadata in a listing.
-    const listing = await bucket.list({ limit: 1000, include: ["customMetadata"], ...(cursor ? { cursor } : {}) });
+    const listing = await bucket.list({
+      limit: pageSize,
+      include: ["customMetadata"],
+      ...(cursor ? { cursor } : startAfter ? { startAfter } : {}),
+    });
     scanned += listing.objects.length;
-    const expired = listing.objects
-      .filter((object) => {
-        const expires = object.customMetadata?.expires;
-        return expires !== undefined && Date.parse(expires) < now;
-      })
-      .map((object) => object.key);
+    const expired = listing.objects.filter((object) => (expiryOf(object) ?? Infinity) < now).map((object) => object.key);
     if (expired.length > 0) {
       await bucket.delete(expired);
       deleted += expired.length;
     }
-    if (!listing.truncated) return { scanned, deleted, complete: true };
+    if (!listing.truncated) return { scanned, deleted, resumeAfter: null };
+    last = listing.objects.at(-1)?.key ?? last;
     cursor = listing.cursor;
   }
-  return { scanned, deleted, complete: false };
+  return { scanned, deleted, resumeAfter: last };
 }

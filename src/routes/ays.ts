@@ -12,6 +12,7 @@ import { requireMember } from "../auth/middleware.ts";
 import { createRepository, deleteRepository } from "../actors/repositories.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
+import { expiryOf } from "../files/retention.ts";
 import {
   BlueprintCheckSchema,
   BlueprintCreate,
@@ -524,12 +525,21 @@ export function createAysApi() {
             .openapi({ description: "the R2 key of a mail attachment, a job file or a webhook payload (URL-encode the slashes)" }),
         }),
       },
-      responses: { 200: { description: "the file", content: { "application/octet-stream": { schema: z.string() } } }, ...errors },
+      responses: {
+        200: { description: "the file", content: { "application/octet-stream": { schema: z.string() } } },
+        410: json(ErrorSchema, "the file's retention (max_storage_hours, [mail] retention_days) has ended"),
+        ...errors,
+      },
     }),
     async (c) => {
       const { key } = c.req.valid("param");
       const object = await c.env.FILES.get(key);
       if (!object) throw new ApiError(404, "not_found", `no file ${key}`);
+      // The sweep runs hourly; a file past its date is gone for its owner even before it runs.
+      const expired = expiryOf(object);
+      if (expired !== null && expired <= Date.now()) {
+        throw new ApiError(410, "expired", `file ${key} expired at ${new Date(expired).toISOString()} (its retention ended)`);
+      }
       const name = key.slice(key.lastIndexOf("/") + 1).replace(/^\d+-/, "");
       return new Response(object.body, {
         headers: {

@@ -2,6 +2,7 @@ import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
 import { describe, it } from "vitest";
 import type { JobRecord, RunRecord } from "../../src/actors/run-model.ts";
+import { sweepExpiredFiles } from "../../src/files/retention.ts";
 import worker from "../../src/index.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
@@ -120,6 +121,10 @@ describe("max_storage_hours and the retention sweep", () => {
     await env.FILES.put("keep/later.txt", "x", { customMetadata: { expires: new Date(Date.now() + 3_600_000).toISOString() } });
     await env.FILES.put("mail/old.eml", "x", { customMetadata: { expires: new Date(Date.now() - 1).toISOString() } });
     await until(async () => Date.now(), (now) => now > expires, 5_000);
+    // Past its date the file is no longer served, even before the hourly sweep has run.
+    const late = await api(`/ays/files/${encodeURIComponent(file!.key)}`);
+    expect(late.status).toBe(410);
+    expect(await late.json()).toMatchObject({ code: "expired", error: expect.stringContaining("retention ended") });
 
     await worker.scheduled(createScheduledController({ cron: "17 * * * *" }), env);
     expect(await env.FILES.head(file!.key)).toBeNull();
@@ -128,5 +133,31 @@ describe("max_storage_hours and the retention sweep", () => {
     expect(await env.FILES.head("keep/later.txt")).not.toBeNull();
     const download = await api(`/ays/files/${encodeURIComponent(file!.key)}`);
     expect(download.status).toBe(404);
+  });
+});
+
+describe("a bucket longer than one sweep", () => {
+  it("is finished by the next sweeps, each starting where the last one stopped", async ({ expect }) => {
+    const past = new Date(Date.now() - 1000).toISOString();
+    const keys = ["sweep/a", "sweep/b", "sweep/c", "sweep/d", "sweep/e"];
+    for (const key of keys) await env.FILES.put(key, "x", { customMetadata: { expires: past } });
+    const left = async () => (await env.FILES.list({ prefix: "sweep/" })).objects.map((o) => o.key);
+
+    // Two pages of two keys per sweep: the first sweep stops after four keys of the bucket.
+    const first = await sweepExpiredFiles(env.FILES, { pages: 2, pageSize: 2, startAfter: "sweep/" });
+    expect(first).toMatchObject({ scanned: 4, deleted: 4, resumeAfter: "sweep/d" });
+    expect(await left()).toEqual(["sweep/e"]);
+
+    const second = await sweepExpiredFiles(env.FILES, { pages: 2, pageSize: 2, startAfter: first.resumeAfter });
+    expect(second.deleted).toBeGreaterThanOrEqual(1);
+    expect(await left()).toEqual([]);
+  });
+
+  it("remembers where the hourly sweep stopped in the organization's actor", async ({ expect }) => {
+    const org = env.ORGANIZATION.getByName(ORG);
+    await org.setSweepResumeAfter("mail/half-way");
+    await worker.scheduled(createScheduledController({ cron: "17 * * * *" }), env);
+    // This bucket fits in one sweep, so the next one starts from the beginning again.
+    expect(await org.sweepResumeAfter()).toBeNull();
   });
 });
