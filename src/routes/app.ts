@@ -7,7 +7,7 @@ import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createConsole } from "./console.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
-import { createSessionRoutes, webSignIn } from "./session.ts";
+import { createSessionRoutes, describeSessionRoutes, webSignIn } from "./session.ts";
 import { csrfForCookies } from "../auth/csrf.ts";
 import { createTelegramRoutes } from "./telegram.ts";
 import { telegramSignIn } from "../telegram/signin.ts";
@@ -78,6 +78,7 @@ export function createApp() {
   app.route("/webhooks", createWebhooks());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  describeSessionRoutes(app.openAPIRegistry);
   app.doc31("/openapi.json", {
     openapi: "3.1.0",
     info: {

@@ -3,6 +3,7 @@
  * the callback's `web` handler starts a session, and `/auth/*` refreshes and ends it.
  */
 import { Hono } from "hono";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { signingKeys } from "../auth/access-token.ts";
 import { sameOriginOnly } from "../auth/csrf.ts";
 import { requireMember } from "../auth/middleware.ts";
@@ -12,6 +13,7 @@ import { endSession, isSignInBrowser, markSignInBrowser, redeemSignInTicket, ref
 import type { AppEnv } from "./app.ts";
 import { messagePage, type PurposeHandler } from "./oauth.ts";
 import { ApiError } from "./errors.ts";
+import { ErrorSchema } from "./schemas.ts";
 import { resumePage, signInProgress } from "./sign-in-page.ts";
 
 /** Where a sign-in lands when it was not asked to go anywhere: the console's home. */
@@ -116,4 +118,73 @@ export function createSessionRoutes() {
   });
 
   return app;
+}
+
+const SessionView = z
+  .object({ user: z.string(), exp: z.number().openapi({ description: "access token expiry (epoch s)" }), refresh_exp: z.number() })
+  .openapi("SessionView");
+
+/**
+ * Puts the session routes in /openapi.json. They stay plain hono routes: each answers a browser with
+ * redirects and pages as well as scripts with JSON, which a single zod response schema cannot say.
+ */
+export function describeSessionRoutes(registry: OpenAPIHono["openAPIRegistry"]): void {
+  const json = (schema: z.ZodType, description: string) => ({ description, content: { "application/json": { schema } } });
+  const cookies = "Reads the `cockpit_refresh` cookie (Path=/auth) that sign-in set; sets new `jwt` and `cockpit_refresh` cookies.";
+  const next = z.string().optional().openapi({ description: "a path on this origin: answer with a 303 redirect there instead of JSON" });
+  registry.registerPath({
+    method: "get",
+    path: "/login",
+    tags: ["session"],
+    summary: "Starts the OAuth2 sign-in for the console",
+    request: { query: z.object({ next: z.string().optional().openapi({ description: "where to land after signing in (a path on this origin)" }) }) },
+    responses: { 302: { description: "to the identity provider's authorize page" }, 503: { description: "sign-in is not configured ([oauth], [auth])" } },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/oauth/callback",
+    tags: ["session"],
+    summary: "The identity provider's redirect: verifies the state, exchanges the code, checks membership",
+    request: { query: z.object({ code: z.string(), state: z.string() }) },
+    responses: {
+      200: { description: "a progress page (browsers), then the session; or the Telegram confirmation page" },
+      303: { description: "to `next` with the session cookies set (clients that do not ask for HTML)" },
+      400: { description: "a wrong, expired or replayed state" },
+      403: { description: "not a member of the organization" },
+      502: { description: "the code exchange at the provider failed" },
+      503: { description: "sign-in is not configured" },
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/auth/refresh",
+    tags: ["session"],
+    summary: "Rotates the refresh token and issues a new access token",
+    description: `${cookies} Presenting a refresh token that was already rotated revokes the whole session (reuse detection).`,
+    request: { query: z.object({ next }) },
+    responses: {
+      200: json(SessionView, "the renewed session"),
+      401: json(ErrorSchema, "no, invalid, expired, reused or revoked refresh token"),
+      409: json(ErrorSchema, "rotation_race: another tab rotated this token a moment ago; its cookie is the current one"),
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/auth/logout",
+    tags: ["session"],
+    summary: "Ends the session: revokes its refresh tokens and clears the cookies",
+    request: { query: z.object({ next }) },
+    responses: { 200: json(z.object({ signed_out: z.boolean() }), "whether a session was open") },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/auth/session",
+    tags: ["session"],
+    summary: "Who the session or bearer token belongs to",
+    security: [{ Bearer: [] }],
+    responses: {
+      200: json(z.object({ user: z.string(), kind: z.string(), exp: z.number(), session: z.string().nullable() }), "the caller"),
+      401: json(ErrorSchema, "missing, invalid or ended session"),
+    },
+  });
 }

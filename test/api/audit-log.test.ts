@@ -57,10 +57,17 @@ describe("API documentation", () => {
       "/ays/repository/{repo}/aysrun/{key}/stream",
       "/ays/repository/{repo}/scheduler",
       "/ays/events",
+      "/webhooks/github",
+      "/login",
+      "/oauth/callback",
+      "/auth/refresh",
+      "/auth/logout",
+      "/auth/session",
     ]) {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths["/ays/repository"]!.post!.security).toEqual([{ Bearer: [] }]);
+    expect(Object.keys((doc.paths["/auth/refresh"]!.post as { responses: object }).responses)).toEqual(["200", "401", "409"]);
     expect(doc.components.securitySchemes.Bearer).toMatchObject({ type: "http", scheme: "bearer" });
     const ui = await exports.default.fetch("http://cockpit.test/apidocs");
     expect(ui.status).toBe(200);
