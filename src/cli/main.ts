@@ -11,6 +11,7 @@ const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Co
   { name: "deploy", summary: "deploy Cockpit to Cloudflare (wrangler deploy) with a TOML configuration", load: async () => (await import("./deploy.ts")).deployCommand },
   { name: "token", summary: "mint a JWT for local use, signed with your own P-384 key", load: async () => (await import("./token.ts")).tokenCommand },
   { name: "plan", summary: "show the run an AYS repository folder would execute (offline)", load: async () => (await import("./plan.ts")).planCommand },
+  { name: "push", summary: "send an AYS repository folder to a running Cockpit; optionally execute and run it", load: async () => (await import("./push.ts")).pushCommand },
   { name: "telegram", summary: "set-webhook: register the bot's webhook and command menu with Telegram", load: async () => (await import("./telegram.ts")).telegramCommand },
   { name: "clean_cache", summary: "make the Telegram bot forget linked users, pending sign-ins and current repos", load: async () => (await import("./clean-cache.ts")).cleanCacheCommand },
 ];

@@ -16,6 +16,10 @@ const TEMPLATE_FILES: Record<keyof TemplateFiles, string> = {
 
 export interface LoadedRepository {
   templates: Map<string, ActorTemplate>;
+  /** Each template's files as read, for `cockpit push`; the same precedence as `templates`. */
+  sources: Map<string, TemplateFiles>;
+  /** Templates from the repository's own `actorTemplates/` (the others came with `--templates`). */
+  own: Set<string>;
   /** Active blueprints in file-name order (archived `_*.yaml` left out). */
   blueprints: { name: string; content: string }[];
   archived: string[];
@@ -58,7 +62,11 @@ async function isHrdTemplate(dir: string): Promise<boolean> {
  * Later sources override earlier ones, as a repository's `actorTemplates/` overrides global
  * template repositories in AYS.
  */
-async function collectTemplates(root: string, into: Map<string, ActorTemplate>, warnings: string[]): Promise<void> {
+async function collectTemplates(
+  root: string,
+  into: Pick<LoadedRepository, "templates" | "sources">,
+  warnings: string[],
+): Promise<string[]> {
   const single = await readTemplateFolder(root);
   const folders = single ? [root] : (await readdir(root)).sort().map((n) => join(root, n));
   const seenHere = new Map<string, string>();
@@ -74,7 +82,8 @@ async function collectTemplates(root: string, into: Map<string, ActorTemplate>, 
     const clash = seenHere.get(name);
     if (clash) throw new CommandError(`${dir}: template "${name}" is also defined by ${clash}`);
     seenHere.set(name, dir);
-    into.set(name, parseTemplate(name, files, dir));
+    into.templates.set(name, parseTemplate(name, files, dir));
+    into.sources.set(name, files);
   }
   if (skipped.length) {
     warnings.push(
@@ -82,18 +91,19 @@ async function collectTemplates(root: string, into: Map<string, ActorTemplate>, 
         "Cockpit reads AYS 8.2 templates (config.yaml, schema.capnp, actions.js)",
     );
   }
+  return [...seenHere.keys()];
 }
 
 export async function loadRepositoryFolder(dir: string, templateDirs: readonly string[]): Promise<LoadedRepository> {
   if (!(await isDir(dir))) throw new CommandError(`${dir}: not a folder`);
-  const templates = new Map<string, ActorTemplate>();
+  const found = { templates: new Map<string, ActorTemplate>(), sources: new Map<string, TemplateFiles>() };
   const warnings: string[] = [];
   for (const extra of templateDirs) {
     if (!(await isDir(extra))) throw new CommandError(`--templates ${extra}: not a folder`);
-    await collectTemplates(extra, templates, warnings);
+    await collectTemplates(extra, found, warnings);
   }
   const local = join(dir, "actorTemplates");
-  if (await isDir(local)) await collectTemplates(local, templates, warnings);
+  const own = new Set(await isDir(local) ? await collectTemplates(local, found, warnings) : []);
 
   const bpDir = join(dir, "blueprints");
   if (!(await isDir(bpDir))) throw new CommandError(`${dir}: no blueprints/ folder: not an AYS repository`);
@@ -107,5 +117,5 @@ export async function loadRepositoryFolder(dir: string, templateDirs: readonly s
     }
     blueprints.push({ name, content: await readFile(join(bpDir, name), "utf8") });
   }
-  return { templates, blueprints, archived, warnings };
+  return { ...found, own, blueprints, archived, warnings };
 }

@@ -9,7 +9,9 @@ import { startE2eCockpit } from "./cockpit.ts";
 export interface E2eContext {
   base: string;
   provider: string;
-  /** A member's provider-style token (as ItsYou.online issues them), expired a minute ago. */
+  /** A member's provider-style token (as ItsYou.online issues them), valid for two hours. */
+  token: string;
+  /** The same, expired a minute ago. */
   expiredToken: string;
 }
 
@@ -25,6 +27,7 @@ export default async function setup(project: TestProject) {
   project.provide("e2e", {
     base: e2e.cockpit.base,
     provider: e2e.provider.base,
+    token: await e2e.cockpit.mint({ username: "alice" }),
     expiredToken: await e2e.cockpit.mint({ username: "alice" }, Math.floor(Date.now() / 1000) - 60),
   });
   return () => e2e.stop();
