@@ -5,6 +5,7 @@
 import { benchApi } from "./api.ts";
 import { benchEvents } from "./events.ts";
 import { benchPlan } from "./plan.ts";
+import { benchTelegram } from "./telegram.ts";
 
 type Section = { name: string; about: string; run: () => Promise<Record<string, unknown>> };
 
@@ -12,6 +13,7 @@ const SECTIONS: Section[] = [
   { name: "plan", about: "offline planner: 10,000 services in a layered DAG", run: benchPlan },
   { name: "api", about: "REST API and runs against wrangler dev on this machine", run: benchApi },
   { name: "events", about: "bursts of events from each ingress to job start, against wrangler dev", run: benchEvents },
+  { name: "telegram", about: "a burst of bot updates into the webhook, to each chat's reply at a fake Bot API", run: benchTelegram },
 ];
 
 const wanted = process.argv.slice(2);
