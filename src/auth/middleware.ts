@@ -40,6 +40,34 @@ export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
 });
 
 /**
+ * Guards what only the organization itself may do (`cockpit clean_cache`): a provider token whose
+ * `globalid` is the organization, which ItsYou.online issues to the organization's own client
+ * credentials (an API key of the organization). A member's token names the member in `username`
+ * and carries no `globalid`, and a console session is always a person's: both get
+ * `403 {error, code: "forbidden"}`. No token or an invalid one stays a 401.
+ */
+export const requireOrganization = createMiddleware<AppEnv>(async (c, next) => {
+  let caller: Caller;
+  try {
+    caller = await authenticate(c);
+  } catch (err) {
+    if (err instanceof AuthError) throw new ApiError(401, "unauthorized", err.message);
+    throw err;
+  }
+  const org = c.get("config").oauth.organization;
+  if (caller.kind !== "organization" || caller.session !== undefined || caller.user !== org) {
+    const who = caller.session !== undefined ? `a console session of ${caller.user}` : `a member's token (${caller.user})`;
+    throw new ApiError(
+      403,
+      "forbidden",
+      `this needs the organization's own token: a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization); ${who} is not enough`,
+    );
+  }
+  c.set("caller", caller);
+  await next();
+});
+
+/**
  * Guards the console's pages: a browser without a valid session token is sent to `/auth/resume`,
  * which refreshes it and comes back (or goes on to `/login`), so pages never show a bare 401.
  */
