@@ -28,14 +28,19 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
   return caller;
 }
 
-/** Guards `/ays/*`: a caller who is not a member gets `401 {error, code: "unauthorized"}`. */
-export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
+/** `authenticate` for the API: a refused token is `401 {error, code: "unauthorized"}`. */
+async function apiCaller(c: Context<AppEnv>): Promise<Caller> {
   try {
-    c.set("caller", await authenticate(c));
+    return await authenticate(c);
   } catch (err) {
     if (err instanceof AuthError) throw new ApiError(401, "unauthorized", err.message);
     throw err;
   }
+}
+
+/** Guards `/ays/*`: a caller who is not a member gets `401 {error, code: "unauthorized"}`. */
+export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("caller", await apiCaller(c));
   await next();
 });
 
@@ -47,13 +52,7 @@ export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
  * `403 {error, code: "forbidden"}`. No token or an invalid one stays a 401.
  */
 export const requireOrganization = createMiddleware<AppEnv>(async (c, next) => {
-  let caller: Caller;
-  try {
-    caller = await authenticate(c);
-  } catch (err) {
-    if (err instanceof AuthError) throw new ApiError(401, "unauthorized", err.message);
-    throw err;
-  }
+  const caller = await apiCaller(c);
   const org = c.get("config").oauth.organization;
   if (caller.kind !== "organization" || caller.session !== undefined || caller.user !== org) {
     const who = caller.session !== undefined ? `a console session of ${caller.user}` : `a member's token (${caller.user})`;
