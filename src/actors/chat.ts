@@ -14,7 +14,7 @@ import { configFromBindings, type CockpitConfig } from "../config/index.ts";
 import { publish } from "../events/bus.ts";
 import { makeApi, makeBot, sendBlocks } from "../telegram/bot.ts";
 import { ANSWER_COMMAND, commandOf, commands, COMMAND_SUMMARY } from "../telegram/commands.ts";
-import type { QuestionTarget } from "../telegram/notify.ts";
+import { deliveryFailure, type QuestionDelivery, type QuestionTarget } from "../telegram/notify.ts";
 import { CockpitContext, type ButtonAction, type ChatHost } from "../telegram/context.ts";
 import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "../telegram/conversation.ts";
 import { escapeHtml, html, renderMessages } from "../telegram/format.ts";
@@ -290,9 +290,10 @@ export class ChatActor extends DurableObject<Env> {
 
   /**
    * A job's question (job.ask): one button per answer, shown to the one member asked. The button
-   * carries only an id; the job it answers is stored here.
+   * carries only an id; the job it answers is stored here. A failure is answered, not thrown, sorted
+   * into one a retry may cure and one it cannot (the asking ServiceActor retries the former).
    */
-  async askQuestion(chat: number, user: number, text: string, answers: string[], target: QuestionTarget): Promise<void> {
+  async askQuestion(chat: number, user: number, text: string, answers: string[], target: QuestionTarget): Promise<QuestionDelivery> {
     this.setMeta("chat", String(chat));
     const host = this.host();
     const keyboard = {
@@ -300,7 +301,13 @@ export class ChatActor extends DurableObject<Env> {
         { text: answer, callback_data: host.button(user, { command: ANSWER_COMMAND, args: [target.actor, target.key, String(target.attempt), target.id, answer] }) },
       ]),
     };
-    await sendBlocks(makeApi(this.config().bot), chat, [html(escapeHtml(text))], keyboard);
+    const bot = this.config().bot;
+    try {
+      await sendBlocks(makeApi(bot), chat, [html(escapeHtml(text))], keyboard);
+      return { ok: true };
+    } catch (err) {
+      return { ok: false, ...deliveryFailure(err, bot.token) };
+    }
   }
 
   /** Tells the chat something outside any update (a refused sign-in, a notification). */

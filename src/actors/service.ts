@@ -10,7 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
-import { askQuestion } from "../telegram/notify.ts";
+import { askQuestion, NotAskable } from "../telegram/notify.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
 
 export interface JobSpec {
@@ -67,6 +67,21 @@ export interface JobView {
   result: Json;
 }
 
+type QuestionRow = {
+  key: string;
+  attempt: number;
+  id: string;
+  deadline: number;
+  /** The SandboxQuestion, as JSON. */
+  question: string;
+  /** 1 once Telegram took the question; until then the alarm tries again at `next_try`. */
+  delivered: number;
+  tries: number;
+  next_try: number | null;
+  /** Why the last try failed. */
+  failure: string | null;
+};
+
 type JobRow = {
   key: string;
   attempt: number;
@@ -88,6 +103,11 @@ const WATCHDOG_MARGIN_MS = 30_000;
 const LIVE_LOG_FLUSH_MS = 200;
 /** How often a job waiting for a `max_parallel` slot asks again (a freed slot also wakes it at once). */
 const SLOT_POLL_MS = 5_000;
+/**
+ * Seconds before a question Telegram did not take is sent again, by failed attempt: short at first
+ * (a 502 rarely lasts), then at most every five minutes until the question's deadline.
+ */
+const DELIVERY_RETRY_S = [2, 5, 15, 60, 300];
 
 async function sha256(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -99,6 +119,8 @@ export class ServiceActor extends DurableObject<Env> {
   private readonly live = new Set<string>();
   /** Jobs waiting for a `max_parallel` slot: since when, and when to ask again. Lost on eviction, which only means asking at once. */
   private readonly waiting = new Map<string, { since: number; retry: number }>();
+  /** Questions being sent to Telegram right now, so an alarm meanwhile does not send them twice. */
+  private readonly delivering = new Set<string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -109,9 +131,15 @@ export class ServiceActor extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state, reported);
       CREATE TABLE IF NOT EXISTS recurring(action TEXT PRIMARY KEY, period INTEGER NOT NULL, next_due INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS questions(key TEXT NOT NULL, attempt INTEGER NOT NULL, id TEXT NOT NULL, deadline INTEGER NOT NULL,
-        question TEXT NOT NULL, PRIMARY KEY (key, attempt));
+        question TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 1, tries INTEGER NOT NULL DEFAULT 0, next_try INTEGER, failure TEXT,
+        PRIMARY KEY (key, attempt));
       CREATE TABLE IF NOT EXISTS identity(id INTEGER PRIMARY KEY CHECK (id = 1), org TEXT NOT NULL, repo TEXT NOT NULL, service TEXT NOT NULL);
     `);
+    // Questions stored before delivery was retried gain its columns; theirs had been delivered.
+    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(questions)").toArray().map((c) => c.name);
+    for (const [name, type] of [["delivered", "INTEGER NOT NULL DEFAULT 1"], ["tries", "INTEGER NOT NULL DEFAULT 0"], ["next_try", "INTEGER"], ["failure", "TEXT"]]) {
+      if (!columns.includes(name!)) ctx.storage.sql.exec(`ALTER TABLE questions ADD COLUMN ${name} ${type}`);
+    }
   }
 
   /** Accepts a job; a repeated call for the same key and attempt is a no-op (or re-offers the report). */
@@ -226,15 +254,18 @@ export class ServiceActor extends DurableObject<Env> {
       }
       await this.report(row.key, row.attempt);
     });
+    // Like `execute`, `deliver` claims its question (its next try) before its first await.
+    const deliveries = this.dueQuestions().map((q) => this.deliver(q.key, q.attempt));
     await this.rearm();
-    await Promise.all(tasks);
+    await Promise.all([...tasks, ...deliveries]);
     await this.rearm();
   }
 
   /**
    * One alarm covers every job: now for a pending job, a few seconds on for a report the
-   * RepositoryActor has not taken yet, and timeout + margin for a running job (the watchdog that
-   * re-runs it if this instance died while its code ran).
+   * RepositoryActor has not taken yet, timeout + margin for a running job (the watchdog that
+   * re-runs it if this instance died while its code ran), and for a job waiting on a question its
+   * deadline, or sooner the next try at a question Telegram has not taken yet.
    */
   private async rearm(): Promise<void> {
     const rows = this.ctx.storage.sql
@@ -243,7 +274,11 @@ export class ServiceActor extends DurableObject<Env> {
     const now = Date.now();
     const due = rows.map((r) => {
       if (r.state === "pending") return this.waiting.get(`${r.key}#${r.attempt}`)?.retry ?? now;
-      if (r.state === "waiting") return this.question(r.key, r.attempt)?.deadline ?? now;
+      if (r.state === "waiting") {
+        const q = this.question(r.key, r.attempt);
+        if (!q) return now;
+        return q.delivered ? q.deadline : Math.min(q.deadline, q.next_try ?? now);
+      }
       if (r.state === "running") return (r.started ?? now) + (JSON.parse(r.spec) as JobSpec).timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
       return now + REPORT_RETRY_MS;
     });
@@ -314,10 +349,7 @@ export class ServiceActor extends DurableObject<Env> {
       // A release that does not arrive is not fatal: the slot lapses at its expiry.
       await org.releaseSlot(scope, holder).catch((err: unknown) => console.error(`release of ${scope} slot failed`, err instanceof Error ? err.message : String(err)));
     }
-    if (outcome.state === "ok" && outcome.question) {
-      const waiting = await this.ask(row, spec, outcome, outcome.question);
-      if (waiting) return;
-    }
+    if (outcome.state === "ok" && outcome.question) return this.ask(row, spec, outcome, outcome.question);
     const { question: _question, ...done } = outcome;
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
@@ -327,40 +359,120 @@ export class ServiceActor extends DurableObject<Env> {
 
   // === job.ask: the job waits, durably, for a person's answer (the original's ask_telegram)
 
-  private question(key: string, attempt: number): { id: string; deadline: number; question: string } | undefined {
-    return this.ctx.storage.sql
-      .exec<{ id: string; deadline: number; question: string }>("SELECT id, deadline, question FROM questions WHERE key = ? AND attempt = ?", key, attempt)
-      .toArray()[0];
+  private question(key: string, attempt: number): QuestionRow | undefined {
+    return this.ctx.storage.sql.exec<QuestionRow>("SELECT * FROM questions WHERE key = ? AND attempt = ?", key, attempt).toArray()[0];
   }
 
   /**
    * Parks the job as `waiting` and asks the question in Telegram. The wait lives in SQLite and the
-   * alarm, so it survives eviction; it never outlasts the job's own timeout.
-   * @returns false when the question could not be asked (the outcome then says why, as an error)
+   * alarm, so it survives eviction; it never outlasts the job's own timeout. A question Telegram
+   * does not take is tried again from the alarm (see `deliver`).
    */
-  private async ask(row: JobRow, spec: JobSpec, outcome: JobOutcome & { question?: SandboxQuestion }, question: SandboxQuestion): Promise<boolean> {
-    const id = crypto.randomUUID();
+  private async ask(row: JobRow, spec: JobSpec, outcome: JobOutcome & { question?: SandboxQuestion }, question: SandboxQuestion): Promise<void> {
     const seconds = Math.min(question.timeoutSeconds, spec.timeoutSeconds);
     const { question: _q, ...partial } = outcome;
+    const now = Date.now();
     this.ctx.storage.sql.exec(
       "UPDATE jobs SET state = 'waiting', outcome = ?, ended = NULL WHERE key = ? AND attempt = ?",
       JSON.stringify(partial), row.key, row.attempt,
     );
     this.ctx.storage.sql.exec(
-      "INSERT INTO questions(key, attempt, id, deadline, question) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key, attempt) DO UPDATE SET id = excluded.id, deadline = excluded.deadline, question = excluded.question",
-      row.key, row.attempt, id, Date.now() + seconds * 1000, JSON.stringify(question),
+      `INSERT INTO questions(key, attempt, id, deadline, question, delivered, tries, next_try, failure) VALUES (?, ?, ?, ?, ?, 0, 0, ?, NULL)
+       ON CONFLICT(key, attempt) DO UPDATE SET id = excluded.id, deadline = excluded.deadline, question = excluded.question,
+         delivered = 0, tries = 0, next_try = excluded.next_try, failure = NULL`,
+      row.key, row.attempt, crypto.randomUUID(), now + seconds * 1000, JSON.stringify(question), now,
     );
+    await this.deliver(row.key, row.attempt);
+  }
+
+  /** Questions Telegram has not taken yet whose next try is due. */
+  private dueQuestions(): { key: string; attempt: number }[] {
+    const now = Date.now();
+    return this.ctx.storage.sql
+      .exec<{ key: string; attempt: number }>("SELECT key, attempt FROM questions WHERE delivered = 0 AND next_try <= ? AND deadline > ?", now, now)
+      .toArray();
+  }
+
+  /**
+   * One attempt at sending a waiting job's question. Telegram taking it starts the wait for the
+   * answer; a failure no retry can cure (NotAskable) fails the job at once; any other is noted on
+   * the job and tried again later, with backoff, until the question's deadline.
+   */
+  private async deliver(key: string, attempt: number): Promise<void> {
+    const id = `${key}#${attempt}`;
+    const row = this.row(key, attempt);
+    const asked = this.question(key, attempt);
+    if (this.delivering.has(id) || row?.state !== "waiting" || !asked || asked.delivered) return;
+    const spec = JSON.parse(row.spec) as JobSpec;
+    const question = JSON.parse(asked.question) as SandboxQuestion;
+    const tries = asked.tries + 1;
+    const retryAt = Date.now() + DELIVERY_RETRY_S[Math.min(tries, DELIVERY_RETRY_S.length) - 1]! * 1000;
+    // Claimed before the first await: an alarm meanwhile, or an eviction mid-send, tries again only at retryAt.
+    this.ctx.storage.sql.exec("UPDATE questions SET tries = ?, next_try = ? WHERE key = ? AND attempt = ?", tries, retryAt, key, attempt);
+    this.delivering.add(id);
+    let failure: unknown;
+    let failed = false;
     try {
-      await askQuestion(this.env, { actor: spec.actorName, key: row.key, attempt: row.attempt, id, service: spec.service.key, ...question });
-      outcome.logs.push({ epoch: Date.now(), level: "info", category: "msg", log: `asked ${question.to.user}: ${question.text} (waiting up to ${seconds} s)` });
-      this.ctx.storage.sql.exec("UPDATE jobs SET outcome = ? WHERE key = ? AND attempt = ?", JSON.stringify({ ...partial, logs: outcome.logs }), row.key, row.attempt);
-      return true;
+      await askQuestion(this.env, { actor: spec.actorName, key, attempt, id: asked.id, service: spec.service.key, ...question });
     } catch (err) {
-      this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", row.key, row.attempt);
-      outcome.state = "error";
-      outcome.logs.push({ epoch: Date.now(), level: "error", category: "errormsg", log: err instanceof Error ? err.message : String(err) });
-      return false;
+      failed = true;
+      failure = err;
+    } finally {
+      this.delivering.delete(id);
     }
+    // Closed meanwhile (answered through a message whose sending only looked failed): nothing to add.
+    if (this.question(key, attempt)?.id !== asked.id) return;
+    const to = question.to.user;
+    if (!failed) {
+      this.ctx.storage.sql.exec("UPDATE questions SET delivered = 1, failure = NULL WHERE key = ? AND attempt = ?", key, attempt);
+      const left = Math.max(0, Math.round((asked.deadline - Date.now()) / 1000));
+      const after = tries > 1 ? `delivered at attempt ${tries}; ` : "";
+      await this.note(key, attempt, "info", "msg", `asked ${to}: ${question.text} (${after}waiting up to ${left} s)`);
+      return;
+    }
+    if (failure instanceof NotAskable) {
+      this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", key, attempt);
+      this.failWaiting(key, attempt, [failure.message]);
+      return;
+    }
+    const reason = failure instanceof Error ? failure.message : String(failure);
+    this.ctx.storage.sql.exec("UPDATE questions SET failure = ? WHERE key = ? AND attempt = ?", reason, key, attempt);
+    const next = retryAt < asked.deadline ? `trying again in ${Math.round((retryAt - Date.now()) / 1000)} s` : "no time left for another try";
+    await this.note(key, attempt, "warning", "msg", `the question to ${to} was not delivered (attempt ${tries}): ${reason}; ${next}`);
+  }
+
+  /**
+   * Adds a line to a waiting job's stored logs, and to its run's live view (best effort: the
+   * outcome carries the line anyway).
+   */
+  private async note(key: string, attempt: number, level: LogEntry["level"], category: LogEntry["category"], log: string): Promise<void> {
+    const row = this.row(key, attempt);
+    if (row?.state !== "waiting" || !row.outcome) return;
+    const entry: LogEntry = { epoch: Date.now(), level, category, log };
+    const outcome = JSON.parse(row.outcome) as JobOutcome;
+    outcome.logs.push(entry);
+    this.ctx.storage.sql.exec("UPDATE jobs SET outcome = ? WHERE key = ? AND attempt = ?", JSON.stringify(outcome), key, attempt);
+    const spec = JSON.parse(row.spec) as JobSpec;
+    if (!spec.runKey) return;
+    await this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`).jobLog(spec.runKey, key, attempt, [entry]).catch(() => undefined);
+  }
+
+  /** Ends a waiting job as failed, its earlier lines kept and `messages` last. */
+  private failWaiting(key: string, attempt: number, messages: string[]): void {
+    const row = this.row(key, attempt);
+    if (row?.state !== "waiting") return;
+    const now = Date.now();
+    const earlier = row.outcome ? (JSON.parse(row.outcome) as JobOutcome) : this.failure("");
+    const outcome: JobOutcome = {
+      ...earlier,
+      state: "error",
+      ended: now,
+      logs: [...(row.outcome ? earlier.logs : []), ...messages.map((log): LogEntry => ({ epoch: now, level: "error", category: "errormsg", log }))],
+    };
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET state = 'error', outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
+      JSON.stringify(outcome), now, key, attempt,
+    );
   }
 
   /**
@@ -381,28 +493,16 @@ export class ServiceActor extends DurableObject<Env> {
     return true;
   }
 
-  /** A question nobody answered in time fails its job with "timeout". */
+  /** A question nobody answered in time fails its job with "timeout" (and why, when it never reached anyone). */
   private expireQuestions(): void {
-    const now = Date.now();
-    const due = this.ctx.storage.sql
-      .exec<{ key: string; attempt: number; question: string }>("SELECT key, attempt, question FROM questions WHERE deadline <= ?", now)
-      .toArray();
+    const due = this.ctx.storage.sql.exec<QuestionRow>("SELECT * FROM questions WHERE deadline <= ?", Date.now()).toArray();
     for (const q of due) {
-      const row = this.row(q.key, q.attempt);
       this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", q.key, q.attempt);
-      if (row?.state !== "waiting") continue;
-      const earlier = row.outcome ? (JSON.parse(row.outcome) as JobOutcome) : this.failure("");
-      const text = (JSON.parse(q.question) as SandboxQuestion).text;
-      const outcome: JobOutcome = {
-        ...earlier,
-        state: "error",
-        ended: now,
-        logs: [...(row.outcome ? earlier.logs : []), { epoch: now, level: "error", category: "errormsg", log: `timeout: nobody answered "${text}"` }],
-      };
-      this.ctx.storage.sql.exec(
-        "UPDATE jobs SET state = 'error', outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ?",
-        JSON.stringify(outcome), now, q.key, q.attempt,
-      );
+      const question = JSON.parse(q.question) as SandboxQuestion;
+      const undelivered = q.delivered
+        ? []
+        : [`the question never reached ${question.to.user}${q.failure ? `: ${q.failure}` : ""} (${q.tries} attempt${q.tries === 1 ? "" : "s"})`];
+      this.failWaiting(q.key, q.attempt, [...undelivered, `timeout: nobody answered "${question.text}"`]);
     }
   }
 

@@ -28,14 +28,41 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
   return caller;
 }
 
-/** Guards `/ays/*`: a caller who is not a member gets `401 {error, code: "unauthorized"}`. */
-export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
+/** `authenticate` for the API: a refused token is `401 {error, code: "unauthorized"}`. */
+async function apiCaller(c: Context<AppEnv>): Promise<Caller> {
   try {
-    c.set("caller", await authenticate(c));
+    return await authenticate(c);
   } catch (err) {
     if (err instanceof AuthError) throw new ApiError(401, "unauthorized", err.message);
     throw err;
   }
+}
+
+/** Guards `/ays/*`: a caller who is not a member gets `401 {error, code: "unauthorized"}`. */
+export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
+  c.set("caller", await apiCaller(c));
+  await next();
+});
+
+/**
+ * Guards what only the organization itself may do (`cockpit clean_cache`): a provider token whose
+ * `globalid` is the organization, which ItsYou.online issues to the organization's own client
+ * credentials (an API key of the organization). A member's token names the member in `username`
+ * and carries no `globalid`, and a console session is always a person's: both get
+ * `403 {error, code: "forbidden"}`. No token or an invalid one stays a 401.
+ */
+export const requireOrganization = createMiddleware<AppEnv>(async (c, next) => {
+  const caller = await apiCaller(c);
+  const org = c.get("config").oauth.organization;
+  if (caller.kind !== "organization" || caller.session !== undefined || caller.user !== org) {
+    const who = caller.session !== undefined ? `a console session of ${caller.user}` : `a member's token (${caller.user})`;
+    throw new ApiError(
+      403,
+      "forbidden",
+      `this needs the organization's own token: a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization); ${who} is not enough`,
+    );
+  }
+  c.set("caller", caller);
   await next();
 });
 

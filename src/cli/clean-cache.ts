@@ -9,13 +9,16 @@ Makes the Telegram bot forget every linked user, every pending sign-in and every
 repository, as the original \`cockpit clean_cache\` did: everyone must /start again. Repositories,
 services and runs are not touched.
 
-It asks the running Cockpit (POST /telegram/admin/clean-cache) with a member's token: one from
-\`cockpit token\` locally, or your ItsYou.online JWT for a deployed Cockpit.
+It asks the running Cockpit (POST /telegram/admin/clean-cache) with the organization's own token,
+not a member's: since it signs every member out of the bot, no single member may do it. That is a
+JWT whose globalid is [oauth].organization, as ItsYou.online issues to the organization's client
+credentials (an API key of the organization); locally, \`cockpit token --organization\` mints one.
+A member's token is refused with HTTP 403.
 
 Options:
   --config FILE   the cockpit TOML file (required)
   --url URL       the Cockpit's address (default: http://[api.ays].host:[api.ays].port)
-  --token TOKEN   a member's JWT (default: the COCKPIT_TOKEN environment variable)
+  --token TOKEN   the organization's JWT (default: the COCKPIT_TOKEN environment variable)
   -h, --help      this text`,
   options: {
     config: { type: "string", short: "c" },
@@ -25,7 +28,7 @@ Options:
   async run(args) {
     const config = await readConfigFile(requireOption(args, "config"));
     const token = stringOption(args, "token") ?? process.env.COCKPIT_TOKEN;
-    if (!token) throw new UsageError("--token (or COCKPIT_TOKEN) is required: a member's JWT");
+    if (!token) throw new UsageError("--token (or COCKPIT_TOKEN) is required: the organization's JWT (locally: cockpit token --organization)");
     const base = stringOption(args, "url") ?? `http://${config.api.ays.host}:${config.api.ays.port}`;
     let endpoint: URL;
     try {

@@ -7,11 +7,14 @@ const TTL = /^(\d+)([smhd])$/;
 
 export const tokenCommand: Command = {
   name: "token",
-  help: `Usage: cockpit token --config FILE --key PRIVATE.pem [--user NAME] [--ttl 1h]
+  help: `Usage: cockpit token --config FILE --key PRIVATE.pem [--user NAME | --organization] [--ttl 1h]
 
 Mints an ItsYou.online-style JWT for local use and prints it: ES384, signed with PRIVATE.pem (a
-P-384 private key in PKCS#8 PEM), issuer [oauth].issuer, audience and membership scope
-[oauth].organization. The Cockpit accepts it when [oauth].jwt_key is the matching public key.
+P-384 private key in PKCS#8 PEM), issuer [oauth].issuer, audience [oauth].organization. By default
+it is a member's token (username NAME, scope user:memberof:ORGANIZATION); with --organization it
+is the organization's own (globalid ORGANIZATION, as ItsYou.online issues to the organization's
+client credentials), which \`cockpit clean_cache\` needs. The Cockpit accepts it when
+[oauth].jwt_key is the matching public key (\`cockpit start --dev-key\` sees to that).
 
 Create a key pair and the public key for the config with openssl:
   openssl ecparam -name secp384r1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out cockpit-dev.pem
@@ -21,12 +24,14 @@ Options:
   --config FILE     the cockpit TOML file (required)
   --key FILE        the private key (required); never share it
   --user NAME       the username claim (default: $USER, else "developer")
+  --organization    the organization's own token instead of a member's
   --ttl DURATION    lifetime: 30m, 1h (default), 12h, 7d
   -h, --help        this text`,
   options: {
     config: { type: "string", short: "c" },
     key: { type: "string", short: "k" },
     user: { type: "string", short: "u" },
+    organization: { type: "boolean" },
     ttl: { type: "string" },
   },
   async run(args) {
@@ -34,6 +39,8 @@ Options:
     const keyFile = requireOption(args, "key");
     const ttl = stringOption(args, "ttl") ?? "1h";
     if (!TTL.test(ttl)) throw new UsageError(`--ttl: expected a duration such as 30m, 1h or 7d, got "${ttl}"`);
+    const asOrganization = args.values.organization === true;
+    if (asOrganization && stringOption(args, "user") !== undefined) throw new UsageError("--user and --organization exclude each other: a token is a member's or the organization's");
     const user = stringOption(args, "user") ?? process.env.USER ?? "developer";
     let pem: string;
     try {
@@ -48,7 +55,9 @@ Options:
       throw new CommandError(`${keyFile}: not a P-384 private key in PKCS#8 PEM ("-----BEGIN PRIVATE KEY-----")`);
     }
     const org = config.oauth.organization;
-    const token = await new SignJWT({ username: user, scope: [`user:memberof:${org}`] })
+    // ItsYou.online's client-credentials token for an organization names it in globalid (and azp, the client id).
+    const claims = asOrganization ? { globalid: org, azp: org, scope: [] } : { username: user, scope: [`user:memberof:${org}`] };
+    const token = await new SignJWT(claims)
       .setProtectedHeader({ alg: "ES384", typ: "JWT" })
       .setIssuer(config.oauth.issuer)
       .setAudience([org])

@@ -3,11 +3,12 @@
  * (401 without it), the update is dropped in its chat's inbox (a ChatActor, which ignores a replayed
  * update_id), and Telegram gets its 200 at once: the work happens in the chat's actor.
  *
- * `POST /telegram/admin/clean-cache` (a member's token) is what `cockpit clean_cache` calls.
+ * `POST /telegram/admin/clean-cache` is what `cockpit clean_cache` calls. It unlinks every member,
+ * so one member's token is not enough: it takes the organization's own (see requireOrganization).
  */
 import { Hono } from "hono";
 import type { Update } from "grammy/types";
-import { requireMember } from "../auth/middleware.ts";
+import { requireOrganization } from "../auth/middleware.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError } from "./errors.ts";
 
@@ -55,7 +56,7 @@ export function createTelegramRoutes() {
     return c.json({ ok: true, ...(duplicate ? { duplicate: true } : {}) });
   });
 
-  app.post("/admin/clean-cache", requireMember, async (c) => {
+  app.post("/admin/clean-cache", requireOrganization, async (c) => {
     const config = c.get("config");
     const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
     const forgotten = await org.telegramForget();

@@ -3,6 +3,7 @@
  * answer): the message goes to a linked member's chat (`{user}`), to a chat the bot is in
  * (`{chat}`), or, with no `to`, to every linked member, as the original's broadcast did.
  */
+import { GrammyError, HttpError } from "grammy";
 import { configFromBindings } from "../config/index.ts";
 
 export type NotifyTarget = { user: string } | { chat: number } | null;
@@ -26,14 +27,51 @@ export interface QuestionTarget {
   id: string;
 }
 
-/** Asks a linked member a job's question in their chat, with one button per answer. */
+/**
+ * A question that cannot be asked however often it is tried: no bot, a member who never sent
+ * /start, a chat that blocked the bot, a request Telegram refuses. Any other failure (Telegram down,
+ * a 5xx, a 429 beyond the wait, the network) is a plain Error, worth trying again.
+ */
+export class NotAskable extends Error {
+  override name = "NotAskable";
+}
+
+/** How a ChatActor's attempt to show a question went (a value, not a throw: custom errors lose their class over RPC). */
+export type QuestionDelivery = { ok: true } | { ok: false; permanent: boolean; reason: string };
+
+/**
+ * Sorts a failed sendMessage: Telegram's 4xx answers (but 429) do not change on a retry, its 429s
+ * and 5xx and an unreachable Telegram may. The reason never carries the bot token.
+ */
+export function deliveryFailure(err: unknown, token: string): { permanent: boolean; reason: string } {
+  const scrub = (text: string) => (token ? text.split(token).join("<token>") : text);
+  if (err instanceof GrammyError) {
+    const said = scrub(`${err.error_code}: ${err.description}`);
+    if (err.error_code === 403) return { permanent: true, reason: `the chat does not accept the bot's messages, blocked or left (Telegram ${said})` };
+    if (err.error_code === 429 || err.error_code >= 500) return { permanent: false, reason: `Telegram failed (${said})` };
+    return { permanent: true, reason: `Telegram refused the question (${said})` };
+  }
+  if (err instanceof HttpError) {
+    const cause = err.error instanceof Error ? err.error.message : String(err.error);
+    return { permanent: false, reason: `Telegram could not be reached (${scrub(cause)})` };
+  }
+  return { permanent: false, reason: scrub(err instanceof Error ? err.message : String(err)) };
+}
+
+/**
+ * Asks a linked member a job's question in their chat, with one button per answer.
+ * @throws NotAskable when retrying cannot help; any other error when it may
+ */
 export async function askQuestion(env: Env, q: QuestionTarget & { service: string; text: string; to: { user: string }; buttons: string[] }): Promise<void> {
   const config = configFromBindings(env);
-  if (!config.bot?.active) throw new Error("job.ask: the Telegram bot is not configured ([bot])");
+  if (!config.bot?.active) throw new NotAskable("job.ask: the Telegram bot is not configured ([bot])");
   const links = await env.ORGANIZATION.getByName(config.oauth.organization).telegramUsers();
   const link = links.find((l) => l.user === q.to.user);
-  if (!link) throw new Error(`job.ask: user ${q.to.user} is not known to the bot: they need to send /start to the bot first`);
-  await env.CHAT.getByName(String(link.chat)).askQuestion(link.chat, link.id, `❓ ${q.service}: ${q.text}`, q.buttons, { actor: q.actor, key: q.key, attempt: q.attempt, id: q.id });
+  if (!link) throw new NotAskable(`job.ask: user ${q.to.user} is not known to the bot: they need to send /start to the bot first`);
+  const sent = await env.CHAT.getByName(String(link.chat)).askQuestion(link.chat, link.id, `❓ ${q.service}: ${q.text}`, q.buttons, { actor: q.actor, key: q.key, attempt: q.attempt, id: q.id });
+  if (sent.ok) return;
+  if (sent.permanent) throw new NotAskable(`job.ask: ${sent.reason}`);
+  throw new Error(sent.reason);
 }
 
 /** @returns how many chats the message went to */

@@ -1,8 +1,12 @@
+import { generateKeyPairSync } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
+import { decodeJwt } from "jose";
+import { verifyToken } from "../../src/auth/jwt.ts";
+import { parseConfigToml } from "../../src/config/index.ts";
 import { cockpit } from "./run-cli.ts";
 
 interface Seen {
@@ -83,12 +87,12 @@ describe("cockpit telegram set-webhook", () => {
 });
 
 describe("cockpit clean_cache", () => {
-  it("asks the running Cockpit, with the member's token, to forget linked users", async ({ expect }) => {
+  it("asks the running Cockpit, with the organization's token, to forget linked users", async ({ expect }) => {
     respond = (_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ users: 2, pending: 1 }));
-    const res = await cockpit(["clean_cache", "--config", "config/cockpit.example.toml", "--url", base, "--token", "jwt-of-a-member"]);
+    const res = await cockpit(["clean_cache", "--config", "config/cockpit.example.toml", "--url", base, "--token", "jwt-of-the-organization"]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
-    expect(seen.map((s) => `${s.method} ${s.path} ${s.headers.authorization}`)).toEqual(["POST /telegram/admin/clean-cache Bearer jwt-of-a-member"]);
+    expect(seen.map((s) => `${s.method} ${s.path} ${s.headers.authorization}`)).toEqual(["POST /telegram/admin/clean-cache Bearer jwt-of-the-organization"]);
     expect(res.stdout).toContain("forgot 2 linked Telegram user(s) and 1 pending sign-in(s)");
   });
 
@@ -97,5 +101,58 @@ describe("cockpit clean_cache", () => {
     const res = await cockpit(["clean_cache", "--config", "config/cockpit.example.toml", "--url", base, "--token", "old"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("the Cockpit refused (HTTP 401): expired");
+  });
+
+  it("passes on the Cockpit's 403 for a member's token, naming the token it needs", async ({ expect }) => {
+    const why = "this needs the organization's own token: a JWT with globalid MyID, as ItsYou.online issues to MyID's client credentials (locally: cockpit token --organization); a member's token (alice) is not enough";
+    respond = (_req, res) => res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ error: why, code: "forbidden" }));
+    const res = await cockpit(["clean_cache", "--config", "config/cockpit.example.toml", "--url", base, "--token", "jwt-of-a-member"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`the Cockpit refused (HTTP 403): ${why}`);
+  });
+
+  it("says in --help which token it takes, and how to mint one locally", async ({ expect }) => {
+    const res = await cockpit(["clean_cache", "--help"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain("the organization's own token");
+    expect(res.stdout).toContain("cockpit token --organization");
+    expect(res.stdout).toContain("A member's token is refused with HTTP 403");
+  });
+});
+
+describe("cockpit token --organization", () => {
+  /** A P-384 key for `--key`, and the example config trusting its public half, as `cockpit start --dev-key` does. */
+  async function devKey(): Promise<{ keyFile: string; oauth: ReturnType<typeof parseConfigToml>["oauth"] }> {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
+    const dir = await mkdtemp(join(tmpdir(), "cockpit-token-"));
+    const keyFile = join(dir, "dev.pem");
+    await writeFile(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
+    const config = parseConfigToml(await readFile("config/cockpit.example.toml", "utf8"), "cockpit.example.toml");
+    return { keyFile, oauth: { ...config.oauth, jwt_key: publicKey.export({ type: "spki", format: "pem" }).toString() } };
+  }
+  const mint = (keyFile: string, ...extra: string[]) => cockpit(["token", "--config", "config/cockpit.example.toml", "--key", keyFile, ...extra]);
+
+  it("mints the organization's own token (globalid), which the Cockpit takes for the organization, not a member", async ({ expect }) => {
+    const { keyFile, oauth } = await devKey();
+    const res = await mint(keyFile, "--organization");
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+    const token = res.stdout.trim();
+    const claims = decodeJwt(token);
+    expect(claims).toMatchObject({ globalid: "MyID", azp: "MyID", iss: "itsyouonline", aud: ["MyID"] });
+    expect(claims).not.toHaveProperty("username");
+    expect(await verifyToken(token, oauth)).toMatchObject({ user: "MyID", kind: "organization" });
+
+    // Without --organization it stays a member's token, which clean_cache refuses.
+    const member = await mint(keyFile, "--user", "alice");
+    expect(await verifyToken(member.stdout.trim(), oauth)).toMatchObject({ user: "alice", kind: "user" });
+  });
+
+  it("refuses --user with --organization (exit code 2)", async ({ expect }) => {
+    const { keyFile } = await devKey();
+    const res = await mint(keyFile, "--organization", "--user", "alice");
+    expect(res.code).toBe(2);
+    expect(res.stderr).toContain("--user and --organization exclude each other");
+    expect(res.stdout).toBe("");
   });
 });

@@ -1,6 +1,7 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { api, ORG } from "../helpers/auth.ts";
+import { api, mintToken, ORG } from "../helpers/auth.ts";
+import { Browser } from "../helpers/browser.ts";
 import { converse, deliver, linkUser, oauthCallback, reply, signInLink, textUpdate, withFakes } from "../helpers/telegram.ts";
 
 const fakes = withFakes();
@@ -82,6 +83,9 @@ describe("who may use the bot", () => {
 });
 
 describe("cockpit clean_cache (POST /telegram/admin/clean-cache)", () => {
+  /** What ItsYou.online issues to the organization's own client credentials. */
+  const organizationToken = () => mintToken({ claims: { username: undefined, scope: [], globalid: ORG } });
+
   it("forgets linked users, their repositories and pending sign-ins: everyone must /start again", async ({ expect }) => {
     const fay = { id: 5200, first_name: "Fay" };
     await linkUser(fakes.bot, fakes.provider, fay, "fay");
@@ -90,8 +94,7 @@ describe("cockpit clean_cache (POST /telegram/admin/clean-cache)", () => {
     const pending = await converse(fakes.bot, textUpdate(hal, "/start"), hal.id, "Sign in to");
 
     expect((await deliver(textUpdate(fay, "/repo"), "nope")).status).toBe(401);
-    expect((await api("/telegram/admin/clean-cache", { method: "POST", token: "not-a-token" })).status).toBe(401);
-    const cleaned = await api("/telegram/admin/clean-cache", { method: "POST" });
+    const cleaned = await api("/telegram/admin/clean-cache", { method: "POST", token: await organizationToken() });
     expect(cleaned.status).toBe(200);
     expect(await cleaned.json()).toMatchObject({ users: expect.any(Number), pending: expect.any(Number) });
 
@@ -104,5 +107,39 @@ describe("cockpit clean_cache (POST /telegram/admin/clean-cache)", () => {
     expect(await org().telegramUser(hal.id)).toBeNull();
     // The repository itself stays; only the selection is gone.
     expect((await org().listRepositories()).map((r) => r.name)).toContain("cachetest");
+  });
+
+  it("refuses a member's token and a console session with 403 naming the token it needs, a missing or invalid one with 401", async ({ expect }) => {
+    const ida = { id: 5300, first_name: "Ida" };
+    await linkUser(fakes.bot, fakes.provider, ida, "ida");
+    const cleanCache = (token?: string) => api("/telegram/admin/clean-cache", { method: "POST", ...(token === undefined ? {} : { token }) });
+    const refused = async (res: Response) => ({ status: res.status, body: (await res.json()) as { error: string; code: string } });
+
+    const member = await refused(await cleanCache());
+    expect(member.status).toBe(403);
+    expect(member.body.code).toBe("forbidden");
+    expect(member.body.error).toContain(`this needs the organization's own token: a JWT with globalid ${ORG}`);
+    expect(member.body.error).toContain("cockpit token --organization");
+    expect(member.body.error).toContain("a member's token (alice) is not enough");
+    // Another organization's globalid next to the membership scope is still a member's token here.
+    const elsewhere = await refused(await cleanCache(await mintToken({ claims: { globalid: "OtherOrg" } })));
+    expect(elsewhere).toMatchObject({ status: 403, body: { code: "forbidden" } });
+
+    const browser = new Browser();
+    const login = await browser.fetch("/login?next=/console/runs");
+    const state = new URL(login.headers.get("location")!).searchParams.get("state")!;
+    expect((await browser.fetch(`/oauth/callback?${new URLSearchParams({ code: fakes.provider.grant({ username: "ida" }), state })}`)).status).toBe(303);
+    const session = await refused(await browser.fetch("/telegram/admin/clean-cache", { method: "POST" }));
+    expect(session.status).toBe(403);
+    expect(session.body.error).toContain("a console session of ida is not enough");
+
+    const bare = await exports.default.fetch(new Request("http://cockpit.test/telegram/admin/clean-cache", { method: "POST" }));
+    expect(bare.status).toBe(401);
+    expect((await refused(await cleanCache("not-a-token"))).body.code).toBe("unauthorized");
+    const foreign = await refused(await cleanCache(await mintToken({ claims: { username: undefined, scope: [], globalid: ORG }, audience: ["OtherOrg"] })));
+    expect(foreign).toMatchObject({ status: 401, body: { code: "unauthorized" } });
+
+    // Refused means untouched: Ida is still linked.
+    expect(await org().telegramUser(ida.id)).toMatchObject({ user: "ida" });
   });
 });

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
-import { button, callbackUpdate, converse, deliver, linkUser, reply, withFakes } from "../helpers/telegram.ts";
+import { BOT_TOKEN, button, callbackUpdate, converse, deliver, linkUser, reply, withFakes } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 
@@ -65,6 +65,42 @@ describe("job.ask", () => {
     expect(closed!.payload.text).toContain("closed");
   });
 
+  it("takes the answer to a question stored before delivery was retried, and asks again (the older questions table migrates)", async ({ expect }) => {
+    const uma = { id: 9006, first_name: "Uma" };
+    await linkUser(fakes.bot, fakes.provider, uma, "uma");
+    const before = fakes.bot.sent(uma.id).length;
+    const key = await startRun("older", `
+export async function install(job) {
+  const to = { user: "uma" };
+  if (job.args.answer === undefined) return job.ask("first?", { to, buttons: ["yes"], timeout: 600 });
+  if (job.args.answer === "yes") return job.ask("second?", { to, buttons: ["done"], timeout: 600 });
+  job.log("answer: " + job.args.answer);
+}`);
+    const first = await reply(fakes.bot, uma.id, "first?", before);
+    const actor = env.SERVICE.getByName("MyID/older/disk!sda");
+    // The table as it was before delivery was retried. The next instance's constructor adds the columns.
+    await runInDurableObject(actor, (_instance, state) => {
+      state.storage.sql.exec(`
+        CREATE TABLE questions_before(key TEXT NOT NULL, attempt INTEGER NOT NULL, id TEXT NOT NULL, deadline INTEGER NOT NULL,
+          question TEXT NOT NULL, PRIMARY KEY (key, attempt));
+        INSERT INTO questions_before SELECT key, attempt, id, deadline, question FROM questions;
+        DROP TABLE questions;
+        ALTER TABLE questions_before RENAME TO questions;
+      `);
+    });
+    await evictDurableObject(actor);
+
+    const after = fakes.bot.sent(uma.id).length;
+    await converse(fakes.bot, callbackUpdate(uma, button(first, "yes")), uma.id, "Answer sent: <b>yes</b>");
+    const second = await reply(fakes.bot, uma.id, "second?", after);
+    await converse(fakes.bot, callbackUpdate(uma, button(second, "done")), uma.id, "Answer sent: <b>done</b>");
+    const done = await until(() => getRun("older", key), ended, 15_000);
+    expect(done.state).toBe("ok");
+    expect(install(done).logs.map((l) => l.log)).toContain("answer: done");
+    // The older question counted as delivered: it was not sent again.
+    expect(fakes.bot.sent(uma.id).filter((t) => t.includes("first?"))).toHaveLength(1);
+  });
+
   it("fails the job with \"timeout\" when nobody answers in time", async ({ expect }) => {
     const wen = { id: 9002, first_name: "Wen" };
     await linkUser(fakes.bot, fakes.provider, wen, "wen");
@@ -80,6 +116,82 @@ describe("job.ask", () => {
     const key = await startRun("nobody", ASKING("ghost", 60));
     const done = await until(() => getRun("nobody", key), ended, 15_000);
     expect(done.state).toBe("error");
-    expect(install(done).logs.map((l) => l.log).join("\n")).toContain("user ghost is not known to the bot");
+    const logs = install(done).logs.map((l) => l.log);
+    expect(logs.join("\n")).toContain("user ghost is not known to the bot: they need to send /start");
+    // Nothing to retry: the job failed without a delivery attempt.
+    expect(logs.join("\n")).not.toContain("not delivered");
+  });
+});
+
+describe("job.ask when Telegram does not take the question", () => {
+  const failing = (times: number, error_code: number, description: string) => {
+    for (let n = 0; n < times; n++) fakes.bot.script("sendMessage", () => ({ ok: false, error_code, description }));
+  };
+  const jobs = async (repo: string) => (await (await api(`/ays/repository/${repo}/service/disk/sda/jobs`)).json()) as { state: string; logs: { level: string; log: string }[] }[];
+
+  it("keeps the job waiting through 502s, tries again with backoff, and runs on once the question is answered", async ({ expect }) => {
+    const xia = { id: 9003, first_name: "Xia" };
+    await linkUser(fakes.bot, fakes.provider, xia, "xia");
+    failing(2, 502, "Bad Gateway");
+    const key = await startRun("flaky", ASKING("xia", 600));
+
+    const first = await until(() => jobs("flaky"), (j) => j[0]?.logs.some((l) => l.log.includes("(attempt 1)")) ?? false, 10_000);
+    expect(first[0]!.state).toBe("waiting");
+    expect(first[0]!.logs.find((l) => l.log.includes("(attempt 1)"))).toMatchObject({
+      level: "warning",
+      log: "the question to xia was not delivered (attempt 1): Telegram failed (502: Bad Gateway); trying again in 2 s",
+    });
+    // The run follows the waiting job's lines too.
+    const live = await until(() => getRun("flaky", key), (r) => install(r).logs.some((l) => l.log.includes("(attempt 1)")), 10_000);
+    expect(live.state).toBe("running");
+
+    const tries = () => fakes.bot.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === xia.id && String(c.payload.text).includes("Format /dev/sda"));
+    // The question as Telegram took it (the failed tries are recorded too, without a result).
+    const question = (await until(async () => tries().find((c) => c.result !== undefined), Boolean, 15_000))!;
+    expect(tries().map((c) => c.result !== undefined)).toEqual([false, false, true]);
+    // Backoff: 2 s after the first failure, 5 s after the second.
+    const [one, two, three] = tries();
+    expect(two!.at - one!.at).toBeGreaterThanOrEqual(1_900);
+    expect(three!.at - two!.at).toBeGreaterThanOrEqual(4_900);
+    // Nothing in the logs or on the way there carries the bot token.
+    expect(JSON.stringify(await jobs("flaky"))).not.toContain(BOT_TOKEN);
+
+    await converse(fakes.bot, callbackUpdate(xia, button(question, "yes")), xia.id, "Answer sent: <b>yes</b>");
+    const done = await until(() => getRun("flaky", key), ended, 15_000);
+    expect(done.state).toBe("ok");
+    const logs = install(done).logs.map((l) => l.log);
+    expect(logs.filter((l) => l.includes("was not delivered"))).toHaveLength(2);
+    expect(logs.find((l) => l.startsWith("asked xia:"))).toMatch(/^asked xia: Format \/dev\/sda <now>\? \(delivered at attempt 3; waiting up to \d+ s\)$/);
+    expect(logs).toContain("answer: yes");
+  }, 45_000);
+
+  it("fails the job at once when the member blocked the bot (403): retrying cannot help", async ({ expect }) => {
+    const yul = { id: 9004, first_name: "Yul" };
+    await linkUser(fakes.bot, fakes.provider, yul, "yul");
+    failing(1, 403, "Forbidden: bot was blocked by the user");
+    const key = await startRun("blocked", ASKING("yul", 600));
+    const done = await until(() => getRun("blocked", key), ended, 15_000);
+    expect(done.state).toBe("error");
+    expect(install(done).logs.at(-1)).toMatchObject({
+      level: "error",
+      log: "job.ask: the chat does not accept the bot's messages, blocked or left (Telegram 403: Forbidden: bot was blocked by the user)",
+    });
+    expect(fakes.bot.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === yul.id && String(c.payload.text).includes("Format"))).toHaveLength(1);
+    expect((await jobs("blocked"))[0]!.state).toBe("error");
+  });
+
+  it("fails with the timeout, and says why the question never arrived, when Telegram never takes it before the deadline", async ({ expect }) => {
+    const zed = { id: 9005, first_name: "Zed" };
+    await linkUser(fakes.bot, fakes.provider, zed, "zed");
+    failing(10, 502, "Bad Gateway");
+    const key = await startRun("undeliverable", ASKING("zed", 4));
+    const done = await until(() => getRun("undeliverable", key), ended, 15_000);
+    expect(done.state).toBe("error");
+    const logs = install(done).logs;
+    expect(logs.slice(-2)).toMatchObject([
+      { level: "error", log: "the question never reached zed: Telegram failed (502: Bad Gateway) (2 attempts)" },
+      { level: "error", log: 'timeout: nobody answered "Format /dev/sda <now>?"' },
+    ]);
+    expect(logs.map((l) => l.log)).toContain("the question to zed was not delivered (attempt 2): Telegram failed (502: Bad Gateway); no time left for another try");
   });
 });
