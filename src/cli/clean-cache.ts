@@ -1,5 +1,5 @@
-import { CommandError, requireOption, stringOption, UsageError, type Command } from "./command.ts";
-import { readConfigFile } from "./config-file.ts";
+import type { Command } from "./command.ts";
+import { API_OPTIONS, cockpitApiFrom, refusal } from "./cockpit-api.ts";
 
 export const cleanCacheCommand: Command = {
   name: "clean_cache",
@@ -17,34 +17,15 @@ A member's token is refused with HTTP 403.
 
 Options:
   --config FILE   the cockpit TOML file (required)
-  --url URL       the Cockpit's address (default: http://[api.ays].host:[api.ays].port)
+  --url URL       the Cockpit's address (default: COCKPIT_URL, else http://[api.ays].host:[api.ays].port)
   --token TOKEN   the organization's JWT (default: the COCKPIT_TOKEN environment variable)
   -h, --help      this text`,
-  options: {
-    config: { type: "string", short: "c" },
-    url: { type: "string" },
-    token: { type: "string" },
-  },
+  options: API_OPTIONS,
   async run(args) {
-    const config = await readConfigFile(requireOption(args, "config"));
-    const token = stringOption(args, "token") ?? process.env.COCKPIT_TOKEN;
-    if (!token) throw new UsageError("--token (or COCKPIT_TOKEN) is required: the organization's JWT (locally: cockpit token --organization)");
-    const base = stringOption(args, "url") ?? `http://${config.api.ays.host}:${config.api.ays.port}`;
-    let endpoint: URL;
-    try {
-      endpoint = new URL("/telegram/admin/clean-cache", base);
-    } catch {
-      throw new UsageError(`--url: expected an absolute URL, got "${base}"`);
-    }
-    let response: Response;
-    try {
-      response = await fetch(endpoint, { method: "POST", headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(15_000) });
-    } catch (err) {
-      throw new CommandError(`cannot reach the Cockpit at ${endpoint.origin} (${(err as Error).cause ?? (err as Error).message}); is it running?`);
-    }
-    const answer = (await response.json().catch(() => ({}))) as { users?: number; pending?: number; error?: string };
-    if (!response.ok) throw new CommandError(`the Cockpit refused (HTTP ${response.status}): ${answer.error ?? "no reason given"}`);
-    console.log(`forgot ${answer.users ?? 0} linked Telegram user(s) and ${answer.pending ?? 0} pending sign-in(s); everyone must /start again`);
+    const api = await cockpitApiFrom(args, { requireConfig: true, tokenHint: "the organization's JWT (locally: cockpit token --organization)" });
+    const answer = await api.call<{ users?: number; pending?: number }>("POST", "/telegram/admin/clean-cache");
+    if (!answer.ok) throw refusal("clean_cache", answer);
+    console.log(`forgot ${answer.body.users ?? 0} linked Telegram user(s) and ${answer.body.pending ?? 0} pending sign-in(s); everyone must /start again`);
     return 0;
   },
 };

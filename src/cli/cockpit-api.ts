@@ -33,13 +33,19 @@ export const API_HELP = `  --url URL       the Cockpit's address (default: COCKP
                   \`cockpit token --config FILE --key .wrangler/cockpit-dev-key.pem\`
   --config FILE   the cockpit TOML file, for the default --url`;
 
-/** Resolves `--url`/`--config` and `--token` into a client. */
-export async function cockpitApiFrom(args: ParsedArgs, requireConfig = false): Promise<CockpitApi> {
+/**
+ * Resolves `--url`/`--config` and `--token` into a client.
+ * @param options.tokenHint what a missing token should have been, for the usage error
+ */
+export async function cockpitApiFrom(
+  args: ParsedArgs,
+  { requireConfig = false, tokenHint = "a member's JWT" }: { requireConfig?: boolean; tokenHint?: string } = {},
+): Promise<CockpitApi> {
   const configFile = stringOption(args, "config");
   if (requireConfig && !configFile) throw new UsageError("--config is required");
   const config = configFile ? await readConfigFile(configFile) : undefined;
   const token = stringOption(args, "token") ?? process.env.COCKPIT_TOKEN;
-  if (!token) throw new UsageError("--token (or COCKPIT_TOKEN) is required: a member's JWT");
+  if (!token) throw new UsageError(`--token (or COCKPIT_TOKEN) is required: ${tokenHint}`);
   const base = stringOption(args, "url") ?? process.env.COCKPIT_URL ?? (config ? `http://${config.api.ays.host}:${config.api.ays.port}` : DEFAULT_URL);
   return cockpitApi(base, token);
 }
@@ -79,6 +85,5 @@ export function cockpitApi(base: string, token: string): CockpitApi {
 
 /** A refusal as the user should read it: what was being done, the status and the Cockpit's reason. */
 export function refusal(what: string, answer: ApiAnswer<unknown>): CommandError {
-  const code = answer.body.code ? ` ${answer.body.code}` : "";
-  return new CommandError(`${what}: the Cockpit refused (HTTP ${answer.status}${code}): ${answer.body.error ?? "no reason given"}`);
+  return new CommandError(`${what}: the Cockpit refused (HTTP ${answer.status}): ${answer.body.error ?? "no reason given"}`);
 }
