@@ -504,6 +504,14 @@ export class ServiceActor extends DurableObject<Env> {
         : [`the question never reached ${question.to.user}${q.failure ? `: ${q.failure}` : ""} (${q.tries} attempt${q.tries === 1 ? "" : "s"})`];
       this.failWaiting(q.key, q.attempt, [...undelivered, `timeout: nobody answered "${question.text}"`]);
     }
+    // A waiting job must have its question; without one nothing could ever end the wait (and the
+    // alarm would fire for it again and again), so it fails rather than hang.
+    const orphans = this.ctx.storage.sql
+      .exec<{ key: string; attempt: number }>(
+        "SELECT j.key, j.attempt FROM jobs j LEFT JOIN questions q ON q.key = j.key AND q.attempt = j.attempt WHERE j.state = 'waiting' AND q.key IS NULL",
+      )
+      .toArray();
+    for (const o of orphans) this.failWaiting(o.key, o.attempt, ["the job was waiting for an answer, but its question is gone; run it again"]);
   }
 
   /**

@@ -101,6 +101,23 @@ export async function install(job) {
     expect(fakes.bot.sent(uma.id).filter((t) => t.includes("first?"))).toHaveLength(1);
   });
 
+  it("fails a waiting job whose question is gone, instead of waking for it forever", async ({ expect }) => {
+    const xan = { id: 9012, first_name: "Xan" };
+    await linkUser(fakes.bot, fakes.provider, xan, "xan");
+    const before = fakes.bot.sent(xan.id).length;
+    const key = await startRun("orphaned", ASKING("xan", 600));
+    await reply(fakes.bot, xan.id, "Format /dev/sda", before);
+    const actor = env.SERVICE.getByName("MyID/orphaned/disk!sda");
+    // Storage damaged from outside: the wait has nothing left that could end it.
+    await runInDurableObject(actor, async (_instance, state) => {
+      state.storage.sql.exec("DELETE FROM questions");
+      await state.storage.setAlarm(Date.now());
+    });
+    const done = await until(() => getRun("orphaned", key), ended, 15_000);
+    expect(done.state).toBe("error");
+    expect(install(done).logs.map((l) => l.log)).toContain("the job was waiting for an answer, but its question is gone; run it again");
+  });
+
   it("fails the job with \"timeout\" when nobody answers in time", async ({ expect }) => {
     const wen = { id: 9002, first_name: "Wen" };
     await linkUser(fakes.bot, fakes.provider, wen, "wen");
