@@ -104,6 +104,8 @@ export interface RunSummary {
   jobs: number;
 }
 
+const ENDED_RUN_STATES = new Set<RunState>(["ok", "error", "cancelled"]);
+
 /** How often an active run re-checks its open jobs (covers evictions on either side). */
 const WATCHDOG_MS = 30_000;
 
@@ -676,6 +678,37 @@ export class RepositoryActor extends DurableObject<Env> {
       throw err;
     }
     if (plan.steps.length === 0) return refuse(409, "nothing_to_run", "nothing to run: no action is scheduled (or all are ok)");
+    return ok(await this.addRun(plan.steps, { simulate: opts.simulate, by: opts.by }));
+  }
+
+  /**
+   * A new run with the jobs of run `key`, step by step: the same services and actions, executed
+   * again even where an action is ok (the run is marked `rerun_of`, which forces its jobs), and
+   * simulated when the original was. Service states are left alone until a job starts, so a
+   * simulated re-run changes nothing until it is started.
+   */
+  async rerunRun(key: string, by: string): Promise<Result<RunRecord>> {
+    const original = this.loadRun(key);
+    if (!original) return refuse(404, "not_found", `no run ${key} in this repository`);
+    if (!ENDED_RUN_STATES.has(original.state)) {
+      const what = original.state === "running" ? "is still running" : "has not ended (it is new: planned, queued or waiting to retry)";
+      return refuse(409, "not_ended", `run ${key} ${what}; re-run it once it has ended`);
+    }
+    const services = this.state().services;
+    const gone = [...new Set(original.steps.flatMap((s) => s.jobs).filter((j) => !services[j.service]?.actions[j.action]).map((j) => `${j.service} ${j.action}`))];
+    if (gone.length) {
+      const shown = gone.slice(0, 5).join(", ") + (gone.length > 5 ? ` and ${gone.length - 5} more` : "");
+      return refuse(409, "gone", `cannot re-run ${key}: ${shown} no longer ${gone.length === 1 ? "exists" : "exist"}`);
+    }
+    const steps = original.steps.map((s) => ({ number: s.number, jobs: s.jobs.map((j) => ({ service: j.service, actor: j.actor, action: j.action })) }));
+    return ok(await this.addRun(steps, { simulate: original.simulate, by, rerun_of: key }));
+  }
+
+  /** Stores a new run of these steps and, unless simulated, moves the queue. */
+  private async addRun(
+    steps: { number: number; jobs: { service: string; actor: string; action: string }[] }[],
+    opts: { simulate: boolean; by: string; rerun_of?: string },
+  ): Promise<RunRecord> {
     const seq = this.nextSeq();
     const key = `run-${seq}`;
     const run: RunRecord = {
@@ -687,8 +720,9 @@ export class RepositoryActor extends DurableObject<Env> {
       not_before: 0,
       attempt: 0,
       by: opts.by,
+      ...(opts.rerun_of ? { rerun_of: opts.rerun_of } : {}),
       errors: [],
-      steps: plan.steps.map((step) => ({
+      steps: steps.map((step) => ({
         number: step.number,
         state: "new",
         jobs: step.jobs.map((job, i) => ({
@@ -708,7 +742,7 @@ export class RepositoryActor extends DurableObject<Env> {
     };
     this.saveRun(run, [], seq);
     if (!run.simulate) await this.pump();
-    return ok(this.loadRun(key)!);
+    return this.loadRun(key)!;
   }
 
   listRuns(): RunSummary[] {
@@ -854,8 +888,13 @@ export class RepositoryActor extends DurableObject<Env> {
         continue;
       }
       if (job.state === "new") {
-        if (action.state === "ok" && !action.force) {
+        // A re-run runs its jobs again, as if each action had been scheduled with force.
+        if (action.state === "ok" && !action.force && !run.rerun_of) {
           this.closeJob(job, "ok", [`${job.action} is already ok on ${job.service}: skipped`], null);
+          continue;
+        }
+        if (action.state === "disabled") {
+          this.closeJob(job, "ok", [`${job.action} is disabled on ${job.service}: skipped`], null);
           continue;
         }
         job.state = "running";

@@ -62,6 +62,8 @@ export interface RunRecord {
   /** How many times the run has been started (1 + retries). */
   attempt: number;
   by: string;
+  /** The run this one repeats (POST …/aysrun/{key}/rerun): its jobs run even where the action is ok. */
+  rerun_of?: string;
   steps: StepRecord[];
   /** For a run that ended in error: the failing jobs' last log lines. */
   errors: { job: string; service: string; action: string; logs: LogEntry[] }[];

@@ -360,21 +360,15 @@ export const CONSOLE_JS = String.raw`
     }
     open();
 
+    // Re-run: the server repeats the run's jobs in a new run (simulated if this one was).
     view.addEventListener("click", async function (ev) {
       var button = ev.target.closest("button[data-rerun]");
       if (!button) return;
       button.disabled = true;
       showError(view, "");
       try {
-        var base = view.dataset.repoApi;
-        var todo = JSON.parse(button.dataset.rerun);
-        for (var i = 0; i < todo.length; i++) {
-          var key = todo[i].service; var bang = key.indexOf("!");
-          await api("POST", base + "/service/" + encodeURIComponent(key.slice(0, bang)) + "/" + encodeURIComponent(key.slice(bang + 1)) +
-            "/action/" + encodeURIComponent(todo[i].action) + "?force=true");
-        }
-        var run = await api("POST", base + "/aysrun");
-        sessionStorage.setItem("cockpit.flash", "Run " + run.key + " started.");
+        var run = await api("POST", button.dataset.rerun);
+        sessionStorage.setItem("cockpit.flash", "Run " + run.key + (run.simulate ? " planned: start it from its page." : " started."));
         location.assign(view.dataset.repoHref + "/run/" + encodeURIComponent(run.key));
       } catch (e) { showError(view, e.message); }
       finally { button.disabled = false; }

@@ -65,16 +65,20 @@ export function RunPage(props: { frame: Omit<Frame, "title">; repo: string; run:
   const run = props.run;
   const api = `${apiRepo(props.repo)}/aysrun/${encodeURIComponent(run.key)}`;
   const ended = ENDED.has(run.state);
-  const rerun = [...new Map(run.steps.flatMap((s) => s.jobs).map((j) => [`${j.service} ${j.action}`, { service: j.service, action: j.action }])).values()];
   return (
     <Layout {...props.frame} title={`Run ${run.key}`} section="repositories"
       trail={[["Repositories", "/console"], [props.repo, repoHref(props.repo)], ["Runs", `${repoHref(props.repo)}/runs`]]}>
-      <section id="run" data-run={run.key} data-stream={`${api}/stream`} data-api={api} data-repo-api={apiRepo(props.repo)}
+      <section id="run" data-run={run.key} data-stream={`${api}/stream`} data-api={api}
         data-repo-href={repoHref(props.repo)} data-state={run.state} data-simulate={run.simulate ? "1" : "0"}>
         <p class="meta">
           <span id="run-state-label">State</span> <State state={run.state} id="run-state" /> · attempt <span id="run-attempt">{run.attempt}</span> · created{" "}
           <Time at={run.created} /> by {run.by || "system"}
           {run.simulate ? " · planned (simulated)" : ""}
+          {run.rerun_of ? (
+            <>
+              {" "}· re-run of <a href={runHref(props.repo, run.rerun_of)}>{run.rerun_of}</a>
+            </>
+          ) : null}
           <span id="live" class="muted" aria-live="off"></span>
         </p>
         <p class="buttons">
@@ -85,7 +89,7 @@ export function RunPage(props: { frame: Omit<Frame, "title">; repo: string; run:
             data-confirm={`Cancel run ${run.key}?`} hidden={ended}>
             Cancel run
           </button>
-          <button type="button" data-rerun={JSON.stringify(rerun)} data-when="ok error cancelled" hidden={!ended}>
+          <button type="button" data-rerun={`${api}/rerun`} data-when="ok error cancelled" hidden={!ended}>
             Re-run
           </button>
         </p>

@@ -485,6 +485,29 @@ export function createAysApi() {
 
   api.openapi(
     route({
+      method: "post",
+      path: "/repository/{repo}/aysrun/{key}/rerun",
+      description:
+        "Creates a new run with the jobs of run {key} (the same services and actions, in the same steps), run again even where " +
+        "an action is ok. A simulated run is re-run as a simulated run, to be started with POST …/aysrun/{new key}; any other " +
+        "is started (queued behind a run in progress). Answers like POST …/aysrun.",
+      request: { params: RunParam },
+      responses: {
+        200: json(RunSchema, "the new run, with rerun_of = {key}"),
+        409: json(ErrorSchema, "the run has not ended (not_ended), or one of its services or actions no longer exists (gone)"),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { repo, key } = c.req.valid("param");
+      const run = unwrapRun(await (await repository(c, repo)).rerunRun(key, c.get("caller").user));
+      audit(c, "run.created", repo, `run ${run.key} created as a re-run of ${key}${run.simulate ? " (simulated)" : ""}`, { rerun_of: key });
+      return c.json(run, 200);
+    },
+  );
+
+  api.openapi(
+    route({
       method: "delete",
       path: "/repository/{repo}/aysrun/{key}",
       request: { params: RunParam },

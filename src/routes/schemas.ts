@@ -98,6 +98,7 @@ export const RunSchema = z
     created: z.number(),
     simulate: z.boolean(),
     attempt: z.number(),
+    rerun_of: z.string().optional().openapi({ description: "the run this one repeats (POST …/aysrun/{key}/rerun)" }),
     steps: z.array(
       z.object({
         number: z.number(),

@@ -79,8 +79,9 @@ describe("console pages", () => {
     expect(body).toMatch(/<svg [^>]*role="group" aria-label="Run [^"]+: 2 steps, 2 jobs"/);
     expect(body).toMatch(/class="node st-new" data-job="[^"]+" aria-label="web!front init: new"/);
     expect(body).toContain('marker-end="url(#arrow)"');
-    // The simulated run can be started from the page.
+    // The simulated run can be started from the page; re-run is offered once it has ended.
     expect(body).toMatch(/<button type="button" data-api="POST" data-url="[^"]+" data-then="stay" data-when="new" data-only-simulated="1">Start run/);
+    expect(body).toContain(`<button type="button" data-rerun="/ays/repository/pages-run/aysrun/${run.key}/rerun" data-when="ok error cancelled" hidden="">Re-run</button>`);
   });
 
   it("filters the event log by type, repository and time, newest first", async () => {

@@ -159,6 +159,14 @@ describe("console", () => {
     expect(await page.getByRole("button", { name: "Cancel run" }).isVisible()).toBe(false);
     expect(await page.getByRole("button", { name: "Start run" }).isVisible()).toBe(false);
     expect(await page.getByRole("button", { name: "Re-run" }).isVisible()).toBe(true);
+    // Re-running a planned run plans it again (the server keeps it simulated): nothing starts.
+    const cancelled = page.url();
+    await page.getByRole("button", { name: "Re-run" }).click();
+    await page.waitForURL((url) => url.toString() !== cancelled && url.pathname.includes("/run/"));
+    expect(await page.locator("#flash").textContent()).toMatch(/^Run \S+ planned: start it from its page\.$/);
+    expect(await page.locator("#run-state").textContent()).toBe("new");
+    expect(await page.getByRole("button", { name: "Start run" }).isVisible()).toBe(true);
+    expect(await page.locator("p.meta", { hasText: "re-run of" }).getByRole("link").getAttribute("href")).toBe(new URL(cancelled).pathname);
   });
 });
 
