@@ -755,9 +755,28 @@ export class RepositoryActor extends DurableObject<Env> {
       });
   }
 
-  getRun(key: string): Result<RunRecord> {
+  /**
+   * A run, with every job's log; with `logsUpTo`, a run of more jobs than that comes without them
+   * (the run view of a big run fetches them job by job, and need not carry them all to render).
+   */
+  getRun(key: string, opts: { logsUpTo?: number } = {}): Result<RunRecord> {
     const run = this.loadRun(key);
-    return run ? ok(run) : refuse(404, "not_found", `no run ${key} in this repository`);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    const jobs = run.steps.reduce((n, s) => n + s.jobs.length, 0);
+    if (opts.logsUpTo === undefined || jobs <= opts.logsUpTo) return ok(run);
+    // A copy: the cached run is the one every code path shares.
+    return ok({ ...run, steps: run.steps.map((s) => ({ ...s, jobs: s.jobs.map((j) => ({ ...j, logs: [] })) })) });
+  }
+
+  /** One job of a run, with its log and files: what the run view fetches when a job is opened. */
+  getRunJob(runKey: string, jobKey: string): Result<JobRecord & { run: string; step: number }> {
+    const run = this.loadRun(runKey);
+    if (!run) return refuse(404, "not_found", `no run ${runKey} in this repository`);
+    for (const step of run.steps) {
+      const job = step.jobs.find((j) => j.key === jobKey);
+      if (job) return ok({ ...job, run: run.key, step: step.number });
+    }
+    return refuse(404, "not_found", `no job ${jobKey} in run ${runKey}`);
   }
 
   /** Executes a simulated run (POST on a run key). */

@@ -1,7 +1,8 @@
 /**
  * Live progress of runs as Server-Sent Events. A subscriber first gets the whole run (`event: run`),
- * then every job state change (`event: job`) and every new log line (`event: log`) as the
- * RepositoryActor stores them, and the stream closes after the run ends. Subscribers live in memory:
+ * then every job state change (`event: job`) and every new log line (`event: log`, with its `index`
+ * in the job's log) as the RepositoryActor stores them, and the stream closes after the run ends.
+ * Subscribers live in memory:
  * when the actor is evicted the stream ends and an EventSource reconnects, getting the whole run
  * again, so nothing is missed.
  */
@@ -62,8 +63,9 @@ export class RunStreams {
           if (seen.state !== job.state || seen.attempts !== job.attempts) {
             this.write(run.key, sub, frame(sub, "job", { run: run.key, step: step.number, job: jobSummary(job) }));
           }
-          for (const entry of job.logs.slice(seen.logs)) {
-            this.write(run.key, sub, frame(sub, "log", { run: run.key, job: job.key, service: job.service, action: job.action, ...entry }));
+          // `index` is the line's place in the job's log, so a page that fetched the log meanwhile skips what it has.
+          for (let index = seen.logs; index < job.logs.length; index++) {
+            this.write(run.key, sub, frame(sub, "log", { run: run.key, job: job.key, service: job.service, action: job.action, index, ...job.logs[index]! }));
           }
           sub.seen.set(job.key, { state: job.state, attempts: job.attempts, logs: job.logs.length });
         }

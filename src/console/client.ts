@@ -264,6 +264,8 @@ export const CONSOLE_JS = String.raw`
 
   function followRun(view) {
     var ENDED = ["ok", "error", "cancelled"];
+    // The same order and words as the page's step summaries (stepCounts in runs.tsx).
+    var COUNT_ORDER = ["running", "error", "new", "ok", "cancelled"];
     var live = $("#live", view);
     var source = null;
 
@@ -273,7 +275,141 @@ export const CONSOLE_JS = String.raw`
       el.dataset.state = state;
       el.textContent = state;
     }
-    function setJob(job) {
+    function jobDetail(key) { return document.getElementById("job-" + key); }
+    function loadedBody(d) {
+      var body = d && $(".job-body", d);
+      return body && body.dataset.loaded ? body : null;
+    }
+
+    // A step's summary counts its jobs by state; every job's <details> carries its state.
+    function recount(step) {
+      if (!step) return;
+      var by = {}, total = 0;
+      $$("details.job-detail", step).forEach(function (d) { total++; by[d.dataset.state] = (by[d.dataset.state] || 0) + 1; });
+      var states = COUNT_ORDER.slice();
+      Object.keys(by).forEach(function (s) { if (states.indexOf(s) < 0) states.push(s); });
+      var parts = states.filter(function (s) { return by[s]; }).map(function (s) { return by[s] + " " + s; });
+      var el = $("[data-counts]", step);
+      if (el) el.textContent = total + (total === 1 ? " job" : " jobs") + ": " + parts.join(", ");
+    }
+
+    // === A job's details, as the page renders them (JobBody in runs.tsx)
+
+    function timeEl(ms) {
+      if (!ms) { var never = document.createElement("span"); never.className = "muted"; never.textContent = "never"; return never; }
+      var d = new Date(ms);
+      var t = document.createElement("time");
+      t.setAttribute("datetime", d.toISOString());
+      t.textContent = d.toISOString().replace("T", " ").slice(0, 19) + " UTC";
+      t.title = d.toLocaleString() + " (local time)";
+      return t;
+    }
+    function fileList(label, files) {
+      var p = document.createElement("p");
+      p.appendChild(document.createTextNode(label + ": "));
+      files.forEach(function (f, i) {
+        if (i) p.appendChild(document.createTextNode(", "));
+        var a = document.createElement("a");
+        a.href = "/ays/files/" + encodeURIComponent(f.key);
+        a.download = f.name;
+        a.textContent = f.name;
+        p.appendChild(a);
+        var size = document.createElement("span");
+        size.className = "muted";
+        size.textContent = " (" + f.size + " bytes)";
+        p.appendChild(size);
+      });
+      return p;
+    }
+    function fillMeta(meta, job) {
+      meta.innerHTML = "";
+      var bang = job.service.indexOf("!");
+      var a = document.createElement("a");
+      a.href = view.dataset.repoHref + "/service/" + encodeURIComponent(job.service.slice(0, bang)) + "/" + encodeURIComponent(job.service.slice(bang + 1));
+      a.textContent = job.service;
+      meta.appendChild(a);
+      meta.appendChild(document.createTextNode(" · attempts "));
+      var attempts = document.createElement("span");
+      attempts.setAttribute("data-attempts", "");
+      attempts.textContent = job.attempts;
+      meta.appendChild(attempts);
+      meta.appendChild(document.createTextNode(" · started "));
+      meta.appendChild(timeEl(job.started));
+      meta.appendChild(document.createTextNode(" · ended "));
+      meta.appendChild(timeEl(job.ended));
+    }
+    function logLine(l) { return "[" + l.level + "] " + l.log + "\n"; }
+    function setLog(body, logs) {
+      var pre = $("pre.log", body);
+      if (pre) pre.textContent = logs.map(logLine).join("");
+      body.dataset.logs = logs.length;
+    }
+    function renderBody(body, job) {
+      body.innerHTML = "";
+      var meta = document.createElement("p");
+      meta.className = "meta";
+      fillMeta(meta, job);
+      body.appendChild(meta);
+      if (job.inputs && job.inputs.length) body.appendChild(fileList("Input files", job.inputs));
+      var files = document.createElement("div");
+      files.setAttribute("data-files", "");
+      if (job.files && job.files.length) files.appendChild(fileList("Files", job.files));
+      body.appendChild(files);
+      var pre = document.createElement("pre");
+      pre.className = "log";
+      pre.tabIndex = 0;
+      pre.setAttribute("aria-label", "Log of " + job.service + " " + job.action);
+      body.appendChild(pre);
+      setLog(body, job.logs);
+      body.dataset.loaded = "1";
+    }
+
+    // A folded job's log and files are fetched the first time it is opened. Log lines the stream
+    // sends meanwhile wait, and those the fetched log already holds are skipped by their index.
+    async function loadJob(d) {
+      var body = $(".job-body", d);
+      if (!body) {
+        body = document.createElement("div");
+        body.className = "job-body";
+        d.appendChild(body);
+      }
+      if (body.dataset.loaded || body.dataset.loading) return;
+      body.dataset.loading = "1";
+      body.pending = [];
+      body.textContent = "Loading the log…";
+      try {
+        var job = await api("GET", view.dataset.api + "/job/" + encodeURIComponent(d.id.slice(4)));
+        renderBody(body, job);
+        var pending = body.pending;
+        delete body.dataset.loading;
+        pending.forEach(appendLog);
+      } catch (e) {
+        delete body.dataset.loading;
+        body.textContent = "Could not load this job: " + e.message;
+      }
+      body.pending = null;
+    }
+    // toggle does not bubble; a capturing listener sees every <details> of the view open.
+    view.addEventListener("toggle", function (ev) {
+      var d = ev.target;
+      if (d.open && d.matches && d.matches("details.job-detail")) loadJob(d);
+    }, true);
+
+    // A link to a job or a step (graph boxes, "+N more", the errors) opens what holds it.
+    function reveal(id) {
+      var el = id && document.getElementById(id);
+      if (!el || !view.contains(el)) return;
+      for (var p = el; p && p !== view; p = p.parentElement) if (p.tagName === "DETAILS" && !p.open) p.open = true;
+      var summary = el.tagName === "DETAILS" ? $("summary", el) : null;
+      setTimeout(function () { if (summary) summary.focus(); el.scrollIntoView({ block: "start" }); }, 0);
+    }
+    view.addEventListener("click", function (ev) {
+      var a = ev.target.closest && ev.target.closest("a[href^='#']");
+      if (a) reveal(decodeURIComponent(a.getAttribute("href").slice(1)));
+    });
+    if (location.hash) reveal(decodeURIComponent(location.hash.slice(1)));
+
+    function setJob(job, batch) {
       var node = $("[data-job=\"" + CSS.escape(job.key) + "\"]", view);
       if (node) {
         node.setAttribute("class", "node st-" + job.state);
@@ -282,23 +418,20 @@ export const CONSOLE_JS = String.raw`
         var title = $("title", node); if (title) title.textContent = label;
         var st = $(".node-state", node); if (st) st.textContent = job.state;
       }
-      setBadge(document.getElementById("job-state-" + job.key), job.state);
-      var attempts = $("[data-attempts=\"" + CSS.escape(job.key) + "\"]", view);
-      if (attempts) attempts.textContent = job.attempts;
-      var files = $("[data-files=\"" + CSS.escape(job.key) + "\"]", view);
+      var d = jobDetail(job.key);
+      if (!d) return;
+      var changed = d.dataset.state !== job.state;
+      d.dataset.state = job.state;
+      setBadge($("summary .badge", d), job.state);
+      if (changed && !batch) recount(d.closest("details.step"));
+      var body = loadedBody(d);
+      if (!body) return;
+      var meta = $("p.meta", body);
+      if (meta) fillMeta(meta, job);
+      var files = $("[data-files]", body);
       if (files && job.files && job.files.length) {
         files.innerHTML = "";
-        var p = document.createElement("p");
-        p.appendChild(document.createTextNode("Files: "));
-        job.files.forEach(function (f, i) {
-          if (i) p.appendChild(document.createTextNode(", "));
-          var a = document.createElement("a");
-          a.href = "/ays/files/" + encodeURIComponent(f.key);
-          a.download = f.name;
-          a.textContent = f.name;
-          p.appendChild(a);
-        });
-        files.appendChild(p);
+        files.appendChild(fileList("Files", job.files));
       }
     }
     function setRunState(state, errors) {
@@ -313,8 +446,12 @@ export const CONSOLE_JS = String.raw`
         list.innerHTML = "";
         errors.forEach(function (e) {
           var li = document.createElement("li");
+          var a = document.createElement("a");
+          a.href = "#job-" + e.job;
+          a.textContent = e.service + " " + e.action;
+          li.appendChild(a);
           var last = e.logs && e.logs.length ? e.logs[e.logs.length - 1].log : "failed";
-          li.textContent = e.service + " " + e.action + ": " + last;
+          li.appendChild(document.createTextNode(": " + last));
           list.appendChild(li);
         });
         box.hidden = false;
@@ -325,20 +462,28 @@ export const CONSOLE_JS = String.raw`
       }
     }
     function appendLog(entry) {
-      var pre = document.getElementById("log-" + entry.job);
-      if (!pre) return;
+      var d = jobDetail(entry.job);
+      var body = d && $(".job-body", d);
+      if (!body) return;
+      if (body.dataset.loading) { body.pending.push(entry); return; }
+      if (!body.dataset.loaded) return;
+      var have = Number(body.dataset.logs || 0);
+      if (typeof entry.index === "number" && entry.index < have) return;
+      var pre = $("pre.log", body);
       var stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
-      pre.appendChild(document.createTextNode("[" + entry.level + "] " + entry.log + "\n"));
+      pre.appendChild(document.createTextNode(logLine(entry)));
+      body.dataset.logs = have + 1;
       if (stick) pre.scrollTop = pre.scrollHeight;
     }
     function wholeRun(run) {
       run.steps.forEach(function (step) {
         step.jobs.forEach(function (job) {
-          setJob(job);
-          var pre = document.getElementById("log-" + job.key);
-          if (pre) pre.textContent = job.logs.map(function (l) { return "[" + l.level + "] " + l.log + "\n"; }).join("");
+          setJob(job, true);
+          var body = loadedBody(jobDetail(job.key));
+          if (body) setLog(body, job.logs);
         });
       });
+      $$("details.step", view).forEach(recount);
       setRunState(run.state, run.errors);
     }
     function open() {

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { RunSummary } from "../actors/repository.ts";
-import type { JobFile, RunRecord } from "../actors/run-model.ts";
+import type { JobFile, JobRecord, RunRecord } from "../actors/run-model.ts";
 import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 import { RunButtons, runHref } from "./repository.tsx";
 import { RunGraph } from "./run-graph.tsx";
@@ -57,14 +57,53 @@ function FileList(props: { label: string; files: JobFile[] | undefined }) {
   );
 }
 
+/** Runs of at most this many jobs show every job open with its log; larger ones fold them (see RunPage). */
+export const INLINE_JOBS = 20;
+
+/** The order job states are counted in a step's summary: what needs attention first. */
+export const COUNT_ORDER = ["running", "error", "new", "ok", "cancelled"];
+
+/** "300 jobs: 2 running, 298 ok": a step's jobs by state (the script writes the same text as they change). */
+export function stepCounts(jobs: { state: string }[]): string {
+  const by = new Map<string, number>();
+  for (const j of jobs) by.set(j.state, (by.get(j.state) ?? 0) + 1);
+  const states = [...COUNT_ORDER, ...[...by.keys()].filter((s) => !COUNT_ORDER.includes(s))];
+  const parts = states.filter((s) => by.get(s)).map((s) => `${by.get(s)} ${s}`);
+  return `${jobs.length} ${jobs.length === 1 ? "job" : "jobs"}: ${parts.join(", ")}`;
+}
+
+/** A job's details: the service, attempts and times, files, and the log (the script renders the same for a job opened later). */
+function JobBody(props: { repo: string; job: JobRecord }) {
+  const job = props.job;
+  return (
+    <div class="job-body" data-loaded="1" data-logs={job.logs.length}>
+      <p class="meta">
+        <a href={serviceHref(props.repo, job.service)}>{job.service}</a> · attempts <span data-attempts>{job.attempts}</span> · started{" "}
+        <Time at={job.started} /> · ended <Time at={job.ended} />
+      </p>
+      <FileList label="Input files" files={job.inputs} />
+      <div data-files>
+        <FileList label="Files" files={job.files} />
+      </div>
+      <pre class="log" aria-label={`Log of ${job.service} ${job.action}`} tabindex={0}>
+        {job.logs.map((l) => `[${l.level}] ${l.log}\n`).join("")}
+      </pre>
+    </div>
+  );
+}
+
 /**
- * One run: the graph, then each job with its log and files. The script follows the run's stream
- * (`…/aysrun/{key}/stream`) and updates boxes, badges and logs in place until the run ends.
+ * One run: the graph, then its jobs folded by step, each step's summary counting its jobs by state.
+ * A small run shows every job open with its log; in a larger one a job's log and files are fetched
+ * (`…/aysrun/{key}/job/{job}`) when it is opened, so a run of 600 jobs is a page of 600 one-line
+ * summaries rather than 600 logs. The script follows the run's stream (`…/aysrun/{key}/stream`) and
+ * updates boxes, badges, counts and the logs of opened jobs in place until the run ends.
  */
 export function RunPage(props: { frame: Omit<Frame, "title">; repo: string; run: RunRecord; producers: Map<string, string[]> }) {
   const run = props.run;
   const api = `${apiRepo(props.repo)}/aysrun/${encodeURIComponent(run.key)}`;
   const ended = ENDED.has(run.state);
+  const inline = run.steps.reduce((n, s) => n + s.jobs.length, 0) <= INLINE_JOBS;
   return (
     <Layout {...props.frame} title={`Run ${run.key}`} section="repositories"
       trail={[["Repositories", "/console"], [props.repo, repoHref(props.repo)], ["Runs", `${repoHref(props.repo)}/runs`]]}>
@@ -100,34 +139,32 @@ export function RunPage(props: { frame: Omit<Frame, "title">; repo: string; run:
           <ul>
             {run.errors.map((e) => (
               <li>
-                {e.service} {e.action}: {e.logs.at(-1)?.log ?? "failed"}
+                <a href={`#job-${e.job}`}>{e.service} {e.action}</a>: {e.logs.at(-1)?.log ?? "failed"}
               </li>
             ))}
           </ul>
         </div>
         <h2>Jobs</h2>
+        {inline ? null : <p class="muted">Open a step for its jobs, and a job for its log and files.</p>}
         {run.steps.map((step) => (
-          <section aria-label={`Step ${step.number}`} class="step">
-            <h3>Step {step.number}</h3>
-            {step.jobs.map((job) => (
-              <article id={`job-${job.key}`} class="job-detail" tabindex={-1} aria-labelledby={`job-title-${job.key}`}>
-                <h4 id={`job-title-${job.key}`}>
-                  <a href={serviceHref(props.repo, job.service)}>{job.service}</a> {job.action}{" "}
-                  <State state={job.state} id={`job-state-${job.key}`} />
-                </h4>
-                <p class="meta">
-                  attempts <span data-attempts={job.key}>{job.attempts}</span> · started <Time at={job.started} /> · ended <Time at={job.ended} />
-                </p>
-                <FileList label="Input files" files={job.inputs} />
-                <div data-files={job.key}>
-                  <FileList label="Files" files={job.files} />
-                </div>
-                <pre class="log" id={`log-${job.key}`} aria-label={`Log of ${job.service} ${job.action}`} tabindex={0}>
-                  {job.logs.map((l) => `[${l.level}] ${l.log}\n`).join("")}
-                </pre>
-              </article>
-            ))}
-          </section>
+          <details class="step" id={`step-${step.number}`} data-step={step.number} open={inline}>
+            <summary>
+              <strong>Step {step.number}</strong> · <span data-counts>{stepCounts(step.jobs)}</span>
+            </summary>
+            {/* Kept lean: a large run has hundreds of these; the script adds a folded job's body when it is opened. */}
+            <ul class="jobs">
+              {step.jobs.map((job) => (
+                <li>
+                  <details class="job-detail" id={`job-${job.key}`} data-state={job.state} open={inline}>
+                    <summary>
+                      {job.service} {job.action} <span class={`badge st-${job.state}`}>{job.state}</span>
+                    </summary>
+                    {inline ? <JobBody repo={props.repo} job={job} /> : null}
+                  </details>
+                </li>
+              ))}
+            </ul>
+          </details>
         ))}
       </section>
     </Layout>

@@ -101,8 +101,16 @@ font:0.9rem/1.45 ui-monospace,Menlo,Consolas,monospace;padding:.45rem .55rem}
 .node:focus-visible rect,.node:hover rect{stroke:var(--focus);stroke-width:3}
 @keyframes march{to{stroke-dashoffset:-18}}
 @media (prefers-reduced-motion:reduce){.node.st-running rect{animation:none}}
-.job-detail{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.6rem .75rem;margin-bottom:.6rem}
-.job-detail:target{border-color:var(--focus);box-shadow:0 0 0 2px var(--focus)}
+.more rect{fill:#fff;stroke:var(--line);stroke-width:2;stroke-dasharray:4 3}
+.more text{font-size:13px;font-weight:600;fill:var(--accent)}
+.more:focus-visible rect,.more:hover rect{stroke:var(--focus);stroke-width:3}
+details.step{background:var(--card);border:1px solid var(--line);border-radius:6px;margin-bottom:.6rem}
+details.step>summary{cursor:pointer;padding:.5rem .75rem}
+ul.jobs{list-style:none;margin:0;padding:0 .75rem .25rem}
+ul.jobs>li{border-top:1px solid var(--line)}
+.job-detail>summary{cursor:pointer;padding:.35rem 0;word-break:break-word}
+.job-body{padding-bottom:.5rem}
+.job-detail:target>summary{outline:3px solid var(--focus);outline-offset:2px}
 .run-errors{background:var(--err-bg);border-left:4px solid var(--err);padding:.25rem .75rem}
 body.notice main{max-width:36rem;margin:3rem auto}
 @media (max-width:30rem){main{padding:.75rem}h1{font-size:1.35rem}.who{margin-left:0}th,td{padding:.4rem}}

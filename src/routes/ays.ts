@@ -6,7 +6,7 @@ import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi
 import type { Context } from "hono";
 import type { Channel } from "../actors/organization.ts";
 import type { Refusal, Result } from "../actors/results.ts";
-import type { JobFile, RunRecord } from "../actors/run-model.ts";
+import type { JobFile, JobRecord, RunRecord } from "../actors/run-model.ts";
 import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { createRepository, deleteRepository } from "../actors/repositories.ts";
@@ -21,6 +21,7 @@ import {
   BlueprintUpdate,
   BoolQuery,
   ErrorSchema,
+  JobSchema,
   RepoName,
   RepositoryCreate,
   RepositorySchema,
@@ -480,6 +481,20 @@ export function createAysApi() {
       const run = unwrapRun(await (await repository(c, repo)).startRun(key));
       audit(c, "run.started", repo, `run ${key} started`);
       return c.json(run, 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "get",
+      path: "/repository/{repo}/aysrun/{key}/job/{job}",
+      description: "One job of the run with its whole log, result, input and result files (the run view loads a job's details with it).",
+      request: { params: RunParam.extend({ job: z.string().min(1).max(200).openapi({ example: "run-3.2.1" }) }) },
+      responses: { 200: json(JobSchema.extend({ run: z.string(), step: z.number() }), "the job"), ...errors },
+    }),
+    async (c) => {
+      const { repo, key, job } = c.req.valid("param");
+      return c.json(unwrap((await (await repository(c, repo)).getRunJob(key, job)) as Result<JobRecord & { run: string; step: number }>), 200);
     },
   );
 

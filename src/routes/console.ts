@@ -16,7 +16,7 @@ import type { Frame } from "../console/layout.tsx";
 import { NoticePage } from "../console/notice.tsx";
 import { RepositoriesPage } from "../console/repositories.tsx";
 import { RepositoryPage } from "../console/repository.tsx";
-import { RunPage, RunsPage } from "../console/runs.tsx";
+import { INLINE_JOBS, RunPage, RunsPage } from "../console/runs.tsx";
 import { ServicePage } from "../console/service.tsx";
 import type { AppEnv } from "./app.ts";
 import { org, repository, unwrap, unwrapRun } from "./ays.ts";
@@ -140,7 +140,10 @@ export function createConsole() {
   app.get("/repo/:repo/run/:key", async (c) => {
     const repo = repoParam(c);
     const stub = await repository(c, repo);
-    const [run, services] = await Promise.all([stub.getRun(c.req.param("key")), stub.listServices() as Promise<unknown> as Promise<ServiceView[]>]);
+    const [run, services] = await Promise.all([
+      stub.getRun(c.req.param("key"), { logsUpTo: INLINE_JOBS }),
+      stub.listServices() as Promise<unknown> as Promise<ServiceView[]>,
+    ]);
     const producers = new Map(services.map((s) => [s.key, s.producers]));
     return c.html(RunPage({ frame: frame(c), repo, run: unwrapRun(run), producers }));
   });

@@ -91,6 +91,24 @@ export const ServiceSchema = z
   .openapi("Service");
 
 const LogSchema = z.object({ epoch: z.number(), level: z.string(), category: z.string(), log: z.string() });
+const FileSchema = z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() });
+export const JobSchema = z
+  .object({
+    key: z.string(),
+    service: z.string(),
+    actor: z.string(),
+    action: z.string(),
+    state: z.string(),
+    attempts: z.number(),
+    started: z.number().nullable(),
+    ended: z.number().nullable(),
+    logs: z.array(LogSchema),
+    result: z.unknown(),
+    files: z.array(FileSchema),
+    inputs: z.array(FileSchema).optional(),
+    error_code: z.string().optional().openapi({ description: "the last attempt's failure kind: timeout, or the thrown error's code" }),
+  })
+  .openapi("Job");
 export const RunSchema = z
   .object({
     key: z.string(),
@@ -103,23 +121,7 @@ export const RunSchema = z
       z.object({
         number: z.number(),
         state: z.string(),
-        jobs: z.array(
-          z.object({
-            key: z.string(),
-            service: z.string(),
-            actor: z.string(),
-            action: z.string(),
-            state: z.string(),
-            attempts: z.number(),
-            started: z.number().nullable(),
-            ended: z.number().nullable(),
-            logs: z.array(LogSchema),
-            result: z.unknown(),
-            files: z.array(z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() })),
-            inputs: z.array(z.object({ name: z.string(), key: z.string(), size: z.number(), contentType: z.string().optional() })).optional(),
-            error_code: z.string().optional().openapi({ description: "the last attempt's failure kind: timeout, or the thrown error's code" }),
-          }),
-        ),
+        jobs: z.array(JobSchema),
       }),
     ),
     errors: z.array(z.object({ job: z.string(), service: z.string(), action: z.string(), logs: z.array(LogSchema) })),

@@ -87,6 +87,9 @@ describe("GET …/aysrun/{key}/stream", () => {
     const final = (await (await api(`/ays/repository/${repo}/aysrun/${run.key}`)).json()) as RunRecord;
     const install = final.steps.flatMap((s) => s.jobs).find((j) => j.action === "install")!;
     expect(install.logs.map((l) => l.log)).toEqual(["step 1", "step 2"]);
+    // Each line says where it sits in the job's log, so a page that fetched the log skips what it has.
+    const lines = events.filter((e) => e.event === "log" && e.data.job === install.key).map((e) => [e.data.index, e.data.log]);
+    expect(lines).toEqual([[0, "step 1"], [1, "step 2"]]);
   });
 
   it("answers a finished run's stream with the run alone, and 404 for an unknown run", async ({ expect }) => {

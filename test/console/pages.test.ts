@@ -82,6 +82,10 @@ describe("console pages", () => {
     // The simulated run can be started from the page; re-run is offered once it has ended.
     expect(body).toMatch(/<button type="button" data-api="POST" data-url="[^"]+" data-then="stay" data-when="new" data-only-simulated="1">Start run/);
     expect(body).toContain(`<button type="button" data-rerun="/ays/repository/pages-run/aysrun/${run.key}/rerun" data-when="ok error cancelled" hidden="">Re-run</button>`);
+    // A small run shows its steps and jobs open, each with its log, counted by state.
+    expect(body).toContain('<details class="step" id="step-1" data-step="1" open=""><summary><strong>Step 1</strong> · <span data-counts="true">1 job: 1 new</span></summary>');
+    expect(body).toMatch(/<details class="job-detail" id="job-[^"]+" data-state="new" open=""><summary>web!front install <span class="badge st-new">new<\/span><\/summary><div class="job-body" data-loaded="1" data-logs="0">/);
+    expect(body).toContain('<pre class="log" aria-label="Log of web!front install" tabindex="0"></pre>');
   });
 
   it("filters the event log by type, repository and time, newest first", async () => {

@@ -170,6 +170,68 @@ describe("console", () => {
   });
 });
 
+/** The API as the page's own script calls it: same origin, the session cookie. */
+async function call(method: string, path: string, body?: unknown): Promise<{ status: number; body: string }> {
+  return page.evaluate(
+    async ([m, p, b]) => {
+      const res = await fetch(p, {
+        method: m,
+        credentials: "same-origin",
+        ...(b === null ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(b) }),
+      });
+      return { status: res.status, body: await res.text() };
+    },
+    [method, path, body ?? null] as const,
+  );
+}
+
+describe("a run too big to show at once", () => {
+  it("folds its jobs by step, loads a job's log when it is opened, and keeps the counts live", async () => {
+    await page.goto("/console");
+    expect((await call("POST", "/ays/repository", { name: "e2e-big" })).status).toBe(201);
+    const actions =
+      'export async function install(job) { job.log("starting"); await new Promise((r) => setTimeout(r, 400)); job.log("done " + job.service.key); }';
+    expect((await call("POST", "/ays/repository/e2e-big/template", { name: "box", actions })).status).toBe(201);
+    // 15 services: 30 jobs, more than a run shows open, and more boxes per step than the graph draws.
+    const content = `${Array.from({ length: 15 }, (_, i) => `box__b${i}:`).join("\n")}\nactions:\n  - action: install\n`;
+    expect((await call("POST", "/ays/repository/e2e-big/blueprint", { name: "big.yaml", content })).status).toBe(201);
+    expect((await call("POST", "/ays/repository/e2e-big/blueprint/big.yaml")).status).toBe(200);
+    const planned = await call("POST", "/ays/repository/e2e-big/aysrun?simulate=true");
+    const key = (JSON.parse(planned.body) as { key: string }).key;
+
+    await page.goto(`/console/repo/e2e-big/run/${key}`);
+    await page.evaluate(() => { (window as unknown as { samePage: boolean }).samePage = true; });
+    expect(await page.locator("details.step").count()).toBe(2);
+    expect(await page.locator("details.step[open], details.job-detail[open]").count()).toBe(0);
+    expect(await page.locator("#step-2 [data-counts]").textContent()).toBe("15 jobs: 15 new");
+    expect(await page.locator("svg .node").count()).toBe(20);
+    expect(await page.locator("svg .more").allTextContents()).toEqual(["+5 more", "+5 more"]);
+    expect(await page.locator("pre.log").count()).toBe(0);
+
+    // "+5 more" opens its step; a job opens from the keyboard, and its log is fetched then.
+    await page.locator("svg .more[data-more='2']").click();
+    await expect.poll(() => page.locator("#step-2").getAttribute("open")).toBe("");
+    const first = page.locator("#step-2 details.job-detail").first();
+    await first.locator("summary").focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => first.locator("pre.log").count()).toBe(1);
+    expect(await first.locator("pre.log").textContent()).toBe("");
+
+    await page.getByRole("button", { name: "Start run" }).click();
+    // Counts of both steps, folded or not, and the opened job's log follow the stream.
+    await expect.poll(() => page.locator("#step-2 [data-counts]").textContent(), { timeout: 60_000 }).toBe("15 jobs: 15 ok");
+    expect(await page.locator("#step-1 [data-counts]").textContent()).toBe("15 jobs: 15 ok");
+    expect(await page.locator("#step-1").getAttribute("open")).toBeNull();
+    await expect.poll(() => first.locator("pre.log").textContent()).toBe("[info] starting\n[info] done box!b0\n");
+    expect(await first.locator("summary .badge").textContent()).toBe("ok");
+    // A job opened after the run fetches its whole log.
+    const last = page.locator("#step-2 details.job-detail").last();
+    await last.locator("summary").click();
+    await expect.poll(() => last.locator("pre.log").textContent()).toBe("[info] starting\n[info] done box!b9\n");
+    expect(await page.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBe(true);
+  });
+});
+
 describe("on a phone and with a keyboard", () => {
   it("every main page fits a phone's width: only tables and the graph scroll, inside their boxes", async () => {
     const phone = await browser.newContext({ baseURL: e2e.base, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });

@@ -1,0 +1,63 @@
+import { env, exports } from "cloudflare:workers";
+import { describe, it } from "vitest";
+import type { JobRecord, RunRecord } from "../../src/actors/run-model.ts";
+import { drawnJobs, MAX_DRAWN_PER_STEP } from "../../src/console/run-graph.tsx";
+import { INLINE_JOBS } from "../../src/console/runs.tsx";
+import { api, mintToken, ORG } from "../helpers/auth.ts";
+import { createRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
+
+async function page(path: string): Promise<string> {
+  const headers = new Headers({ accept: "text/html", cookie: `jwt=${await mintToken()}` });
+  const res = await exports.default.fetch(new Request(`http://cockpit.test${path}`, { headers }));
+  if (res.status !== 200) throw new Error(`${path}: ${res.status}`);
+  return res.text();
+}
+
+const count = (text: string, pattern: RegExp) => [...text.matchAll(pattern)].length;
+
+describe("the run view of a big run", () => {
+  it("folds 600 jobs by step, loads logs on demand, and draws a few boxes per step with +N more", async ({ expect }) => {
+    // 300 services of a template without code: init and install are AYS defaults, done at once.
+    const repo = "big-run";
+    const services = Array.from({ length: 300 }, (_, i) => `box__b${i}:`).join("\n");
+    await repoWithBlueprint(repo, `${services}\nactions:\n  - action: install\n`);
+    const run = await waitForRun(repo, (await createRun(repo)).key, undefined, 30_000);
+    expect(run.state).toBe("ok");
+    expect(run.steps.map((s) => s.jobs.length)).toEqual([300, 300]);
+
+    const html = await page(`/console/repo/${repo}/run/${run.key}`);
+    // Before the jobs were folded this page was 713,807 bytes (every job with its log inline, all
+    // 600 boxes drawn); now about 103 KB. The bound leaves room for small changes, not for logs.
+    expect(new TextEncoder().encode(html).length).toBeLessThan(125_000);
+
+    expect(html).toMatch(/<svg [^>]*aria-label="Run [^"]+: 2 steps, 600 jobs \(20 drawn\)"/);
+    expect(count(html, /class="node st-ok"/g)).toBe(2 * MAX_DRAWN_PER_STEP);
+    expect(count(html, /<text [^>]*>\+290 more<\/text>/g)).toBe(2);
+    expect(html).toContain('<a href="#step-2" class="more" data-more="2" aria-label="290 more jobs in step 2: see the step&#39;s list">');
+
+    // Every job is listed, folded, with its state; no log is in the page.
+    expect(count(html, /<details class="job-detail" id="job-[^"]+" data-state="ok">/g)).toBe(600);
+    expect(html).not.toMatch(/<details class="(step|job-detail)"[^>]* open/);
+    expect(html).not.toContain("AYS default action");
+    expect(count(html, /<span data-counts="true">300 jobs: 300 ok<\/span>/g)).toBe(2);
+
+    // Opening a job fetches its log and files.
+    const job = run.steps[1]!.jobs.find((j) => j.service === "box!b299")!;
+    expect(html).toContain(`<details class="job-detail" id="job-${job.key}" data-state="ok"><summary>box!b299 install <span class="badge st-ok">ok</span></summary></details>`);
+    const detail = (await (await must(api(`/ays/repository/${repo}/aysrun/${run.key}/job/${job.key}`), 200)).json()) as JobRecord;
+    expect(detail.logs.map((l) => l.log)).toEqual(["install: AYS default action (no-op)"]);
+    // The page reads the run without its 600 logs; the API still has them all.
+    const stub = env.REPOSITORY.getByName(`${ORG}/${repo}`);
+    const lean = (await stub.getRun(run.key, { logsUpTo: INLINE_JOBS })) as unknown as { value: RunRecord };
+    expect(lean.value.steps.flatMap((s) => s.jobs).every((j) => j.logs.length === 0 && j.state === "ok")).toBe(true);
+    const full = (await stub.getRun(run.key)) as unknown as { value: RunRecord };
+    expect(full.value.steps.flatMap((s) => s.jobs).every((j) => j.logs.length === 1)).toBe(true);
+  });
+
+  it("draws a wide step's failed and running jobs first, in step order", ({ expect }) => {
+    const jobs = Array.from({ length: 40 }, (_, i) => ({ key: `j${i}`, state: i === 33 ? "error" : i === 21 ? "running" : "ok" }) as JobRecord);
+    const drawn = drawnJobs(jobs).map((j) => j.key);
+    expect(drawn).toEqual(["j0", "j1", "j2", "j3", "j4", "j5", "j6", "j7", "j21", "j33"]);
+    expect(drawnJobs(jobs.slice(0, MAX_DRAWN_PER_STEP))).toHaveLength(MAX_DRAWN_PER_STEP);
+  });
+});
