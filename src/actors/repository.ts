@@ -27,7 +27,7 @@ import {
 import { withoutSecret, type CockpitEvent } from "../events/event.ts";
 import { matchEvent } from "../events/filters.ts";
 import { nextActionState, type ActionEvent } from "./action-machine.ts";
-import { ok, refuse, type Result } from "./results.ts";
+import { ok, refuse, type Refusal, type Result } from "./results.ts";
 import { RunStreams } from "./run-stream.ts";
 import { StateEvents } from "./state-events.ts";
 import {
@@ -117,6 +117,26 @@ function errorOf(err: unknown): string {
 function engineRefusal(err: unknown): Result<never> {
   if (err instanceof AysError) return refuse(400, "invalid_blueprint", err.message);
   throw err;
+}
+
+/** A template still in use cannot be deleted: the refusal names who uses it. */
+export type TemplateInUse = Refusal & { code: "in_use"; services: string[]; blueprints: string[]; templates: string[] };
+
+/** Does the saved blueprint name actor `actor` (a service entry, an action or an event filter)? */
+function blueprintNames(bp: BlueprintView, actor: string): boolean {
+  let parsed;
+  try {
+    parsed = parseBlueprint(bp.name, bp.content);
+  } catch (err) {
+    // Saved blueprints were valid when saved; one that no longer parses names nothing we can know.
+    if (err instanceof AysError) return false;
+    throw err;
+  }
+  return (
+    parsed.services.some((s) => s.actor === actor) ||
+    parsed.actions.some((a) => a.actor === actor) ||
+    parsed.eventfilters.some((f) => f.actor === actor)
+  );
 }
 
 export function serviceState(service: ServiceModel): string {
@@ -292,6 +312,31 @@ export class RepositoryActor extends DurableObject<Env> {
     );
     this.templatesCache = undefined;
     return ok(this.templateView(template, row));
+  }
+
+  /**
+   * Deletes a template that nothing uses: no service is of it, no saved blueprint names it (archived
+   * ones too, or restoring one would bring back a blueprint that cannot execute), and no other
+   * template auto-creates it through a link. Otherwise a 409 naming them, and nothing changes.
+   */
+  deleteTemplate(name: string): Result<null> | TemplateInUse {
+    if (!this.templateRow(name)) return refuse(404, "not_found", `no template ${name} in this repository`);
+    const services = Object.values(this.state().services)
+      .filter((s) => s.actor === name)
+      .map((s) => s.key)
+      .sort();
+    const blueprints = this.listBlueprints().filter((bp) => blueprintNames(bp, name)).map((bp) => bp.name);
+    const templates = [...this.templates().values()]
+      .filter((t) => t.name !== name && [...(t.parent ? [t.parent] : []), ...t.consume].some((l) => l.auto && l.role === name))
+      .map((t) => t.name);
+    if (services.length || blueprints.length || templates.length) {
+      const list = (what: string, items: string[]) => (items.length ? [`${what} ${items.slice(0, 10).join(", ")}${items.length > 10 ? ` and ${items.length - 10} more` : ""}`] : []);
+      const users = [...list("services", services), ...list("blueprints", blueprints), ...list("templates that auto-create it:", templates)];
+      return { ok: false, status: 409, code: "in_use", error: `template ${name} is in use by ${users.join("; ")}`, services, blueprints, templates };
+    }
+    this.ctx.storage.sql.exec("DELETE FROM templates WHERE name = ?", name);
+    this.templatesCache = undefined;
+    return ok(null);
   }
 
   // === Service registry

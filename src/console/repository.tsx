@@ -154,6 +154,7 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
 
       <section aria-labelledby="tmpls">
         <h2 id="tmpls">Templates</h2>
+        <p class="error" role="alert" hidden></p>
         <details class="add">
           <summary>Add or replace a template</summary>
           <form class="stacked" data-api="POST" data-url={`${api}/template`} data-then="reload" data-done="Template stored.">
@@ -184,7 +185,7 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
         ) : (
           <ul class="plain">
             {r.templates.map((t) => (
-              <li>
+              <li class="with-button">
                 <details>
                   <summary>
                     <strong>{t.name}</strong> <span class="muted">role {t.role} · {t.code === "js" ? "actions.js" : t.code === "py" ? "actions.py (cannot run)" : "no code"} ·
@@ -194,6 +195,11 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
                   {t.schema ? <><h3>schema.capnp</h3><pre>{t.schema}</pre></> : null}
                   {t.actions_js ? <><h3>actions.js</h3><pre>{t.actions_js}</pre></> : null}
                 </details>
+                {/* The API refuses a template still in use, naming its services and blueprints. */}
+                <button type="button" class="danger" data-api="DELETE" data-url={`${api}/template/${encodeURIComponent(t.name)}`} data-then="reload"
+                  data-confirm={`Delete template ${t.name}?`} data-done={`Template ${t.name} deleted.`} aria-label={`Delete template ${t.name}`}>
+                  Delete
+                </button>
               </li>
             ))}
           </ul>

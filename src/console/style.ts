@@ -70,6 +70,8 @@ td.none{background:repeating-linear-gradient(45deg,#fff,#fff 4px,#f1f2f5 4px,#f1
 .errors{font-weight:400}
 ul.plain{list-style:none;padding:0}
 ul.plain>li{background:var(--card);border:1px solid var(--line);border-radius:6px;padding:.5rem .75rem;margin-bottom:.5rem}
+ul.plain>li.with-button{display:flex;gap:.5rem 1rem;align-items:flex-start;justify-content:space-between}
+li.with-button>details{flex:1;min-width:0}
 ul.links{list-style:none;padding:0;margin:0}
 dl.pairs{display:grid;grid-template-columns:minmax(7rem,max-content) 1fr;gap:.3rem 1rem;background:var(--card);border:1px solid var(--line);
 border-radius:6px;padding:.75rem}

@@ -10,6 +10,7 @@ import type { JobFile, JobRecord, RunRecord } from "../actors/run-model.ts";
 import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { createRepository, deleteRepository } from "../actors/repositories.ts";
+import type { TemplateInUse } from "../actors/repository.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { expiryOf } from "../files/retention.ts";
@@ -203,6 +204,36 @@ export function createAysApi() {
     async (c) => {
       const { repo, name } = c.req.valid("param");
       return c.json(unwrap(await (await repository(c, repo)).getTemplate(name)), 200);
+    },
+  );
+
+  api.openapi(
+    route({
+      method: "delete",
+      path: "/repository/{repo}/template/{name}",
+      description:
+        "Deletes a repository template. Refused with 409 `in_use` while services are of it, saved blueprints (archived ones too) name it, " +
+        "or other templates auto-create it; the answer lists them.",
+      request: { params: RepoParam.extend({ name: TemplateName }) },
+      responses: {
+        204: { description: "deleted" },
+        409: json(
+          ErrorSchema.extend({ services: z.array(z.string()), blueprints: z.array(z.string()), templates: z.array(z.string()) }),
+          "in use: the services, blueprints and templates that use it",
+        ),
+        ...errors,
+      },
+    }),
+    async (c) => {
+      const { repo, name } = c.req.valid("param");
+      const result = await (await repository(c, repo)).deleteTemplate(name);
+      if (!result.ok && result.code === "in_use") {
+        const { error, code, services, blueprints, templates } = result as TemplateInUse;
+        return c.json({ error, code, services, blueprints, templates }, 409);
+      }
+      unwrap(result);
+      audit(c, "template.deleted", repo, `template ${name} deleted`);
+      return c.body(null, 204);
     },
   );
 

@@ -61,6 +61,10 @@ describe("console pages", () => {
     expect(body).not.toContain('<th scope="col">check_up</th>');
     expect(body).toMatch(/<td class="cell st-scheduled" title="web!front install: scheduled">scheduled/);
     expect(body).toContain('href="/console/repo/pages-repo/service/web/front"');
+    expect(body).toContain(
+      '<button type="button" class="danger" data-api="DELETE" data-url="/ays/repository/pages-repo/template/web" data-then="reload" ' +
+        'data-confirm="Delete template web?" data-done="Template web deleted." aria-label="Delete template web">Delete</button>',
+    );
   });
 
   it("shows a service's data, links and actions with schedule and force buttons", async () => {

@@ -283,6 +283,25 @@ describe("refusals and deleting", () => {
     expect(await page.locator("section[aria-labelledby=bps] [role=alert]").isVisible()).toBe(false);
   });
 
+  it("deletes a template after asking, and says who still uses one it cannot delete", async () => {
+    await page.goto("/console/repo/e2e-demo");
+    expect((await call("POST", "/ays/repository/e2e-demo/template", { name: "spare", actions: "export function install() {}" })).status).toBe(201);
+    await page.reload();
+    const alert = page.locator("section[aria-labelledby=tmpls] > [role=alert]");
+    page.once("dialog", (dialog) => {
+      expect(dialog.message()).toBe("Delete template web?");
+      void dialog.accept();
+    });
+    await page.getByRole("button", { name: "Delete template web" }).click();
+    await expect.poll(() => alert.textContent()).toBe("template web is in use by services web!front; blueprints site.yaml");
+    expect(await alert.isVisible()).toBe(true);
+
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.getByRole("button", { name: "Delete template spare" }).click();
+    await expect.poll(() => page.locator("#flash").textContent()).toBe("Template spare deleted.");
+    expect(await page.locator("section[aria-labelledby=tmpls] summary strong").allTextContents()).toEqual(["web"]);
+  });
+
   it("deletes a repository only once the operator confirms", async () => {
     await page.goto("/console");
     const button = page.getByRole("button", { name: "Delete repository by-keys" });
