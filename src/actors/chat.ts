@@ -13,7 +13,7 @@ import type { Update } from "grammy/types";
 import { configFromBindings, type CockpitConfig } from "../config/index.ts";
 import { publish } from "../events/bus.ts";
 import { makeApi, makeBot, sendBlocks } from "../telegram/bot.ts";
-import { ANSWER_COMMAND, commandOf, commands, COMMAND_SUMMARY } from "../telegram/commands.ts";
+import { ANSWER_COMMAND, commandOf, commands, COMMAND_SUMMARY, RERUN_LABEL, rerunAction } from "../telegram/commands.ts";
 import { deliveryFailure, type QuestionDelivery, type QuestionTarget } from "../telegram/notify.ts";
 import { CockpitContext, type ButtonAction, type ChatHost } from "../telegram/context.ts";
 import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "../telegram/conversation.ts";
@@ -40,6 +40,8 @@ interface WatchRow {
   text: string;
   edited: number;
   started: number;
+  /** Who started following (the summary's Re-run button is theirs); null for watches stored before it was kept. */
+  user: number | null;
   [key: string]: SqlStorageValue;
 }
 
@@ -53,8 +55,11 @@ export class ChatActor extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS updates_state ON updates(state, update_id);
       CREATE TABLE IF NOT EXISTS buttons(id TEXT PRIMARY KEY, user INTEGER NOT NULL, action TEXT NOT NULL, created INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS watches(repo TEXT NOT NULL, run TEXT NOT NULL, message INTEGER NOT NULL, text TEXT NOT NULL,
-        edited INTEGER NOT NULL, started INTEGER NOT NULL, PRIMARY KEY(repo, run));
+        edited INTEGER NOT NULL, started INTEGER NOT NULL, user INTEGER, PRIMARY KEY(repo, run));
     `);
+    // Chats that followed runs before the Re-run button existed have no user column yet.
+    const watchColumns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(watches)").toArray().map((c) => c.name);
+    if (!watchColumns.includes("user")) ctx.storage.sql.exec("ALTER TABLE watches ADD COLUMN user INTEGER");
   }
 
   private meta(key: string): string | undefined {
@@ -221,12 +226,12 @@ export class ChatActor extends DurableObject<Env> {
         return id;
       },
       pressed: (data: string) => self.pressedButton(data),
-      watch: (repo: string, run: string, message: number, text: string) => {
+      watch: (repo: string, run: string, message: number, text: string, user: number) => {
         const now = Date.now();
         self.ctx.storage.sql.exec(
-          `INSERT INTO watches(repo, run, message, text, edited, started) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT(repo, run) DO UPDATE SET message = excluded.message, text = excluded.text, edited = excluded.edited`,
-          repo, run, message, text, now, now,
+          `INSERT INTO watches(repo, run, message, text, edited, started, user) VALUES (?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(repo, run) DO UPDATE SET message = excluded.message, text = excluded.text, edited = excluded.edited, user = excluded.user`,
+          repo, run, message, text, now, now, user,
         );
         void self.armAlarm(now + PROGRESS_INTERVAL_MS);
       },
@@ -260,7 +265,8 @@ export class ChatActor extends DurableObject<Env> {
         }
         if (ended) {
           forget();
-          await sendBlocks(api, this.chat, runSummary(watch.repo, run));
+          const keyboard = watch.user === null ? undefined : { inline_keyboard: [[{ text: RERUN_LABEL, callback_data: this.host().button(watch.user, rerunAction(watch.repo, run.key)) }]] };
+          await sendBlocks(api, this.chat, runSummary(watch.repo, run), keyboard);
         }
       } catch (err) {
         // One run's trouble (or Telegram's) must not stop the others; the next tick tries again.

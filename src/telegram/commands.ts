@@ -8,13 +8,14 @@ import { Composer } from "grammy";
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
 import type { ServiceView } from "../actors/repository.ts";
+import type { RunRecord } from "../actors/run-model.ts";
 import { NAME_PATTERN } from "../routes/schemas.ts";
 import { sendBlocks } from "./bot.ts";
 import type { Question } from "./conversation.ts";
 import type { ButtonAction, Cockpit, CockpitContext } from "./context.ts";
 import { b, code, escapeHtml, html, i, pre, renderMessages, type Block } from "./format.ts";
 import { audit, createRepository, deleteRepository, orgActor, repoActor, runResult } from "./ops.ts";
-import { runDetail, runProgress, serviceDetail } from "./render.ts";
+import { runDetail, runEnded, runProgress, serviceDetail } from "./render.ts";
 import { storeDocument } from "./upload.ts";
 
 type Ctx = CockpitContext;
@@ -45,7 +46,7 @@ const HELP = [
   "/repo: select, create, list or delete repositories (/repo create NAME, /repo select NAME, /repo list, /repo delete NAME)",
   "/blueprint: add one by pasting YAML or sending a .yaml file; list, show, execute, archive, restore or delete (/blueprint execute NAME)",
   "/service: list and inspect services (/service inspect web!front or @web for a whole role), execute an action, delete one",
-  "/run: create a run and follow its progress, simulate one, list, inspect or cancel (/run inspect run-3)",
+  "/run: create a run and follow its progress, simulate one, list, inspect, re-run an ended one or cancel (/run inspect run-3, /run rerun run-3)",
   "/errors: the latest errors of your runs; /errorsof TEXT: only those mentioning TEXT",
   "/cancel: forget the question I asked you",
   "/help: this text",
@@ -240,6 +241,22 @@ async function needRepo(ctx: Ctx): Promise<string | null> {
 }
 
 const runButtons = (): Button[][] => [[["▶ Run now", "run", "create"], ["Simulate", "run", "simulate"]]];
+
+export const RERUN_LABEL = "🔁 Re-run";
+
+/**
+ * What the Re-run button of an ended run stands for: `/run rerun KEY REPO`. It names the repository
+ * because run keys repeat across repositories: a press after /repo select elsewhere is refused
+ * rather than re-running that other repository's run of the same key.
+ */
+export function rerunAction(repo: string, key: string): ButtonAction {
+  return { command: "run", args: ["rerun", key, repo] };
+}
+
+function rerunButton(repo: string, key: string): Button {
+  const { command, args } = rerunAction(repo, key);
+  return [RERUN_LABEL, command, ...args];
+}
 
 // === /blueprint
 
@@ -473,7 +490,7 @@ async function inspectServices(ctx: Ctx, services: ServiceView[], key: string): 
 
 // === /run
 
-const run: Handler = async (ctx, [verb, key]) => {
+const run: Handler = async (ctx, [verb, key, inRepo]) => {
   const repo = await needRepo(ctx);
   if (!repo) return;
   const cp = ctx.cockpit;
@@ -485,7 +502,7 @@ const run: Handler = async (ctx, [verb, key]) => {
   };
   switch (verb?.toLowerCase()) {
     case undefined:
-      await menu(ctx, `Runs of ${code(repo)}: what do you want to do?`, "run", ["create", "simulate", "list", "cancel"]);
+      await menu(ctx, `Runs of ${code(repo)}: what do you want to do?`, "run", ["create", "simulate", "list", "rerun", "cancel"]);
       return;
     case "create":
     case "execute":
@@ -496,7 +513,7 @@ const run: Handler = async (ctx, [verb, key]) => {
       const created = runResult(await actor.createRun({ simulate: true, by: cp.link!.user }));
       if (!created.ok) return refused(ctx, created.error);
       await audit(cp, "run.created", repo, `run ${created.value.key} created (simulated)`);
-      await say(ctx, runDetail(repo, created.value), [[[`▶ Start ${created.value.key}`, "run", "start", created.value.key], [`Cancel ${created.value.key}`, "run", "cancel", created.value.key]]]);
+      await showPlan(ctx, repo, created.value);
       return;
     }
     case "start": {
@@ -519,7 +536,23 @@ const run: Handler = async (ctx, [verb, key]) => {
       if (!key) return pickRun("inspect", () => true);
       const found = runResult(await actor.getRun(key));
       if (!found.ok) return refused(ctx, found.error);
-      await say(ctx, runDetail(repo, found.value));
+      await say(ctx, runDetail(repo, found.value), runEnded(found.value) ? [[rerunButton(repo, found.value.key)]] : undefined);
+      return;
+    }
+    case "rerun":
+    case "re-run": {
+      if (!key) return pickRun("rerun", (s) => runEnded({ state: s }));
+      if (inRepo && inRepo !== repo) {
+        await say(ctx, [html(`That is run ${code(key)} of ${code(inRepo)}, but you are working on ${code(repo)} now: /repo select ${escapeHtml(inRepo)}, then press it again.`)]);
+        return;
+      }
+      const again = runResult(await actor.rerunRun(key, cp.link!.user));
+      if (!again.ok) return refused(ctx, again.error);
+      const created = again.value;
+      // The same entry as POST …/aysrun/{key}/rerun writes, on the telegram channel.
+      await audit(cp, "run.created", repo, `run ${created.key} created as a re-run of ${key}${created.simulate ? " (simulated)" : ""}`, { rerun_of: key });
+      if (created.simulate) await showPlan(ctx, repo, created);
+      else await follow(ctx, repo, created.key);
       return;
     }
     case "cancel": {
@@ -531,7 +564,7 @@ const run: Handler = async (ctx, [verb, key]) => {
       return;
     }
     default:
-      await say(ctx, "Use /run create, simulate, start KEY, list, inspect KEY or cancel KEY.");
+      await say(ctx, "Use /run create, simulate, start KEY, list, inspect KEY, rerun KEY or cancel KEY.");
   }
 };
 
@@ -549,7 +582,13 @@ async function follow(ctx: Ctx, repo: string, key: string): Promise<void> {
   if (!current.ok) return refused(ctx, current.error);
   const blocks = runProgress(repo, current.value);
   const message = await send(ctx, blocks);
-  if (message !== undefined) ctx.cockpit.host.watch(repo, key, message, renderMessages(blocks)[0]!);
+  // The summary's Re-run button is shown to whoever started following.
+  if (message !== undefined) ctx.cockpit.host.watch(repo, key, message, renderMessages(blocks)[0]!, ctx.from!.id);
+}
+
+/** A planned (simulated) run: every job, and buttons to start or cancel it. */
+async function showPlan(ctx: Ctx, repo: string, planned: RunRecord): Promise<void> {
+  await say(ctx, runDetail(repo, planned), [[[`▶ Start ${planned.key}`, "run", "start", planned.key], [`Cancel ${planned.key}`, "run", "cancel", planned.key]]]);
 }
 
 // === /errors, /errorsof

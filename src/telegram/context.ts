@@ -22,8 +22,11 @@ export interface ChatHost {
   button(user: number, action: ButtonAction): string;
   /** Looks up a pressed button: null for data this chat never handed out (forged or expired). */
   pressed(data: string): { user: number; action: ButtonAction } | null;
-  /** Follows a run and keeps `message` (now showing `text`) up to date until it ends. */
-  watch(repo: string, run: string, message: number, text: string): void;
+  /**
+   * Follows a run and keeps `message` (now showing `text`) up to date until it ends; the final
+   * summary carries a Re-run button for `user`.
+   */
+  watch(repo: string, run: string, message: number, text: string, user: number): void;
 }
 
 export interface Cockpit {

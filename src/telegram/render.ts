@@ -7,7 +7,7 @@ const ENDED = new Set(["ok", "error", "cancelled"]);
 const MAX_STEP_LINES = 30;
 const ICON: Record<string, string> = { new: "⏸", running: "⏳", ok: "✅", error: "❌", cancelled: "🚫" };
 
-export function runEnded(run: RunRecord): boolean {
+export function runEnded(run: { state: string }): boolean {
   return ENDED.has(run.state);
 }
 

@@ -1,5 +1,5 @@
 import { env } from "cloudflare:workers";
-import { evictDurableObject } from "cloudflare:test";
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { button, converse, deliver, documentUpdate, linkUser, reply, textUpdate, callbackUpdate, type Person, withFakes } from "../helpers/telegram.ts";
@@ -10,10 +10,13 @@ const fakes = withFakes();
 
 const NO_RETRY = "retry:\n  delays: []\n";
 
-/** A linked member working on a fresh repository with two templates: `web` (slow install) and `db` (failing install). */
-async function workspace(person: Person, user: string, repo: string): Promise<void> {
+/**
+ * A linked member working on a fresh repository with two templates: `web` (slow install) and `db`
+ * (failing install). The repository is created from `chat` (a group's id, or the member's own chat).
+ */
+async function workspace(person: Person, user: string, repo: string, chat = person.id): Promise<void> {
   await linkUser(fakes.bot, fakes.provider, person, user);
-  await converse(fakes.bot, textUpdate(person, `/repo create ${repo}`), person.id, "it's now your current working repo");
+  await converse(fakes.bot, textUpdate(person, `/repo create ${repo}`, chat), chat, "it's now your current working repo");
   const templates = [
     { name: "web", config: NO_RETRY, actions: `export async function install(job) { job.log("serving " + job.service.key); await new Promise((r) => setTimeout(r, job.service.key === "web!back" ? 3000 : 1200)); }\nexport function stop(job) { job.log("stop"); }\nexport function uninstall(job) { job.log("bye " + job.service.key); }` },
     { name: "db", config: NO_RETRY, actions: `export function install(job) { job.log("formatting <disk> & more"); throw new Error("disk full"); }` },
@@ -96,6 +99,119 @@ describe("a blueprint pasted in the chat, executed and run", () => {
     await converse(fakes.bot, callbackUpdate(pia, button(picked, "run-2")), pia.id, "Run <code>run-2</code> cancelled");
     expect(((await (await api("/ays/repository/simulated/aysrun/run-2")).json()) as RunRecord).state).toBe("cancelled");
     expect(second.payload.text).toContain("uninstall");
+
+    // Re-running the cancelled plan plans it again: shown like /run simulate, started from its button.
+    const cancelled = await converse(fakes.bot, textUpdate(pia, "/run inspect run-2"), pia.id, "Step 1");
+    const replanned = await converse(fakes.bot, callbackUpdate(pia, button(cancelled, "🔁 Re-run")), pia.id, "simulated (not started)");
+    expect(replanned.payload.text).toContain("<b>Run run-3</b>");
+    expect(replanned.payload.text).toContain("<code>web!solo</code> uninstall");
+    expect(((await (await api("/ays/repository/simulated/aysrun/run-3")).json()) as RunRecord)).toMatchObject({ state: "new", simulate: true, rerun_of: "run-2" });
+    const sent = fakes.bot.sent(pia.id).length;
+    await deliver(callbackUpdate(pia, button(replanned, "▶ Start run-3")));
+    await reply(fakes.bot, pia.id, /Run run-3<\/b> in <code>simulated<\/code> ended <b>ok<\/b>/, sent);
+  });
+});
+
+describe("re-running a run", () => {
+  const runs = async (repo: string) => (await (await api(`/ays/repository/${repo}/aysrun`)).json()) as { key: string }[];
+
+  it("re-runs an ended run from its summary's button: a new run, followed like /run create, audited on the telegram channel", async ({ expect }) => {
+    const vera = { id: 7010, first_name: "Vera" };
+    await workspace(vera, "vera", "again");
+    // Two installs of different lengths: the progress message has something to show between start and end.
+    expect((await api("/ays/repository/again/blueprint", { method: "POST", json: { name: "one.yaml", content: "web__front:\nweb__back:\nactions:\n  - action: install\n" } })).status).toBe(201);
+    expect((await api("/ays/repository/again/blueprint/one.yaml", { method: "POST" })).status).toBe(200);
+    let before = fakes.bot.sent(vera.id).length;
+    await deliver(textUpdate(vera, "/run create"));
+    const first = await reply(fakes.bot, vera.id, "ended <b>ok</b>", before);
+
+    before = fakes.bot.sent(vera.id).length;
+    await deliver(callbackUpdate(vera, button(first, "🔁 Re-run")));
+    const progress = await reply(fakes.bot, vera.id, "<b>Run run-2</b>", before);
+    const summary = await reply(fakes.bot, vera.id, /Run run-2<\/b> in <code>again<\/code> ended <b>ok<\/b>/, before);
+    expect(progress).not.toBe(summary);
+    const edits = fakes.bot.calls.filter((c) => c.method === "editMessageText" && c.payload.message_id === (progress.result as { message_id: number }).message_id && c.payload.chat_id === vera.id);
+    expect(edits.some((e) => e.payload.text.includes("<b>running</b>"))).toBe(true);
+    expect(edits.at(-1)!.payload.text).toContain("<b>ok</b>");
+    // The new run's summary can be re-run in turn.
+    expect(button(summary, "🔁 Re-run")).not.toBe(button(first, "🔁 Re-run"));
+
+    const again = (await (await api("/ays/repository/again/aysrun/run-2")).json()) as RunRecord;
+    expect(again).toMatchObject({ state: "ok", simulate: false, rerun_of: "run-1", by: "vera" });
+    // Its install ran again (the first run left it ok, which a plain run would skip).
+    const installs = again.steps.flatMap((s) => s.jobs).filter((j) => j.action === "install");
+    expect(installs.map((j) => j.logs.map((l) => l.log).join("\n")).sort()).toEqual(["serving web!back", "serving web!front"]);
+
+    const events = ((await (await api("/ays/events?repo=again&type=run.created")).json()) as { events: { by: string; channel: string; message: string; data: unknown }[] }).events;
+    expect(events.at(-1)).toMatchObject({ by: "vera", channel: "telegram", message: "run run-2 created as a re-run of run-1", data: { rerun_of: "run-1" } });
+  });
+
+  it("answers a re-run refused by the repository with its reason: still running, a service deleted since, no such run", async ({ expect }) => {
+    const walt = { id: 7011, first_name: "Walt" };
+    await workspace(walt, "walt", "refusals");
+    expect((await api("/ays/repository/refusals/blueprint", { method: "POST", json: { name: "one.yaml", content: "web__back:\nactions:\n  - action: install\n" } })).status).toBe(201);
+    expect((await api("/ays/repository/refusals/blueprint/one.yaml", { method: "POST" })).status).toBe(200);
+    const before = fakes.bot.sent(walt.id).length;
+    await converse(fakes.bot, textUpdate(walt, "/run create"), walt.id, "<b>Run run-1</b>");
+    // web!back's install takes 3 s: the run is still going.
+    await converse(fakes.bot, textUpdate(walt, "/run rerun run-1"), walt.id, "Sorry: run run-1 is still running");
+    // The watch as chats stored it before the summary had a button (no user): the next instance migrates it,
+    // and the summary still comes, without a button nobody could press.
+    const chat = env.CHAT.getByName(String(walt.id));
+    await runInDurableObject(chat, (_instance, state) => {
+      state.storage.sql.exec(`
+        CREATE TABLE watches_before(repo TEXT NOT NULL, run TEXT NOT NULL, message INTEGER NOT NULL, text TEXT NOT NULL,
+          edited INTEGER NOT NULL, started INTEGER NOT NULL, PRIMARY KEY(repo, run));
+        INSERT INTO watches_before SELECT repo, run, message, text, edited, started FROM watches;
+        DROP TABLE watches;
+        ALTER TABLE watches_before RENAME TO watches;
+      `);
+    });
+    await evictDurableObject(chat);
+    const summary = await reply(fakes.bot, walt.id, "ended <b>ok</b>", before);
+    expect(summary.payload.reply_markup).toBeUndefined();
+
+    const detail = await converse(fakes.bot, textUpdate(walt, "/run inspect run-1"), walt.id, "Step 1");
+    expect((await api("/ays/repository/refusals/service/web/back", { method: "DELETE" })).status).toBe(200);
+    await converse(fakes.bot, callbackUpdate(walt, button(detail, "🔁 Re-run")), walt.id, "Sorry: cannot re-run run-1: web!back init, web!back install no longer exist");
+    await converse(fakes.bot, textUpdate(walt, "/run rerun run-99"), walt.id, "Sorry: no run run-99 in this repository");
+    expect((await runs("refusals")).map((r) => r.key)).toEqual(["run-1"]);
+  });
+
+  it("refuses forged data, a press by someone the button was not shown to, and a press after switching repository", async ({ expect }) => {
+    const xia = { id: 7012, first_name: "Xia" };
+    const yan = { id: 7013, first_name: "Yan" };
+    const group = -100701;
+    await workspace(xia, "xia", "pressed", group);
+    await linkUser(fakes.bot, fakes.provider, yan, "yan");
+    await converse(fakes.bot, textUpdate(yan, "/repo select pressed", group), group, "now your current working repo");
+    expect((await api("/ays/repository/pressed/blueprint", { method: "POST", json: { name: "one.yaml", content: "web__front:\nactions:\n  - action: install\n" } })).status).toBe(201);
+    expect((await api("/ays/repository/pressed/blueprint/one.yaml", { method: "POST" })).status).toBe(200);
+    let before = fakes.bot.sent(group).length;
+    await deliver(textUpdate(xia, "/run create", group));
+    const summary = await reply(fakes.bot, group, "ended <b>ok</b>", before);
+    const rerun = button(summary, "🔁 Re-run");
+
+    const answerTo = (press: ReturnType<typeof callbackUpdate>) =>
+      until(async () => fakes.bot.calls.find((c) => c.method === "answerCallbackQuery" && c.payload.callback_query_id === press.callback_query.id), Boolean);
+    const forged = callbackUpdate(xia, "run rerun run-1 pressed", group);
+    await deliver(forged);
+    expect((await answerTo(forged))!.payload).toMatchObject({ show_alert: true, text: expect.stringContaining("not valid") });
+    const foreign = callbackUpdate(yan, rerun, group);
+    await deliver(foreign);
+    expect((await answerTo(foreign))!.payload.text).toContain("shown to someone else");
+
+    // The button names its repository: after /repo select elsewhere it is refused, not applied to that repo's run-1.
+    await converse(fakes.bot, textUpdate(xia, "/repo create elsewhere", group), group, "<code>elsewhere</code> created");
+    await converse(fakes.bot, callbackUpdate(xia, rerun, group), group, "That is run <code>run-1</code> of <code>pressed</code>, but you are working on <code>elsewhere</code> now");
+    expect((await runs("pressed")).map((r) => r.key)).toEqual(["run-1"]);
+    expect(await runs("elsewhere")).toEqual([]);
+
+    // Back on the right repository, the same press goes through.
+    await converse(fakes.bot, textUpdate(xia, "/repo select pressed", group), group, "now your current working repo");
+    before = fakes.bot.sent(group).length;
+    await deliver(callbackUpdate(xia, rerun, group));
+    await reply(fakes.bot, group, /Run run-2<\/b> in <code>pressed<\/code> ended <b>ok<\/b>/, before);
   });
 });
 
