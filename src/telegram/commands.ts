@@ -68,13 +68,18 @@ export async function say(ctx: Ctx, blocks: Block[] | string, buttons?: Button[]
   await send(ctx, blocks, buttons);
 }
 
+/** Commands that act on the user's current repository; their buttons remember which one it was. */
+const REPO_SCOPED = new Set(["blueprint", "service", "run"]);
+
 function keyboard(ctx: Ctx, rows: Button[][]): InlineKeyboardMarkup {
   const user = ctx.from!.id;
+  const repo = currentRepo(ctx);
+  const action = (command: string, args: string[]): ButtonAction => ({ command, args, ...(repo && REPO_SCOPED.has(command) ? { repo } : {}) });
   return {
     inline_keyboard: rows
       .filter((row) => row.length)
       .map((row) =>
-        row.map(([label, command, ...args]): InlineKeyboardButton => ({ text: label, callback_data: ctx.cockpit.host.button(user, { command, args }) })),
+        row.map(([label, command, ...args]): InlineKeyboardButton => ({ text: label, callback_data: ctx.cockpit.host.button(user, action(command, args)) })),
       ),
   };
 }
@@ -244,18 +249,16 @@ const runButtons = (): Button[][] => [[["▶ Run now", "run", "create"], ["Simul
 
 export const RERUN_LABEL = "🔁 Re-run";
 
-/**
- * What the Re-run button of an ended run stands for: `/run rerun KEY REPO`. It names the repository
- * because run keys repeat across repositories: a press after /repo select elsewhere is refused
- * rather than re-running that other repository's run of the same key.
- */
+/** What the Re-run button of an ended run stands for: `/run rerun KEY`. */
+const rerunArgs = (key: string) => ["rerun", key];
+
+/** The Re-run button of a followed run's summary, which the ChatActor sends outside any command. */
 export function rerunAction(repo: string, key: string): ButtonAction {
-  return { command: "run", args: ["rerun", key, repo] };
+  return { command: "run", args: rerunArgs(key), repo };
 }
 
-function rerunButton(repo: string, key: string): Button {
-  const { command, args } = rerunAction(repo, key);
-  return [RERUN_LABEL, command, ...args];
+function rerunButton(key: string): Button {
+  return [RERUN_LABEL, "run", ...rerunArgs(key)];
 }
 
 // === /blueprint
@@ -490,7 +493,7 @@ async function inspectServices(ctx: Ctx, services: ServiceView[], key: string): 
 
 // === /run
 
-const run: Handler = async (ctx, [verb, key, inRepo]) => {
+const run: Handler = async (ctx, [verb, key]) => {
   const repo = await needRepo(ctx);
   if (!repo) return;
   const cp = ctx.cockpit;
@@ -536,16 +539,12 @@ const run: Handler = async (ctx, [verb, key, inRepo]) => {
       if (!key) return pickRun("inspect", () => true);
       const found = runResult(await actor.getRun(key));
       if (!found.ok) return refused(ctx, found.error);
-      await say(ctx, runDetail(repo, found.value), runEnded(found.value) ? [[rerunButton(repo, found.value.key)]] : undefined);
+      await say(ctx, runDetail(repo, found.value), runEnded(found.value) ? [[rerunButton(found.value.key)]] : undefined);
       return;
     }
     case "rerun":
     case "re-run": {
       if (!key) return pickRun("rerun", (s) => runEnded({ state: s }));
-      if (inRepo && inRepo !== repo) {
-        await say(ctx, [html(`That is run ${code(key)} of ${code(inRepo)}, but you are working on ${code(repo)} now: /repo select ${escapeHtml(inRepo)}, then press it again.`)]);
-        return;
-      }
       const again = runResult(await actor.rerunRun(key, cp.link!.user));
       if (!again.ok) return refused(ctx, again.error);
       const created = again.value;
@@ -718,6 +717,13 @@ export function commands(): Composer<Ctx> {
     const handler = COMMANDS[pressed.action.command];
     if (!handler) {
       await ctx.answerCallbackQuery({ text: "This button is not valid (any more).", show_alert: true });
+      return;
+    }
+    const shownFor = pressed.action.repo;
+    const current = currentRepo(ctx);
+    if (shownFor && current !== shownFor) {
+      await ctx.answerCallbackQuery();
+      await say(ctx, [html(`That button is for repository ${code(shownFor)}, but you are working on ${current ? code(current) : "no repository"} now: /repo select ${escapeHtml(shownFor)}, then press it again.`)]);
       return;
     }
     await ctx.answerCallbackQuery();

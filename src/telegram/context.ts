@@ -8,6 +8,12 @@ import type { Question } from "./conversation.ts";
 export interface ButtonAction {
   command: string;
   args: string[];
+  /**
+   * The repository the button acts on, for commands that work on the current one: keys such as
+   * `run-1` or `web!front` repeat across repositories, so a press after /repo select elsewhere is
+   * refused rather than applied to the other repository.
+   */
+  repo?: string;
 }
 
 /** The ChatActor's side of a conversation, used from inside its own update handling. */

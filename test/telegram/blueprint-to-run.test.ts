@@ -201,9 +201,12 @@ describe("re-running a run", () => {
     await deliver(foreign);
     expect((await answerTo(foreign))!.payload.text).toContain("shown to someone else");
 
-    // The button names its repository: after /repo select elsewhere it is refused, not applied to that repo's run-1.
+    // Buttons remember their repository: after /repo select elsewhere they are refused, not applied to
+    // that repository's run-1 (the Re-run of the summary, and any other, such as /run list's).
+    const listed = await converse(fakes.bot, textUpdate(xia, "/run list", group), group, "<code>run-1</code>");
     await converse(fakes.bot, textUpdate(xia, "/repo create elsewhere", group), group, "<code>elsewhere</code> created");
-    await converse(fakes.bot, callbackUpdate(xia, rerun, group), group, "That is run <code>run-1</code> of <code>pressed</code>, but you are working on <code>elsewhere</code> now");
+    await converse(fakes.bot, callbackUpdate(xia, rerun, group), group, "That button is for repository <code>pressed</code>, but you are working on <code>elsewhere</code> now");
+    await converse(fakes.bot, callbackUpdate(xia, button(listed, "run-1"), group), group, "That button is for repository <code>pressed</code>, but you are working on <code>elsewhere</code> now");
     expect((await runs("pressed")).map((r) => r.key)).toEqual(["run-1"]);
     expect(await runs("elsewhere")).toEqual([]);
 
