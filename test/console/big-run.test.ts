@@ -35,6 +35,9 @@ describe("the run view of a big run", () => {
     expect(count(html, /<text [^>]*>\+290 more<\/text>/g)).toBe(2);
     expect(html).toContain('<a href="#step-2" class="more" data-more="2" aria-label="290 more jobs in step 2: see the step&#39;s list">');
 
+    // The script follows the run's stream without logs (?logs=none), as the page was read.
+    expect(html).toMatch(new RegExp(`<section id="run" [^>]*data-stream="/ays/repository/${repo}/aysrun/${run.key}/stream" [^>]*data-without-logs="1"`));
+
     // Every job is listed, folded, with its state; no log is in the page.
     expect(count(html, /<details class="job-detail" id="job-[^"]+" data-state="ok">/g)).toBe(600);
     expect(html).not.toMatch(/<details class="(step|job-detail)"[^>]* open/);
