@@ -39,6 +39,7 @@ import {
   type LogEntry,
   type RunRecord,
   type RunState,
+  withoutLogs,
 } from "./run-model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "./service.ts";
 
@@ -108,6 +109,11 @@ const ENDED_RUN_STATES = new Set<RunState>(["ok", "error", "cancelled"]);
 
 /** How often an active run re-checks its open jobs (covers evictions on either side). */
 const WATCHDOG_MS = 30_000;
+
+/** Whether a run is read without its logs: one of more jobs than `logsUpTo` (getRun, streamRun). */
+function leavesOutLogs(run: RunRecord, logsUpTo: number | undefined): boolean {
+  return logsUpTo !== undefined && run.steps.reduce((n, s) => n + s.jobs.length, 0) > logsUpTo;
+}
 
 function errorOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
@@ -706,11 +712,14 @@ export class RepositoryActor extends DurableObject<Env> {
     this.stateEvents.observe(run, jobs);
   }
 
-  /** Server-Sent Events for one run: the run now, then every change until it ends. */
-  streamRun(key: string): Result<ReadableStream<Uint8Array>> {
+  /**
+   * Server-Sent Events for one run: the run now, then every change until it ends. `logsUpTo` as for
+   * getRun: the first event of a bigger run has no logs, the log lines that follow do.
+   */
+  streamRun(key: string, opts: { logsUpTo?: number } = {}): Result<ReadableStream<Uint8Array>> {
     const run = this.loadRun(key);
     if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
-    return ok(this.streams.open(run));
+    return ok(this.streams.open(run, { logs: !leavesOutLogs(run, opts.logsUpTo) }));
   }
 
   /** Builds a run from the scheduled actions; starts it unless `simulate`. */
@@ -802,15 +811,13 @@ export class RepositoryActor extends DurableObject<Env> {
 
   /**
    * A run, with every job's log; with `logsUpTo`, a run of more jobs than that comes without them
-   * (the run view of a big run fetches them job by job, and need not carry them all to render).
+   * (withoutLogs: the run view of a big run fetches them job by job, and need not carry them all to
+   * render; `logsUpTo: 0` is the API's `?logs=none`).
    */
   getRun(key: string, opts: { logsUpTo?: number } = {}): Result<RunRecord> {
     const run = this.loadRun(key);
     if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
-    const jobs = run.steps.reduce((n, s) => n + s.jobs.length, 0);
-    if (opts.logsUpTo === undefined || jobs <= opts.logsUpTo) return ok(run);
-    // A copy: the cached run is the one every code path shares.
-    return ok({ ...run, steps: run.steps.map((s) => ({ ...s, jobs: s.jobs.map((j) => ({ ...j, logs: [] })) })) });
+    return ok(leavesOutLogs(run, opts.logsUpTo) ? withoutLogs(run) : run);
   }
 
   /** One job of a run, with its log and files: what the run view fetches when a job is opened. */

@@ -42,6 +42,8 @@ export interface JobRecord {
   error_code?: string;
   /** Log lines of the running attempt received live; the outcome replaces them. */
   live_logs?: number;
+  /** In a run read without its logs (withoutLogs): how many lines `logs` would hold. */
+  log_count?: number;
 }
 
 export interface StepRecord {
@@ -67,6 +69,21 @@ export interface RunRecord {
   steps: StepRecord[];
   /** For a run that ended in error: the failing jobs' last log lines. */
   errors: { job: string; service: string; action: string; logs: LogEntry[] }[];
+  /** Set when the jobs' logs were left out (withoutLogs): empty `logs` then say nothing. */
+  logs_omitted?: true;
+}
+
+/**
+ * A copy of the run whose jobs carry no log lines, only their number (`log_count`), flagged
+ * `logs_omitted`: what a view of a big run reads, fetching a job's log when it is opened. The next
+ * line a stream sends for a job has index `log_count`. A copy, because the cached run is shared.
+ */
+export function withoutLogs(run: RunRecord): RunRecord {
+  return {
+    ...run,
+    logs_omitted: true,
+    steps: run.steps.map((s) => ({ ...s, jobs: s.jobs.map((j) => ({ ...j, logs: [], log_count: j.logs.length })) })),
+  };
 }
 
 /** AYS RunScheduler's retry table ("total 46min 10sec"); the engine owns it. */

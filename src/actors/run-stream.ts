@@ -1,12 +1,13 @@
 /**
- * Live progress of runs as Server-Sent Events. A subscriber first gets the whole run (`event: run`),
- * then every job state change (`event: job`) and every new log line (`event: log`, with its `index`
- * in the job's log) as the RepositoryActor stores them, and the stream closes after the run ends.
- * Subscribers live in memory:
- * when the actor is evicted the stream ends and an EventSource reconnects, getting the whole run
- * again, so nothing is missed.
+ * Live progress of runs as Server-Sent Events. A subscriber first gets the whole run (`event: run`;
+ * a big run's view asks for it without logs, and fetches a job's log when it is opened), then every
+ * job state change (`event: job`) and every new log line (`event: log`, with its `index` in the
+ * job's log) as the RepositoryActor stores them, and the stream closes after the run ends.
+ * Subscribers live in memory: when the actor is evicted the stream ends and an EventSource
+ * reconnects, getting the whole run again, so nothing is missed (without logs, each job's
+ * `log_count` tells a client which lines it lacks).
  */
-import type { JobRecord, RunRecord } from "./run-model.ts";
+import { type JobRecord, type RunRecord, withoutLogs } from "./run-model.ts";
 
 const encoder = new TextEncoder();
 const ENDED = new Set(["ok", "error", "cancelled"]);
@@ -36,12 +37,15 @@ function jobSummary(job: JobRecord) {
 export class RunStreams {
   private readonly subscribers = new Map<string, Set<Subscriber>>();
 
-  /** Opens a stream for one run, starting with its current state. */
-  open(run: RunRecord): ReadableStream<Uint8Array> {
+  /**
+   * Opens a stream for one run, starting with its current state; without `logs` that first event
+   * carries none (withoutLogs), and the lines after it come as for any subscriber.
+   */
+  open(run: RunRecord, opts: { logs: boolean } = { logs: true }): ReadableStream<Uint8Array> {
     const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
     const sub: Subscriber = { writer: writable.getWriter(), seen: new Map(), runState: run.state, nextId: 1 };
     for (const job of run.steps.flatMap((s) => s.jobs)) sub.seen.set(job.key, { state: job.state, attempts: job.attempts, logs: job.logs.length });
-    this.write(run.key, sub, frame(sub, "run", run));
+    this.write(run.key, sub, frame(sub, "run", opts.logs ? run : withoutLogs(run)));
     if (ENDED.has(run.state)) {
       void sub.writer.close().catch(() => undefined);
       return readable;

@@ -268,6 +268,9 @@ export const CONSOLE_JS = String.raw`
     var COUNT_ORDER = ["running", "error", "new", "ok", "cancelled"];
     var live = $("#live", view);
     var source = null;
+    // A big run is read without its logs, as the page was (INLINE_JOBS in runs.tsx decides): the
+    // stream's first event and a re-read after a dropped stream then carry no log at all.
+    var runQuery = view.dataset.withoutLogs === "1" ? "?logs=none" : "";
 
     function setBadge(el, state) {
       if (!el) return;
@@ -364,30 +367,38 @@ export const CONSOLE_JS = String.raw`
       body.dataset.loaded = "1";
     }
 
-    // A folded job's log and files are fetched the first time it is opened. Log lines the stream
-    // sends meanwhile wait, and those the fetched log already holds are skipped by their index.
-    async function loadJob(d) {
+    // A folded job's log and files are fetched the first time it is opened (again, when the stream
+    // shows lines are missing). Log lines the stream sends meanwhile wait, and those the fetched log
+    // already holds are skipped by their index. A stream read without logs goes on from each job's
+    // log_count (body.dataset.from): a log fetched before it opened, and shorter, is fetched again.
+    async function loadJob(d, again) {
       var body = $(".job-body", d);
       if (!body) {
         body = document.createElement("div");
         body.className = "job-body";
         d.appendChild(body);
       }
-      if (body.dataset.loaded || body.dataset.loading) return;
+      if (body.dataset.loading || (body.dataset.loaded && !again)) return;
       body.dataset.loading = "1";
       body.pending = [];
-      body.textContent = "Loading the log…";
+      if (!body.dataset.loaded) body.textContent = "Loading the log…";
       try {
-        var job = await api("GET", view.dataset.api + "/job/" + encodeURIComponent(d.id.slice(4)));
+        var job, tries = 0;
+        do {
+          job = await api("GET", view.dataset.api + "/job/" + encodeURIComponent(d.id.slice(4)));
+        } while (++tries < 3 && job.logs.length < Number(body.dataset.from || 0));
         renderBody(body, job);
         var pending = body.pending;
+        body.pending = null;
         delete body.dataset.loading;
+        // A gap among these fetches the log again (appendLog), and the rest wait for that.
         pending.forEach(appendLog);
       } catch (e) {
+        body.pending = null;
         delete body.dataset.loading;
+        delete body.dataset.loaded;
         body.textContent = "Could not load this job: " + e.message;
       }
-      body.pending = null;
     }
     // toggle does not bubble; a capturing listener sees every <details> of the view open.
     view.addEventListener("toggle", function (ev) {
@@ -469,6 +480,8 @@ export const CONSOLE_JS = String.raw`
       if (!body.dataset.loaded) return;
       var have = Number(body.dataset.logs || 0);
       if (typeof entry.index === "number" && entry.index < have) return;
+      // Lines before this one never came (a stream dropped meanwhile): the fetched log has them all.
+      if (typeof entry.index === "number" && entry.index > have) { loadJob(d, true); return; }
       var pre = $("pre.log", body);
       var stick = pre.scrollTop + pre.clientHeight >= pre.scrollHeight - 4;
       pre.appendChild(document.createTextNode(logLine(entry)));
@@ -479,8 +492,17 @@ export const CONSOLE_JS = String.raw`
       run.steps.forEach(function (step) {
         step.jobs.forEach(function (job) {
           setJob(job, true);
-          var body = loadedBody(jobDetail(job.key));
-          if (body) setLog(body, job.logs);
+          var d = jobDetail(job.key);
+          if (!run.logs_omitted) {
+            var loaded = loadedBody(d);
+            if (loaded) setLog(loaded, job.logs);
+            return;
+          }
+          // Empty logs here say nothing: an opened job keeps its log, fetched again if it differs.
+          var body = d && $(".job-body", d);
+          if (!body || !(body.dataset.loaded || body.dataset.loading)) return;
+          body.dataset.from = job.log_count;
+          if (body.dataset.loaded && !body.dataset.loading && Number(body.dataset.logs || 0) !== job.log_count) loadJob(d, true);
         });
       });
       $$("details.step", view).forEach(recount);
@@ -489,7 +511,7 @@ export const CONSOLE_JS = String.raw`
     function open() {
       if (ENDED.indexOf(view.dataset.state) >= 0) return;
       live.textContent = " · live";
-      source = new EventSource(view.dataset.stream);
+      source = new EventSource(view.dataset.stream + runQuery);
       source.addEventListener("run", function (e) { wholeRun(JSON.parse(e.data)); });
       source.addEventListener("job", function (e) { setJob(JSON.parse(e.data).job); });
       source.addEventListener("log", function (e) { appendLog(JSON.parse(e.data)); });
@@ -500,7 +522,7 @@ export const CONSOLE_JS = String.raw`
         // session if it can, then follow the stream again.
         source = null;
         live.textContent = " · reconnecting";
-        api("GET", view.dataset.api).then(function (run) { wholeRun(run); setTimeout(open, 500); }, function (e) { showError(view, e.message); });
+        api("GET", view.dataset.api + runQuery).then(function (run) { wholeRun(run); setTimeout(open, 500); }, function (e) { showError(view, e.message); });
       });
     }
     open();

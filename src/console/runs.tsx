@@ -57,7 +57,10 @@ function FileList(props: { label: string; files: JobFile[] | undefined }) {
   );
 }
 
-/** Runs of at most this many jobs show every job open with its log; larger ones fold them (see RunPage). */
+/**
+ * Runs of at most this many jobs show every job open with its log; larger ones fold them (see
+ * RunPage), and the page and its script read them without logs.
+ */
 export const INLINE_JOBS = 20;
 
 /** The order job states are counted in a step's summary: what needs attention first. */
@@ -96,8 +99,9 @@ function JobBody(props: { repo: string; job: JobRecord }) {
  * One run: the graph, then its jobs folded by step, each step's summary counting its jobs by state.
  * A small run shows every job open with its log; in a larger one a job's log and files are fetched
  * (`…/aysrun/{key}/job/{job}`) when it is opened, so a run of 600 jobs is a page of 600 one-line
- * summaries rather than 600 logs. The script follows the run's stream (`…/aysrun/{key}/stream`) and
- * updates boxes, badges, counts and the logs of opened jobs in place until the run ends.
+ * summaries rather than 600 logs. The script follows the run's stream (`…/aysrun/{key}/stream`,
+ * for a larger run with `?logs=none`, so its first event is not every log again) and updates boxes,
+ * badges, counts and the logs of opened jobs in place until the run ends.
  */
 export function RunPage(props: { frame: Omit<Frame, "title">; repo: string; run: RunRecord; producers: Map<string, string[]> }) {
   const run = props.run;
@@ -107,7 +111,8 @@ export function RunPage(props: { frame: Omit<Frame, "title">; repo: string; run:
   return (
     <Layout {...props.frame} title={`Run ${run.key}`} section="repositories"
       trail={[["Repositories", "/console"], [props.repo, repoHref(props.repo)], ["Runs", `${repoHref(props.repo)}/runs`]]}>
-      <section id="run" data-run={run.key} data-stream={`${api}/stream`} data-api={api}
+      {/* The script reads a big run without logs (?logs=none), as this page does. */}
+      <section id="run" data-run={run.key} data-stream={`${api}/stream`} data-api={api} data-without-logs={inline ? undefined : "1"}
         data-repo-href={repoHref(props.repo)} data-state={run.state} data-simulate={run.simulate ? "1" : "0"}>
         <p class="meta">
           <span id="run-state-label">State</span> <State state={run.state} id="run-state" /> · attempt <span id="run-attempt">{run.attempt}</span> · created{" "}

@@ -98,6 +98,11 @@ export function unwrapRun(result: unknown): RunRecord {
   return unwrap(result as Result<RunRecord>);
 }
 
+/** `?logs=none` as the RepositoryActor takes it: a run of more than 0 jobs comes without logs. */
+function logsOption(logs: "all" | "none" | undefined): { logsUpTo?: number } {
+  return logs === "none" ? { logsUpTo: 0 } : {};
+}
+
 export function org(c: Ctx) {
   return c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
 }
@@ -120,6 +125,17 @@ const RepoParam = z.object({ repo: RepoName });
 const BlueprintParam = RepoParam.extend({ bp: BlueprintName });
 const ServiceParam = RepoParam.extend({ role: z.string().min(1).max(100), name: z.string().min(1).max(200) });
 const RunParam = RepoParam.extend({ key: z.string().min(1).max(100) });
+/** `?logs=none`: the run's jobs without their log lines (a view of a big run fetches them job by job). */
+const RunLogsQuery = z.object({
+  logs: z
+    .enum(["all", "none"], { error: "expected all or none" })
+    .optional()
+    .openapi({
+      description:
+        "none: every job's `logs` left empty, its `log_count` saying how many lines it has, and the run marked `logs_omitted` " +
+        "(a job's log is at …/aysrun/{key}/job/{job}); all (the default): every log line",
+    }),
+});
 
 export function createAysApi() {
   const api = new OpenAPIHono<AppEnv>({
@@ -469,10 +485,15 @@ export function createAysApi() {
   );
 
   api.openapi(
-    route({ method: "get", path: "/repository/{repo}/aysrun/{key}", request: { params: RunParam }, responses: { 200: json(RunSchema, "run"), ...errors } }),
+    route({
+      method: "get",
+      path: "/repository/{repo}/aysrun/{key}",
+      request: { params: RunParam, query: RunLogsQuery },
+      responses: { 200: json(RunSchema, "run"), ...errors },
+    }),
     async (c) => {
       const { repo, key } = c.req.valid("param");
-      return c.json(unwrapRun(await (await repository(c, repo)).getRun(key)), 200);
+      return c.json(unwrapRun(await (await repository(c, repo)).getRun(key, logsOption(c.req.valid("query").logs))), 200);
     },
   );
 
@@ -480,11 +501,13 @@ export function createAysApi() {
     route({
       method: "get",
       path: "/repository/{repo}/aysrun/{key}/stream",
-      request: { params: RunParam },
+      request: { params: RunParam, query: RunLogsQuery },
       responses: {
         200: {
           description:
-            "Server-Sent Events: `run` (the whole run, first), then `job` (a job changed state), `log` (a new log line) and `state` (the run changed state); the stream ends with the run",
+            "Server-Sent Events: `run` (the whole run, first; with `?logs=none` without its log lines), then `job` (a job changed state), " +
+            "`log` (a new log line, with its `index` in the job's log; sent with `?logs=none` too, from each job's `log_count` on) " +
+            "and `state` (the run changed state); the stream ends with the run",
           content: { "text/event-stream": { schema: z.string() } },
         },
         ...errors,
@@ -492,7 +515,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, key } = c.req.valid("param");
-      const result = await (await repository(c, repo)).streamRun(key);
+      const result = await (await repository(c, repo)).streamRun(key, logsOption(c.req.valid("query").logs));
       if (!result.ok) throw new ApiError(result.status, result.code, result.error);
       return new Response(result.value as ReadableStream, {
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" },

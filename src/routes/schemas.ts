@@ -107,6 +107,7 @@ export const JobSchema = z
     files: z.array(FileSchema),
     inputs: z.array(FileSchema).optional(),
     error_code: z.string().optional().openapi({ description: "the last attempt's failure kind: timeout, or the thrown error's code" }),
+    log_count: z.number().optional().openapi({ description: "in a run read with ?logs=none: how many log lines the job has (its `logs` are left empty)" }),
   })
   .openapi("Job");
 export const RunSchema = z
@@ -125,6 +126,7 @@ export const RunSchema = z
       }),
     ),
     errors: z.array(z.object({ job: z.string(), service: z.string(), action: z.string(), logs: z.array(LogSchema) })),
+    logs_omitted: z.literal(true).optional().openapi({ description: "read with ?logs=none: the jobs' `logs` are left out, not empty" }),
   })
   .openapi("Run");
 

@@ -1,22 +1,8 @@
 import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 import { api } from "../helpers/auth.ts";
-
-interface SseEvent {
-  id: number;
-  event: string;
-  data: Record<string, unknown>;
-}
-
-function parseSse(text: string): SseEvent[] {
-  return text
-    .split("\n\n")
-    .filter((block) => block.trim())
-    .map((block) => {
-      const field = (name: string) => block.split("\n").find((l) => l.startsWith(`${name}: `))!.slice(name.length + 2);
-      return { id: Number(field("id")), event: field("event"), data: JSON.parse(field("data")) as Record<string, unknown> };
-    });
-}
+import { createRun, getRun, must, parseSse, repoWithBlueprint, type SseEvent } from "../helpers/runs.ts";
+import { until } from "../helpers/until.ts";
 
 describe("GET …/aysrun/{key}/stream", () => {
   it("pushes the run, then every job change and log line, and ends with the run", async ({ expect }) => {
@@ -90,6 +76,62 @@ describe("GET …/aysrun/{key}/stream", () => {
     // Each line says where it sits in the job's log, so a page that fetched the log skips what it has.
     const lines = events.filter((e) => e.event === "log" && e.data.job === install.key).map((e) => [e.data.index, e.data.log]);
     expect(lines).toEqual([[0, "step 1"], [1, "step 2"]]);
+  });
+
+  it("leaves the logs out of the first event with ?logs=none, and sends every line after it", async ({ expect }) => {
+    const repo = "slimstream";
+    const actions = `export async function install(job) {
+      job.log("begin " + job.service.name);
+      await new Promise((r) => setTimeout(r, 1500));
+      job.log("end " + job.service.name);
+    }`;
+    await repoWithBlueprint(repo, "box__one:\nbox__two:\nactions:\n  - action: install\n", { actions });
+    const run = await createRun(repo, true);
+    const base = `/ays/repository/${repo}/aysrun/${run.key}`;
+    const whole = await must(api(`${base}/stream`), 200);
+    const slim = await must(api(`${base}/stream?logs=none`), 200);
+    await must(api(base, { method: "POST" }), 200);
+    // A stream opened while a job has logged its first line counts that line and sends the next.
+    const midway = await until(() => getRun(repo, run.key), (r) => r.steps.some((s) => s.jobs.some((j) => j.state === "running" && j.logs.length === 1)));
+    const running = midway.steps.flatMap((s) => s.jobs).find((j) => j.state === "running" && j.logs.length === 1)!;
+    const late = await must(api(`${base}/stream?logs=none`), 200);
+    const [w, s, l] = (await Promise.all([whole.text(), slim.text(), late.text()])).map(parseSse);
+    const final = await getRun(repo, run.key);
+    expect(final.state).toBe("ok");
+
+    // The default stream is as it was: the whole run first, nothing marked as left out.
+    const wRun = w![0]!.data as unknown as RunRecord;
+    expect(wRun.logs_omitted).toBeUndefined();
+    expect(wRun.steps.flatMap((st) => st.jobs).every((j) => j.log_count === undefined)).toBe(true);
+    // Without logs, the first event says so and counts each job's lines (none yet); then the same events follow.
+    const sRun = s![0]!.data as unknown as RunRecord;
+    expect(s![0]!.event).toBe("run");
+    expect(sRun.logs_omitted).toBe(true);
+    expect(sRun.steps.flatMap((st) => st.jobs).map((j) => [j.logs.length, j.log_count])).toEqual(final.steps.flatMap((st) => st.jobs).map(() => [0, 0]));
+    expect(s!.slice(1)).toEqual(w!.slice(1));
+    const logLines = (events: SseEvent[], job: string) => events.filter((e) => e.event === "log" && e.data.job === job).map((e) => [e.data.index, e.data.log]);
+    for (const job of final.steps.flatMap((st) => st.jobs)) {
+      expect(logLines(s!, job.key)).toEqual(job.logs.map((line, i) => [i, line.log]));
+    }
+
+    // The late stream starts from the line the running job had: its fetched log plus these lines is the whole log, once.
+    const lRun = l![0]!.data as unknown as RunRecord;
+    const counted = lRun.steps.flatMap((st) => st.jobs).find((j) => j.key === running.key)!;
+    expect([counted.logs.length, counted.log_count]).toEqual([0, 1]);
+    const name = running.service.split("!")[1];
+    expect(logLines(l!, running.key)).toEqual([[1, `end ${name}`]]);
+    const job = (await (await must(api(`${base}/job/${running.key}`), 200)).json()) as { logs: { log: string }[] };
+    expect(job.logs.map((line) => line.log)).toEqual([`begin ${name}`, `end ${name}`]);
+
+    // GET …/aysrun/{key} takes the same option; anything but all or none is refused.
+    const lean = (await (await must(api(`${base}?logs=none`), 200)).json()) as RunRecord;
+    expect(lean.logs_omitted).toBe(true);
+    expect(lean.steps.flatMap((st) => st.jobs).map((j) => [j.logs.length, j.log_count])).toEqual(final.steps.flatMap((st) => st.jobs).map((j) => [0, j.logs.length]));
+    expect(await (await must(api(`${base}?logs=all`), 200)).json()).toEqual(final);
+    for (const path of [`${base}?logs=some`, `${base}/stream?logs=0`]) {
+      const bad = await must(api(path), 400);
+      expect(await bad.json()).toEqual({ code: "invalid_request", error: "query logs: expected all or none" });
+    }
   });
 
   it("answers a finished run's stream with the run alone, and 404 for an unknown run", async ({ expect }) => {

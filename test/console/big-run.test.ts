@@ -4,7 +4,7 @@ import type { JobRecord, RunRecord } from "../../src/actors/run-model.ts";
 import { drawnJobs, MAX_DRAWN_PER_STEP } from "../../src/console/run-graph.tsx";
 import { INLINE_JOBS } from "../../src/console/runs.tsx";
 import { api, mintToken, ORG } from "../helpers/auth.ts";
-import { createRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
+import { createRun, must, parseSse, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 
 async function page(path: string): Promise<string> {
   const headers = new Headers({ accept: "text/html", cookie: `jwt=${await mintToken()}` });
@@ -35,6 +35,9 @@ describe("the run view of a big run", () => {
     expect(count(html, /<text [^>]*>\+290 more<\/text>/g)).toBe(2);
     expect(html).toContain('<a href="#step-2" class="more" data-more="2" aria-label="290 more jobs in step 2: see the step&#39;s list">');
 
+    // The script follows the run's stream without logs (?logs=none), as the page was read.
+    expect(html).toMatch(new RegExp(`<section id="run" [^>]*data-stream="/ays/repository/${repo}/aysrun/${run.key}/stream" [^>]*data-without-logs="1"`));
+
     // Every job is listed, folded, with its state; no log is in the page.
     expect(count(html, /<details class="job-detail" id="job-[^"]+" data-state="ok">/g)).toBe(600);
     expect(html).not.toMatch(/<details class="(step|job-detail)"[^>]* open/);
@@ -49,9 +52,42 @@ describe("the run view of a big run", () => {
     // The page reads the run without its 600 logs; the API still has them all.
     const stub = env.REPOSITORY.getByName(`${ORG}/${repo}`);
     const lean = (await stub.getRun(run.key, { logsUpTo: INLINE_JOBS })) as unknown as { value: RunRecord };
-    expect(lean.value.steps.flatMap((s) => s.jobs).every((j) => j.logs.length === 0 && j.state === "ok")).toBe(true);
+    expect(lean.value.logs_omitted).toBe(true);
+    expect(lean.value.steps.flatMap((s) => s.jobs).every((j) => j.logs.length === 0 && j.log_count === 1 && j.state === "ok")).toBe(true);
     const full = (await stub.getRun(run.key)) as unknown as { value: RunRecord };
     expect(full.value.steps.flatMap((s) => s.jobs).every((j) => j.logs.length === 1)).toBe(true);
+  });
+
+  it("streams a 600-job run of 20 log lines a job without its logs when asked to", async ({ expect }) => {
+    const repo = "big-stream";
+    const services = Array.from({ length: 300 }, (_, i) => `box__s${i}:`).join("\n");
+    const twenty = 'for (let i = 1; i <= 20; i++) job.log(job.action + " " + job.service.name + ": step " + i + " of 20 done");';
+    const actions = `export async function init(job) { ${twenty} }\nexport async function install(job) { ${twenty} }`;
+    await repoWithBlueprint(repo, `${services}\nactions:\n  - action: install\n`, { actions });
+    const run = await waitForRun(repo, (await createRun(repo)).key, undefined, 120_000);
+    expect(run.state).toBe("ok");
+    const jobs = run.steps.flatMap((s) => s.jobs);
+    expect(jobs).toHaveLength(600);
+    expect(jobs.every((j) => j.logs.length === 20)).toBe(true);
+
+    // The run has ended, so each stream is its first message alone.
+    const stream = `/ays/repository/${repo}/aysrun/${run.key}/stream`;
+    const whole = await (await must(api(stream), 200)).text();
+    const slim = await (await must(api(`${stream}?logs=none`), 200)).text();
+    const bytes = (text: string) => new TextEncoder().encode(text).length;
+    console.log(`first message of a 600-job run, 20 lines a job: ${bytes(whole)} bytes whole, ${bytes(slim)} bytes with ?logs=none`);
+    // Measured: 1,286,303 bytes with every log, 117,723 without (the jobs' states, times and counts).
+    expect(bytes(whole)).toBeGreaterThan(1_200_000);
+    expect(bytes(slim)).toBeLessThan(140_000);
+
+    const [first] = parseSse(slim);
+    const lean = first!.data as unknown as RunRecord;
+    expect(first!.event).toBe("run");
+    expect(lean.logs_omitted).toBe(true);
+    const leanJobs = lean.steps.flatMap((s) => s.jobs);
+    expect(leanJobs.map((j) => [j.key, j.state, j.logs.length, j.log_count])).toEqual(jobs.map((j) => [j.key, "ok", 0, 20]));
+    // The default stream is unchanged: the whole run, as GET …/aysrun/{key} answers it.
+    expect(parseSse(whole)[0]!.data).toEqual(JSON.parse(JSON.stringify(run)));
   });
 
   it("draws a wide step's failed and running jobs first, in step order", ({ expect }) => {

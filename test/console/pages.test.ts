@@ -80,6 +80,8 @@ describe("console pages", () => {
     const run = (await (await api("/ays/repository/pages-run/aysrun?simulate=true", { method: "POST" })).json()) as { key: string };
     const body = await (await page(`/console/repo/pages-run/run/${run.key}`)).text();
     expect(body).toContain(`data-stream="/ays/repository/pages-run/aysrun/${run.key}/stream"`);
+    // A small run's page and stream carry every log.
+    expect(body).not.toContain("data-without-logs");
     expect(body).toMatch(/<svg [^>]*role="group" aria-label="Run [^"]+: 2 steps, 2 jobs"/);
     expect(body).toMatch(/class="node st-new" data-job="[^"]+" aria-label="web!front init: new"/);
     expect(body).toContain('marker-end="url(#arrow)"');

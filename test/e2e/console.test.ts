@@ -230,6 +230,46 @@ describe("a run too big to show at once", () => {
     await expect.poll(() => last.locator("pre.log").textContent()).toBe("[info] starting\n[info] done box!b9\n");
     expect(await page.evaluate(() => (window as unknown as { samePage?: boolean }).samePage)).toBe(true);
   });
+
+  it("follows the stream without logs and fetches again an opened job's lines it missed", async () => {
+    // 11 more services: a planned run of 22 jobs, more than a run shows open.
+    const content = `${Array.from({ length: 11 }, (_, i) => `box__c${i}:`).join("\n")}\nactions:\n  - action: install\n`;
+    expect((await call("POST", "/ays/repository/e2e-big/blueprint", { name: "more.yaml", content })).status).toBe(201);
+    expect((await call("POST", "/ays/repository/e2e-big/blueprint/more.yaml")).status).toBe(200);
+    const planned = await call("POST", "/ays/repository/e2e-big/aysrun?simulate=true");
+    expect(planned.status).toBe(200);
+    const key = (JSON.parse(planned.body) as { key: string }).key;
+    // The stream is held back until the run has ended: its first event then counts lines the page never saw.
+    const streams: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((r) => { release = r; });
+    await page.route("**/aysrun/*/stream*", async (route) => {
+      streams.push(new URL(route.request().url()).search);
+      await held;
+      // Not there any more when the page has gone elsewhere meanwhile.
+      await route.continue().catch(() => undefined);
+    });
+    try {
+      await page.goto(`/console/repo/e2e-big/run/${key}`);
+      await page.locator("#step-2 > summary").click();
+      const first = page.locator("#step-2 details.job-detail").first();
+      await first.locator("summary").click();
+      await expect.poll(() => first.locator("pre.log").count()).toBe(1);
+      expect(await first.locator("pre.log").textContent()).toBe("");
+
+      expect((await call("POST", `/ays/repository/e2e-big/aysrun/${key}`)).status).toBe(200);
+      await expect.poll(async () => (JSON.parse((await call("GET", `/ays/repository/e2e-big/aysrun/${key}`)).body) as { state: string }).state, { timeout: 60_000 }).toBe("ok");
+      expect(await first.locator("pre.log").textContent()).toBe("");
+      release();
+      await expect.poll(() => page.locator("#run-state").textContent()).toBe("ok");
+      await expect.poll(() => first.locator("pre.log").textContent()).toBe("[info] starting\n[info] done box!c0\n");
+      expect(await page.locator("#step-2 [data-counts]").textContent()).toBe("11 jobs: 11 ok");
+      expect(streams).toEqual(["?logs=none"]);
+    } finally {
+      release();
+      await page.unroute("**/aysrun/*/stream*");
+    }
+  });
 });
 
 describe("on a phone and with a keyboard", () => {

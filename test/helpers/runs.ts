@@ -39,3 +39,20 @@ export function waitForRun(repo: string, key: string, done: (run: RunRecord) => 
 
 /** "service action" of each job, step by step. */
 export const shape = (run: RunRecord) => run.steps.map((s) => s.jobs.map((j) => `${j.service} ${j.action}`));
+
+export interface SseEvent {
+  id: number;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** The events of a Server-Sent Events body (`…/aysrun/{key}/stream`), in order. */
+export function parseSse(text: string): SseEvent[] {
+  return text
+    .split("\n\n")
+    .filter((block) => block.trim())
+    .map((block) => {
+      const field = (name: string) => block.split("\n").find((l) => l.startsWith(`${name}: `))!.slice(name.length + 2);
+      return { id: Number(field("id")), event: field("event"), data: JSON.parse(field("data")) as Record<string, unknown> };
+    });
+}
