@@ -754,13 +754,17 @@ export class RepositoryActor extends DurableObject<Env> {
       const shown = gone.slice(0, 5).join(", ") + (gone.length > 5 ? ` and ${gone.length - 5} more` : "");
       return refuse(409, "gone", `cannot re-run ${key}: ${shown} no longer ${gone.length === 1 ? "exists" : "exist"}`);
     }
-    const steps = original.steps.map((s) => ({ number: s.number, jobs: s.jobs.map((j) => ({ service: j.service, actor: j.actor, action: j.action })) }));
+    // A job repeated gets the input files the original was handed (uploads, a mail's attachments).
+    const steps = original.steps.map((s) => ({
+      number: s.number,
+      jobs: s.jobs.map((j) => ({ service: j.service, actor: j.actor, action: j.action, ...(j.inputs?.length ? { inputs: j.inputs } : {}) })),
+    }));
     return ok(await this.addRun(steps, { simulate: original.simulate, by, rerun_of: key }));
   }
 
   /** Stores a new run of these steps and, unless simulated, moves the queue. */
   private async addRun(
-    steps: { number: number; jobs: { service: string; actor: string; action: string }[] }[],
+    steps: { number: number; jobs: { service: string; actor: string; action: string; inputs?: JobFile[] }[] }[],
     opts: { simulate: boolean; by: string; rerun_of?: string },
   ): Promise<RunRecord> {
     const seq = this.nextSeq();
@@ -791,6 +795,7 @@ export class RepositoryActor extends DurableObject<Env> {
           logs: [],
           result: null,
           files: [],
+          ...(job.inputs ? { inputs: job.inputs } : {}),
         })),
       })),
     };
@@ -1029,7 +1034,8 @@ export class RepositoryActor extends DurableObject<Env> {
       actionsJs: row?.actions_js ?? "",
       egress: template?.egress ?? [],
       schema: template?.schema.fields.map((f) => ({ name: f.name, type: f.type, list: f.list })) ?? [],
-      inputFiles: action.inputFiles ?? [],
+      // A re-run's job carries its original's inputs; otherwise those uploaded for the action.
+      inputFiles: job.inputs ?? action.inputFiles ?? [],
       ...(settings?.maxParallel ? { maxParallel: settings.maxParallel } : {}),
       ...(settings?.storageHours ? { storageHours: settings.storageHours } : {}),
       service: {

@@ -43,6 +43,17 @@ describe("files in, files out", () => {
     expect(await input.text()).toBe("a,1\nb,2\nc,3\n");
     const report = await api(`/ays/files/${encodeURIComponent(job.files[0]!.key)}`);
     expect(await report.text()).toBe("3 rows");
+
+    // A re-run hands the repeated job the same input files (the upload was spent by the first run).
+    const again = (await (await api(`/ays/repository/${REPO}/aysrun/${run.key}/rerun`, { method: "POST" })).json()) as RunRecord;
+    const rerun = await until(
+      async () => (await (await api(`/ays/repository/${REPO}/aysrun/${again.key}`)).json()) as RunRecord,
+      (r) => r.state === "ok" || r.state === "error",
+    );
+    const repeated = rerun.steps.flatMap((s) => s.jobs).find((j) => j.action === "process")!;
+    expect(rerun.state, JSON.stringify(repeated.logs)).toBe("ok");
+    expect(repeated.inputs).toEqual(job.inputs);
+    expect(await (await api(`/ays/files/${encodeURIComponent(repeated.files[0]!.key)}`)).text()).toBe("3 rows");
   });
 
   it("refuses a bad file name or an unknown action, storing nothing", async ({ expect }) => {
