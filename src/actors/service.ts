@@ -10,7 +10,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
-import { askQuestion, NotAskable } from "../telegram/notify.ts";
+import { askQuestion, NotAskable, NotDelivered } from "../telegram/notify.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
 
 export interface JobSpec {
@@ -406,7 +406,7 @@ export class ServiceActor extends DurableObject<Env> {
     const spec = JSON.parse(row.spec) as JobSpec;
     const question = JSON.parse(asked.question) as SandboxQuestion;
     const tries = asked.tries + 1;
-    const retryAt = Date.now() + DELIVERY_RETRY_S[Math.min(tries, DELIVERY_RETRY_S.length) - 1]! * 1000;
+    let retryAt = Date.now() + DELIVERY_RETRY_S[Math.min(tries, DELIVERY_RETRY_S.length) - 1]! * 1000;
     // Claimed before the first await: an alarm meanwhile, or an eviction mid-send, tries again only at retryAt.
     this.ctx.storage.sql.exec("UPDATE questions SET tries = ?, next_try = ? WHERE key = ? AND attempt = ?", tries, retryAt, key, attempt);
     this.delivering.add(id);
@@ -436,7 +436,9 @@ export class ServiceActor extends DurableObject<Env> {
       return;
     }
     const reason = failure instanceof Error ? failure.message : String(failure);
-    this.ctx.storage.sql.exec("UPDATE questions SET failure = ? WHERE key = ? AND attempt = ?", reason, key, attempt);
+    // Telegram's own retry_after wins over the backoff: an earlier try would only be refused again.
+    if (failure instanceof NotDelivered && failure.retryAfter) retryAt = Math.max(retryAt, Date.now() + failure.retryAfter * 1000);
+    this.ctx.storage.sql.exec("UPDATE questions SET failure = ?, next_try = ? WHERE key = ? AND attempt = ?", reason, retryAt, key, attempt);
     const next = retryAt < asked.deadline ? `trying again in ${Math.round((retryAt - Date.now()) / 1000)} s` : "no time left for another try";
     await this.note(key, attempt, "warning", "msg", `the question to ${to} was not delivered (attempt ${tries}): ${reason}; ${next}`);
   }

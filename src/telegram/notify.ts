@@ -36,19 +36,31 @@ export class NotAskable extends Error {
   override name = "NotAskable";
 }
 
+/** A question Telegram did not take this time; `retryAfter` (seconds) when Telegram said how long to wait. */
+export class NotDelivered extends Error {
+  override name = "NotDelivered";
+  readonly retryAfter: number | undefined;
+  constructor(message: string, retryAfter?: number) {
+    super(message);
+    this.retryAfter = retryAfter;
+  }
+}
+
 /** How a ChatActor's attempt to show a question went (a value, not a throw: custom errors lose their class over RPC). */
-export type QuestionDelivery = { ok: true } | { ok: false; permanent: boolean; reason: string };
+export type QuestionDelivery = { ok: true } | { ok: false; permanent: boolean; reason: string; retryAfter?: number };
 
 /**
  * Sorts a failed sendMessage: Telegram's 4xx answers (but 429) do not change on a retry, its 429s
  * and 5xx and an unreachable Telegram may. The reason never carries the bot token.
  */
-export function deliveryFailure(err: unknown, token: string): { permanent: boolean; reason: string } {
+export function deliveryFailure(err: unknown, token: string): { permanent: boolean; reason: string; retryAfter?: number } {
   const scrub = (text: string) => (token ? text.split(token).join("<token>") : text);
   if (err instanceof GrammyError) {
     const said = scrub(`${err.error_code}: ${err.description}`);
     if (err.error_code === 403) return { permanent: true, reason: `the chat does not accept the bot's messages, blocked or left (Telegram ${said})` };
-    if (err.error_code === 429 || err.error_code >= 500) return { permanent: false, reason: `Telegram failed (${said})` };
+    // A 429 the bot did not wait out itself (retry_after over its limit) says when to come back.
+    const retryAfter = err.error_code === 429 ? err.parameters.retry_after : undefined;
+    if (err.error_code === 429 || err.error_code >= 500) return { permanent: false, reason: `Telegram failed (${said})`, ...(retryAfter ? { retryAfter } : {}) };
     return { permanent: true, reason: `Telegram refused the question (${said})` };
   }
   if (err instanceof HttpError) {
@@ -71,7 +83,7 @@ export async function askQuestion(env: Env, q: QuestionTarget & { service: strin
   const sent = await env.CHAT.getByName(String(link.chat)).askQuestion(link.chat, link.id, `❓ ${q.service}: ${q.text}`, q.buttons, { actor: q.actor, key: q.key, attempt: q.attempt, id: q.id });
   if (sent.ok) return;
   if (sent.permanent) throw new NotAskable(`job.ask: ${sent.reason}`);
-  throw new Error(sent.reason);
+  throw new NotDelivered(sent.reason, sent.retryAfter);
 }
 
 /** @returns how many chats the message went to */

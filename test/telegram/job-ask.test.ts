@@ -182,6 +182,23 @@ describe("job.ask when Telegram does not take the question", () => {
     expect(logs).toContain("answer: yes");
   }, 45_000);
 
+  it("waits as long as a 429's retry_after asks before trying again", async ({ expect }) => {
+    const ada = { id: 9013, first_name: "Ada" };
+    await linkUser(fakes.bot, fakes.provider, ada, "ada");
+    // Longer than the bot waits out by itself (30 s), so the delivery fails and is tried later.
+    fakes.bot.script("sendMessage", () => ({ ok: false, error_code: 429, description: "Too Many Requests: retry after 45", parameters: { retry_after: 45 } }));
+    await startRun("throttled", ASKING("ada", 600));
+    const logged = await until(() => jobs("throttled"), (j) => j[0]?.logs.some((l) => l.log.includes("(attempt 1)")) ?? false, 10_000);
+    expect(logged[0]!.logs.find((l) => l.log.includes("(attempt 1)"))!.log).toBe(
+      "the question to ada was not delivered (attempt 1): Telegram failed (429: Too Many Requests: retry after 45); trying again in 45 s",
+    );
+    // The backoff alone would have tried again after 2 s.
+    await new Promise((r) => setTimeout(r, 3000));
+    const tries = fakes.bot.calls.filter((c) => c.method === "sendMessage" && c.payload.chat_id === ada.id && String(c.payload.text).includes("Format"));
+    expect(tries).toHaveLength(1);
+    expect((await jobs("throttled"))[0]!.state).toBe("waiting");
+  });
+
   it("fails the job at once when the member blocked the bot (403): retrying cannot help", async ({ expect }) => {
     const yul = { id: 9004, first_name: "Yul" };
     await linkUser(fakes.bot, fakes.provider, yul, "yul");
