@@ -6,6 +6,13 @@
 export type Json = string | number | boolean | null | Record<string, unknown>;
 
 export type RunState = "new" | "running" | "ok" | "error" | "cancelled";
+
+const ENDED_STATES: ReadonlySet<string> = new Set<RunState>(["ok", "error", "cancelled"]);
+
+/** Whether a run (or a job: the same states) has ended: ok, error or cancelled. */
+export function hasEnded(state: string): boolean {
+  return ENDED_STATES.has(state);
+}
 export type JobState = "new" | "running" | "ok" | "error" | "cancelled";
 
 export interface LogEntry {

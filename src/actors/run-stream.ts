@@ -7,10 +7,9 @@
  * reconnects, getting the whole run again, so nothing is missed (without logs, each job's
  * `log_count` tells a client which lines it lacks).
  */
-import { type JobRecord, type RunRecord, withoutLogs } from "./run-model.ts";
+import { hasEnded, type JobRecord, type RunRecord, withoutLogs } from "./run-model.ts";
 
 const encoder = new TextEncoder();
-const ENDED = new Set(["ok", "error", "cancelled"]);
 
 interface Seen {
   state: string;
@@ -46,7 +45,7 @@ export class RunStreams {
     const sub: Subscriber = { writer: writable.getWriter(), seen: new Map(), runState: run.state, nextId: 1 };
     for (const job of run.steps.flatMap((s) => s.jobs)) sub.seen.set(job.key, { state: job.state, attempts: job.attempts, logs: job.logs.length });
     this.write(run.key, sub, frame(sub, "run", opts.logs ? run : withoutLogs(run)));
-    if (ENDED.has(run.state)) {
+    if (hasEnded(run.state)) {
       void sub.writer.close().catch(() => undefined);
       return readable;
     }
@@ -78,7 +77,7 @@ export class RunStreams {
         sub.runState = run.state;
         this.write(run.key, sub, frame(sub, "state", { run: run.key, state: run.state, attempt: run.attempt, errors: run.errors }));
       }
-      if (ENDED.has(run.state)) {
+      if (hasEnded(run.state)) {
         set.delete(sub);
         void sub.writer.close().catch(() => undefined);
       }

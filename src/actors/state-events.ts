@@ -8,7 +8,7 @@
  */
 import { publishMany } from "../events/bus.ts";
 import type { CockpitEvent } from "../events/event.ts";
-import type { JobRecord, RunRecord } from "./run-model.ts";
+import { hasEnded, type JobRecord, type RunRecord } from "./run-model.ts";
 
 const FLUSH_MS = 100;
 
@@ -53,7 +53,7 @@ export class StateEvents {
         payload: { repo, run: run.key, job: job.key, service: job.service, action: job.action, state: job.state, epoch: Math.floor(now / 1000) },
       });
     }
-    if (["ok", "error", "cancelled"].includes(run.state)) this.seen.delete(run.key);
+    if (hasEnded(run.state)) this.seen.delete(run.key);
     if (this.pending.length > 0) this.timer ??= setTimeout(() => void this.flush(), FLUSH_MS);
   }
 

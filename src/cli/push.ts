@@ -4,7 +4,7 @@
  */
 import { basename, resolve } from "node:path";
 import { AysError, emptyRepository, executeBlueprint, parseBlueprint } from "../ays/index.ts";
-import type { RunRecord } from "../actors/run-model.ts";
+import { hasEnded, type RunRecord } from "../actors/run-model.ts";
 import { CommandError, stringOption, UsageError, type Command } from "./command.ts";
 import { API_HELP, API_OPTIONS, cockpitApiFrom, refusal, type CockpitApi } from "./cockpit-api.ts";
 import { loadRepositoryFolder, type LoadedRepository } from "./repo-loader.ts";
@@ -155,8 +155,6 @@ async function simulate(api: CockpitApi, repo: string): Promise<number> {
   return 0;
 }
 
-const ENDED = new Set(["ok", "error", "cancelled"]);
-
 /** Follows a run by polling it, printing each job as it ends, then the run's outcome. */
 async function follow(api: CockpitApi, repo: string): Promise<number> {
   const first = await startRun(api, repo, false);
@@ -169,14 +167,14 @@ async function follow(api: CockpitApi, repo: string): Promise<number> {
     for (const step of run.steps) {
       for (const job of step.jobs) {
         const id = `${job.key} ${job.attempts} ${job.state}`;
-        if (!ENDED.has(job.state) || reported.has(id)) continue;
+        if (!hasEnded(job.state) || reported.has(id)) continue;
         reported.add(id);
         const mark = job.state === "error" ? "ERROR" : job.state;
         const retries = job.attempts > 1 ? ` (${job.attempts} attempts)` : "";
         console.log(`  ${mark.padEnd(9)}  step ${step.number}  ${job.service.padEnd(width)}  ${job.action}${retries}`);
       }
     }
-    if (ENDED.has(run.state)) break;
+    if (hasEnded(run.state)) break;
     await new Promise((r) => setTimeout(r, POLL_MS));
     const now = await api.call<RunRecord>("GET", `/ays/repository/${encodeURIComponent(repo)}/aysrun/${encodeURIComponent(first.key)}`);
     if (!now.ok) throw refusal(`following run ${first.key}`, now);

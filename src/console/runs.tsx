@@ -1,11 +1,10 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { RunSummary } from "../actors/repository.ts";
-import type { JobFile, JobRecord, RunRecord } from "../actors/run-model.ts";
+import { hasEnded, type JobFile, type JobRecord, type RunRecord } from "../actors/run-model.ts";
 import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 import { RunButtons, runHref } from "./repository.tsx";
 import { RunGraph } from "./run-graph.tsx";
 
-const ENDED = new Set(["ok", "error", "cancelled"]);
 
 export function RunsPage(props: { frame: Omit<Frame, "title">; repo: string; runs: RunSummary[] }) {
   return (
@@ -106,7 +105,7 @@ function JobBody(props: { repo: string; job: JobRecord }) {
 export function RunPage(props: { frame: Omit<Frame, "title">; repo: string; run: RunRecord; producers: Map<string, string[]> }) {
   const run = props.run;
   const api = `${apiRepo(props.repo)}/aysrun/${encodeURIComponent(run.key)}`;
-  const ended = ENDED.has(run.state);
+  const ended = hasEnded(run.state);
   const inline = run.steps.reduce((n, s) => n + s.jobs.length, 0) <= INLINE_JOBS;
   return (
     <Layout {...props.frame} title={`Run ${run.key}`} section="repositories"

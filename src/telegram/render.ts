@@ -1,14 +1,13 @@
 /** How the bot shows runs, services and blueprints: HTML blocks (see format.ts). */
-import type { RunRecord } from "../actors/run-model.ts";
+import { hasEnded, type RunRecord } from "../actors/run-model.ts";
 import type { ServiceView } from "../actors/repository.ts";
 import { b, code, html, pre, escapeHtml, type Block } from "./format.ts";
 
-const ENDED = new Set(["ok", "error", "cancelled"]);
 const MAX_STEP_LINES = 30;
 const ICON: Record<string, string> = { new: "⏸", running: "⏳", ok: "✅", error: "❌", cancelled: "🚫" };
 
 export function runEnded(run: { state: string }): boolean {
-  return ENDED.has(run.state);
+  return hasEnded(run.state);
 }
 
 function jobCounts(run: RunRecord) {
