@@ -18,6 +18,7 @@ import { deliveryFailure, type QuestionDelivery, type QuestionTarget } from "../
 import { CockpitContext, type ButtonAction, type ChatHost } from "../telegram/context.ts";
 import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "../telegram/conversation.ts";
 import { escapeHtml, html, renderMessages } from "../telegram/format.ts";
+import { addMissingColumns } from "./sql.ts";
 import { runEnded, runProgress, runSummary } from "../telegram/render.ts";
 import type { RunRecord } from "./run-model.ts";
 import type { Result } from "./results.ts";
@@ -58,8 +59,7 @@ export class ChatActor extends DurableObject<Env> {
         edited INTEGER NOT NULL, started INTEGER NOT NULL, user INTEGER, PRIMARY KEY(repo, run));
     `);
     // Chats that followed runs before the Re-run button existed have no user column yet.
-    const watchColumns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(watches)").toArray().map((c) => c.name);
-    if (!watchColumns.includes("user")) ctx.storage.sql.exec("ALTER TABLE watches ADD COLUMN user INTEGER");
+    addMissingColumns(ctx.storage.sql, "watches", { user: "INTEGER" });
   }
 
   private meta(key: string): string | undefined {

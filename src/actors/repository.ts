@@ -29,6 +29,7 @@ import { matchEvent } from "../events/filters.ts";
 import { nextActionState, type ActionEvent } from "./action-machine.ts";
 import { ok, refuse, type Refusal, type Result } from "./results.ts";
 import { RunStreams } from "./run-stream.ts";
+import { addMissingColumns } from "./sql.ts";
 import { StateEvents } from "./state-events.ts";
 import {
   DEFAULT_RETRY_DELAYS,
@@ -39,6 +40,7 @@ import {
   type LogEntry,
   type RunRecord,
   type RunState,
+  hasEnded,
   withoutLogs,
 } from "./run-model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "./service.ts";
@@ -104,8 +106,6 @@ export interface RunSummary {
   steps: number;
   jobs: number;
 }
-
-const ENDED_RUN_STATES = new Set<RunState>(["ok", "error", "cancelled"]);
 
 /** How often an active run re-checks its open jobs (covers evictions on either side). */
 const WATCHDOG_MS = 30_000;
@@ -202,8 +202,7 @@ export class RepositoryActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS events_seen(id TEXT PRIMARY KEY, time INTEGER NOT NULL);
     `);
     // Repositories created before templates kept actions.py gain the column.
-    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(templates)").toArray().map((c) => c.name);
-    if (!columns.includes("actions_py")) ctx.storage.sql.exec("ALTER TABLE templates ADD COLUMN actions_py TEXT NOT NULL DEFAULT ''");
+    addMissingColumns(ctx.storage.sql, "templates", { actions_py: "TEXT NOT NULL DEFAULT ''" });
   }
 
   // === Identity
@@ -744,7 +743,7 @@ export class RepositoryActor extends DurableObject<Env> {
   async rerunRun(key: string, by: string): Promise<Result<RunRecord>> {
     const original = this.loadRun(key);
     if (!original) return refuse(404, "not_found", `no run ${key} in this repository`);
-    if (!ENDED_RUN_STATES.has(original.state)) {
+    if (!hasEnded(original.state)) {
       const what = original.state === "running" ? "is still running" : "has not ended (it is new: planned, queued or waiting to retry)";
       return refuse(409, "not_ended", `run ${key} ${what}; re-run it once it has ended`);
     }

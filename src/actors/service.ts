@@ -12,6 +12,7 @@ import { DurableObject } from "cloudflare:workers";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
 import { askQuestion, NotAskable, NotDelivered } from "../telegram/notify.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
+import { addMissingColumns } from "./sql.ts";
 
 export interface JobSpec {
   /** The ServiceActor's name: `org/repo/role!instance`. */
@@ -136,10 +137,12 @@ export class ServiceActor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS identity(id INTEGER PRIMARY KEY CHECK (id = 1), org TEXT NOT NULL, repo TEXT NOT NULL, service TEXT NOT NULL);
     `);
     // Questions stored before delivery was retried gain its columns; theirs had been delivered.
-    const columns = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(questions)").toArray().map((c) => c.name);
-    for (const [name, type] of [["delivered", "INTEGER NOT NULL DEFAULT 1"], ["tries", "INTEGER NOT NULL DEFAULT 0"], ["next_try", "INTEGER"], ["failure", "TEXT"]]) {
-      if (!columns.includes(name!)) ctx.storage.sql.exec(`ALTER TABLE questions ADD COLUMN ${name} ${type}`);
-    }
+    addMissingColumns(ctx.storage.sql, "questions", {
+      delivered: "INTEGER NOT NULL DEFAULT 1",
+      tries: "INTEGER NOT NULL DEFAULT 0",
+      next_try: "INTEGER",
+      failure: "TEXT",
+    });
   }
 
   /** Accepts a job; a repeated call for the same key and attempt is a no-op (or re-offers the report). */
