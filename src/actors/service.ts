@@ -110,11 +110,6 @@ const SLOT_POLL_MS = 5_000;
  */
 const DELIVERY_RETRY_S = [2, 5, 15, 60, 300];
 
-async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 export class ServiceActor extends DurableObject<Env> {
   /** Executions alive in this instance; a `running` row without one was cut off by an eviction. */
   private readonly live = new Set<string>();
@@ -565,7 +560,6 @@ export class ServiceActor extends DurableObject<Env> {
     }
     const outcome: ActionOutcome = await runAction(this.env, {
       jobKey: `${spec.jobKey}-${spec.attempt}`,
-      codeKey: await sha256(spec.actionsJs),
       code: spec.actionsJs,
       action: spec.action,
       service: spec.service,

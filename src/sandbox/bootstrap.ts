@@ -48,6 +48,9 @@ const runInJob = jobs.run.bind(jobs);
 const NativeArrayBuffer = ArrayBuffer;
 const isView = ArrayBuffer.isView;
 const construct = Reflect.construct;
+const stringify = JSON.stringify;
+const all = Promise.all.bind(Promise);
+const clone = structuredClone;
 
 // === The guard. Loop conditions and function bodies of actions.js call it (see instrument.ts).
 // It reads the clock every 1024 calls and throws once the current job's deadline has passed. Code
@@ -158,7 +161,7 @@ function show(value) {
   if (typeof value === "string") return value;
   if (value instanceof Error) return typeof value.stack === "string" ? value.stack : String(value);
   try {
-    const json = JSON.stringify(value);
+    const json = stringify(value);
     return json === undefined ? String(value) : json;
   } catch {
     return String(value);
@@ -262,7 +265,7 @@ function makeJob(host, call, job) {
     track(host.log(level, category, line));
   };
   const fields = new Map(call.schema.map((field) => [field.name, field]));
-  const service = structuredClone(call.service);
+  const service = clone(call.service);
   const inputFiles = call.inputFiles;
   const files = Object.freeze({
     list: () => inputFiles.map((file) => ({ ...file })),
@@ -271,7 +274,7 @@ function makeJob(host, call, job) {
   });
   return Object.freeze({
     service,
-    args: structuredClone(call.args),
+    args: clone(call.args),
     log(message, level = "info") {
       if (!LEVELS.includes(level)) {
         throw new TypeError("job.log: unknown level " + JSON.stringify(level) + " (use debug, info, warning or error)");
@@ -280,7 +283,7 @@ function makeJob(host, call, job) {
     },
     setData(patch) {
       const clean = validatePatch(patch, fields);
-      Object.assign(service.data, structuredClone(clean));
+      Object.assign(service.data, clone(clean));
       track(host.setData(clean));
       return service.data;
     },
@@ -290,8 +293,8 @@ function makeJob(host, call, job) {
       return response;
     },
     files,
-    ask: (question, options) => ask(host.ask(typeof question === "string" ? question : show(question), options === undefined ? null : structuredClone(options))),
-    notify: (message, to) => ask(host.notify(typeof message === "string" ? message : show(message), to === undefined ? null : structuredClone(to))),
+    ask: (question, options) => ask(host.ask(typeof question === "string" ? question : show(question), options === undefined ? null : clone(options))),
+    notify: (message, to) => ask(host.notify(typeof message === "string" ? message : show(message), to === undefined ? null : clone(to))),
   });
 }
 
@@ -299,7 +302,7 @@ function toJson(value) {
   if (value === undefined) return "null";
   let json;
   try {
-    json = JSON.stringify(value);
+    json = stringify(value);
   } catch (error) {
     throw new TypeError("the action's return value is not JSON-serialisable: " + (error instanceof Error ? error.message : String(error)));
   }
@@ -346,7 +349,7 @@ export default class CockpitSandbox extends WorkerEntrypoint {
         }
         if (job.timedOut) outcome = { ok: false, error: { name: "TimeoutError", message: job.timeoutMessage, timeout: true } };
         // Calls made while waiting (a log line from a late callback) are waited for too.
-        while (job.pending.length > 0) await Promise.all(job.pending.splice(0));
+        while (job.pending.length > 0) await all(job.pending.splice(0));
         if (job.dropped > 0) await host.dropLogs(job.dropped).then(() => {}, () => {});
         // A body the action never read would keep its stream from the cockpit open for nothing.
         for (const response of job.responses) {

@@ -27,7 +27,6 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 export function validateRequest(request: ActionRequest): void {
   if (!isRecord(request)) fail("the request must be an object");
   if (typeof request.jobKey !== "string" || !KEY.test(request.jobKey)) fail(`invalid jobKey ${JSON.stringify(request.jobKey)}`);
-  if (typeof request.codeKey !== "string" || !KEY.test(request.codeKey)) fail(`invalid codeKey ${JSON.stringify(request.codeKey)}`);
   if (typeof request.code !== "string") fail("code must be the actions.js source");
   if (request.code.length > SANDBOX_LIMITS.maxCodeChars) fail(`actions.js is larger than ${SANDBOX_LIMITS.maxCodeChars} characters`);
   if (typeof request.action !== "string" || !ACTION.test(request.action)) fail(`invalid action name ${JSON.stringify(request.action)}`);

@@ -4,8 +4,7 @@
  * The isolate gets no bindings (`env: {}`) and no network (`globalOutbound: null`). The job context
  * crosses the boundary as an RPC argument: the cockpit calls the bootstrap's `run(host, call)` with
  * a JobHost (an RpcTarget living here). The loader's `env` cannot carry an RpcTarget ("Remote RPC
- * references can only be serialized for RPC"), and it could not carry anything per job anyway,
- * because isolates are cached by code and shared by the jobs that run that code.
+ * references can only be serialized for RPC"). Each job gets a fresh isolate, shared with nothing.
  */
 import { ACTIONS_MODULE, BOOTSTRAP_MODULE, bootstrapSource } from "./bootstrap.ts";
 import { JobHost, JobRecord } from "./host.ts";
@@ -16,8 +15,6 @@ import type { ActionOutcome, ActionRequest, SandboxFieldDef, SandboxLogEntry, Sa
 
 /** The cockpit's own compatibility date (wrangler.toml): local workerd accepts no newer one. */
 const COMPATIBILITY_DATE = "2026-11-01";
-/** Part of every isolate id, so that a changed bootstrap never reuses an isolate with the old one. */
-const SANDBOX_VERSION = 1;
 
 interface SandboxCall {
   action: string;
@@ -50,28 +47,6 @@ interface SandboxResult {
 
 interface SandboxEntrypoint {
   run(host: JobHost, call: SandboxCall): Promise<SandboxResult>;
-}
-
-/**
- * After a timeout the isolate that ran the job may still be busy, or its module may be stuck in a
- * failed state; later jobs of the same code then get a fresh isolate, named after the job that timed
- * out. Best effort: the map lives in this isolate of the cockpit only.
- */
-const retiredIsolates = new Map<string, string>();
-const MAX_RETIRED = 1000;
-
-function isolateId(codeKey: string): string {
-  const generation = retiredIsolates.get(codeKey);
-  return `cockpit-sandbox:v${SANDBOX_VERSION}:${codeKey}${generation ? `:${generation}` : ""}`;
-}
-
-function retireIsolate(codeKey: string, jobKey: string): void {
-  retiredIsolates.delete(codeKey);
-  retiredIsolates.set(codeKey, jobKey);
-  if (retiredIsolates.size > MAX_RETIRED) {
-    const oldest = retiredIsolates.keys().next().value;
-    if (oldest !== undefined) retiredIsolates.delete(oldest);
-  }
 }
 
 /**
@@ -119,6 +94,9 @@ export async function runAction(
     return outcome;
   };
 
+  // cpuMs is what stops a busy loop in production; local workerd accepts it but does not enforce it
+  // (instrument.ts covers that case). CPU time never exceeds wall time, so the timeout bounds it.
+  const cpuMs = Math.max(1, Math.min(Math.ceil(request.timeoutMs), SANDBOX_LIMITS.maxCpuMs));
   let instrumented: Instrumented;
   try {
     instrumented = instrument(request.code, `./${BOOTSTRAP_MODULE}`);
@@ -127,16 +105,17 @@ export async function runAction(
     return finish("error", null, { message: `${ACTIONS_MODULE} could not be loaded: SyntaxError: ${err.message}` });
   }
 
-  const worker = env.LOADER.get(isolateId(request.codeKey), () => ({
+  // Every job gets an isolate of its own (load(), never cached): module-level state, patched
+  // globals and built-ins die with the job, so nothing one job leaves behind reaches another job,
+  // of this repository or of any other one running the same code.
+  const worker = env.LOADER.load({
     compatibilityDate: COMPATIBILITY_DATE,
     mainModule: BOOTSTRAP_MODULE,
     modules: { [BOOTSTRAP_MODULE]: bootstrapSource(instrumented.guard), [ACTIONS_MODULE]: instrumented.code },
     env: {},
     globalOutbound: null,
-  }));
-  // cpuMs is what stops a busy loop in production; local workerd accepts it but does not enforce it
-  // (instrument.ts covers that case). CPU time never exceeds wall time, so the timeout bounds it.
-  const cpuMs = Math.max(1, Math.min(Math.ceil(request.timeoutMs), SANDBOX_LIMITS.maxCpuMs));
+    limits: { cpuMs },
+  });
   const entrypoint = worker.getEntrypoint(undefined, { limits: { cpuMs } }) as unknown as SandboxEntrypoint;
   const host = new JobHost(env, request, record);
   const call: SandboxCall = {
@@ -164,7 +143,6 @@ export async function runAction(
 
   // When the isolate held the thread past the deadline, both may be ready at once: the limit wins.
   if ("timeout" in settled || Date.now() - started > request.timeoutMs) {
-    retireIsolate(request.codeKey, request.jobKey);
     return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
   }
 
@@ -179,7 +157,6 @@ export async function runAction(
       return finish("error", null, { message: "the action can never finish: it awaits a promise that nothing will settle" });
     }
     // The isolate died under the job (production: a CPU or memory limit), or never started.
-    retireIsolate(request.codeKey, request.jobKey);
     const cpu = /exceeded cpu/i.test(message);
     return finish("error", null, {
       message: record.started ? `the sandbox failed while running the action: ${message}` : `the sandbox could not start: ${message}`,
@@ -191,8 +168,7 @@ export async function runAction(
   if (!outcome.ok) {
     const error = outcome.error ?? { name: "Error", message: "the action failed" };
     if (error.timeout) {
-      retireIsolate(request.codeKey, request.jobKey);
-      return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
+        return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
     }
     const stack = error.stack === undefined ? undefined : userPositions(error.stack, instrumented);
     const message = outcome.loadFailed ? `${ACTIONS_MODULE} could not be loaded: ${error.name}: ${error.message}` : error.message;
@@ -210,5 +186,12 @@ export async function runAction(
   if (outcome.defaulted) {
     record.add("info", "msg", `action "${request.action}" is not defined in ${ACTIONS_MODULE}; the AYS default (a no-op) ran`);
   }
-  return finish("ok", JSON.parse(json) as unknown);
+  let result: unknown;
+  try {
+    result = JSON.parse(json) as unknown;
+  } catch {
+    // Only an action that replaced JSON.stringify in its own isolate gets here.
+    return finish("error", null, { message: "the sandbox sent a return value that is not JSON" });
+  }
+  return finish("ok", result);
 }

@@ -40,10 +40,8 @@ export interface SandboxFile {
 }
 
 export interface ActionRequest {
-  /** Unique per job attempt: names the job's R2 result prefix and, after a timeout, its isolate. */
+  /** Unique per job attempt: names the job's R2 result prefix. */
   jobKey: string;
-  /** Content hash of `code`; the loader caches isolates by it. */
-  codeKey: string;
   /** The template's actions.js source (an ES module; every exported function is an action). */
   code: string;
   /** The exported function to call. */

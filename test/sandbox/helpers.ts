@@ -1,17 +1,9 @@
-/**
- * Builds ActionRequests for the sandbox tests. The code key is the SHA-256 of the source, as the
- * ServiceActor computes it, so tests that share a source also share its isolate.
- */
+/** Builds ActionRequests for the sandbox tests. */
 import { env } from "cloudflare:workers";
 import type { ActionRequest, SandboxService } from "../../src/sandbox/index.ts";
 
 /** The test Worker's bindings (the real LOADER and FILES under miniflare). */
 export const testEnv: Env = env;
-
-export async function sha256(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
-  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 export function service(data: Record<string, unknown> = {}): SandboxService {
   return {
@@ -31,7 +23,6 @@ export async function request(code: string, overrides: Partial<ActionRequest> = 
   counter++;
   return {
     jobKey: `run-1.1.${counter}-${crypto.randomUUID().slice(0, 8)}`,
-    codeKey: await sha256(code),
     code,
     action: "install",
     service: service({ port: 22, hostname: "main" }),
