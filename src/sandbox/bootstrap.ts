@@ -31,6 +31,7 @@ export const ACTIONS_MODULE = "actions.js";
 export function bootstrapSource(guardName: string): string {
   const limits = JSON.stringify({
     maxBufferBytes: SANDBOX_LIMITS.maxBufferBytes,
+    maxDataPatchBytes: SANDBOX_LIMITS.maxDataPatchBytes,
     maxLogEntries: SANDBOX_LIMITS.maxLogEntries,
     maxLogChars: SANDBOX_LIMITS.maxLogChars,
   });
@@ -248,13 +249,30 @@ function unwrap(reply) {
   return reply.value;
 }
 
+// What a host call that failed says, or null when it did not fail.
+function hostFailure(reply) {
+  if (reply !== null && typeof reply === "object" && "error" in reply) return String(reply.error.message);
+  return null;
+}
+
+// Every call to the host is tracked, so that the job's outcome waits until they have arrived.
+// A call nobody awaits (job.log, job.setData: \`what\` names it) that fails, or never arrives (an RPC
+// message over the platform's limit), fails the job with its reason: nothing is lost silently.
+function track(job, promise, what) {
+  job.pending.push(promise.then(
+    (reply) => {
+      const failure = what === undefined ? null : hostFailure(reply);
+      if (failure !== null) job.failures.push(failure.startsWith(what) ? failure : what + ": " + failure);
+    },
+    (error) => {
+      if (what !== undefined) job.failures.push(what + " did not reach the cockpit: " + (error instanceof Error ? error.message : String(error)));
+    },
+  ));
+  return promise;
+}
+
 function makeJob(host, call, job) {
-  // Every call to the host is tracked, so that the job's outcome waits until they have arrived.
-  const track = (promise) => {
-    job.pending.push(promise.then(() => {}, () => {}));
-    return promise;
-  };
-  const ask = (promise) => track(promise).then(unwrap);
+  const ask = (promise) => track(job, promise).then(unwrap);
   job.emit = (level, category, text) => {
     if (job.sent >= LIMITS.maxLogEntries) {
       job.dropped++;
@@ -262,9 +280,10 @@ function makeJob(host, call, job) {
     }
     job.sent++;
     const line = text.length > LIMITS.maxLogChars ? text.slice(0, LIMITS.maxLogChars + 1) : text;
-    track(host.log(level, category, line));
+    track(job, host.log(level, category, line), "job.log");
   };
   const fields = new Map(call.schema.map((field) => [field.name, field]));
+  const patched = {};
   const service = clone(call.service);
   const inputFiles = call.inputFiles;
   const files = Object.freeze({
@@ -283,8 +302,13 @@ function makeJob(host, call, job) {
     },
     setData(patch) {
       const clean = validatePatch(patch, fields);
+      const size = stringify({ ...patched, ...clean }).length;
+      if (size > LIMITS.maxDataPatchBytes) {
+        throw new RangeError("setData: the patches are larger than " + LIMITS.maxDataPatchBytes + " bytes of JSON (" + size + ")");
+      }
+      Object.assign(patched, clean);
       Object.assign(service.data, clone(clean));
-      track(host.setData(clean));
+      track(job, host.setData(clean), "setData");
       return service.data;
     },
     fetch: async (input, init) => {
@@ -315,7 +339,7 @@ let actionsModule;
 export default class CockpitSandbox extends WorkerEntrypoint {
   async run(host, call) {
     const job = { deadline: now() + call.timeoutMs, timeoutMessage: "timeout after " + call.timeoutMs / 1000 + " s",
-      timedOut: false, pending: [], responses: [], sent: 0, dropped: 0, emit: () => {} };
+      timedOut: false, pending: [], failures: [], responses: [], sent: 0, dropped: 0, emit: () => {} };
     activeJobs++;
     latestDeadline = job.deadline;
     try {
@@ -350,7 +374,12 @@ export default class CockpitSandbox extends WorkerEntrypoint {
         if (job.timedOut) outcome = { ok: false, error: { name: "TimeoutError", message: job.timeoutMessage, timeout: true } };
         // Calls made while waiting (a log line from a late callback) are waited for too.
         while (job.pending.length > 0) await all(job.pending.splice(0));
-        if (job.dropped > 0) await host.dropLogs(job.dropped).then(() => {}, () => {});
+        if (job.dropped > 0) await track(job, host.dropLogs(job.dropped), "job.log");
+        await all(job.pending.splice(0));
+        if (job.failures.length > 0 && outcome.ok) {
+          const more = job.failures.length > 1 ? " (and " + (job.failures.length - 1) + " more failed calls to the cockpit)" : "";
+          outcome = { ok: false, error: { name: "Error", message: job.failures[0] + more } };
+        }
         // A body the action never read would keep its stream from the cockpit open for nothing.
         for (const response of job.responses) {
           if (response.body !== null && !response.bodyUsed) await response.body.cancel().catch(() => {});

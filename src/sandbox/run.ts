@@ -170,6 +170,10 @@ export async function runAction(
     if (error.timeout) {
         return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
     }
+    // The cockpit refused what the sandbox sent although the sandbox's own checks passed it.
+    if (record.violations.length > 0) {
+      return finish("error", null, { message: `the sandbox sent data the cockpit refused: ${record.violations.join("; ")}` });
+    }
     const stack = error.stack === undefined ? undefined : userPositions(error.stack, instrumented);
     const message = outcome.loadFailed ? `${ACTIONS_MODULE} could not be loaded: ${error.name}: ${error.message}` : error.message;
     const code = !outcome.loadFailed && typeof error.code === "string" && ERROR_CODE.test(error.code) ? error.code : undefined;
