@@ -10,6 +10,7 @@
  * still open, and a job that already succeeded is never run again.
  */
 import { DurableObject } from "cloudflare:workers";
+import { configFromBindings } from "../config/index.ts";
 import {
   AysError,
   emptyRepository,
@@ -1027,7 +1028,7 @@ export class RepositoryActor extends DurableObject<Env> {
       attempt: job.attempts,
       action: job.action,
       args: action.args ?? {},
-      timeoutSeconds: action.timeout || template?.timeouts[job.action] || DEFAULT_TIMEOUT_SECONDS,
+      timeoutSeconds: action.timeout || template?.timeouts[job.action] || (configFromBindings(this.env).jobs.default_timeout ?? DEFAULT_TIMEOUT_SECONDS),
       noexec,
       code: template?.code ?? "none",
       actionsJs: row?.actions_js ?? "",

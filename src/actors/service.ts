@@ -9,6 +9,7 @@
  * report is re-sent until the RepositoryActor has it.
  */
 import { DurableObject } from "cloudflare:workers";
+import { configFromBindings } from "../config/index.ts";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
 import { askQuestion, NotAskable, NotDelivered } from "../telegram/notify.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
@@ -567,6 +568,7 @@ export class ServiceActor extends DurableObject<Env> {
       schema: spec.schema,
       egress: spec.egress,
       timeoutMs: spec.timeoutSeconds * 1000,
+      cpuMs: configFromBindings(this.env).jobs.cpu_ms,
       inputFiles: spec.inputFiles ?? [],
       ...(spec.storageHours ? { filesExpireAt: Date.now() + spec.storageHours * 3_600_000 } : {}),
     }, { onLog });

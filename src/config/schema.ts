@@ -133,6 +133,29 @@ export const webhooksSchema = z.strictObject({
   github_secret: z.string({ error: "expected a string" }).min(16, { error: "must be at least 16 characters" }).optional(),
 });
 
+/** Longest job timeout and CPU budget the sandbox accepts (src/sandbox/limits.ts). */
+const MAX_TIMEOUT_SECONDS = 6 * 60 * 60;
+const MAX_CPU_MS = 5 * 60 * 1000;
+
+/**
+ * Limits of every job. `default_timeout` is the timeout of an action whose template has no
+ * `timeouts:` entry for it (absent: the design's 3000 s; `cockpit start` sets a short local one);
+ * `cpu_ms` is the CPU time one job may use, handed to the Worker Loader in production and applied
+ * locally to code that holds the thread without waiting.
+ */
+export const jobsSchema = z.strictObject({
+  default_timeout: z
+    .int({ error: "expected an integer number of seconds" })
+    .min(1, { error: "must be at least 1" })
+    .max(MAX_TIMEOUT_SECONDS, { error: `must be at most ${MAX_TIMEOUT_SECONDS} (6 hours)` })
+    .optional(),
+  cpu_ms: z
+    .int({ error: "expected an integer number of milliseconds" })
+    .min(10, { error: "must be at least 10" })
+    .max(MAX_CPU_MS, { error: `must be at most ${MAX_CPU_MS} (the platform's 5 minutes)` })
+    .default(30_000),
+});
+
 export const configSchema = z.strictObject({
   oauth: oauthSchema,
   webhooks: webhooksSchema.optional(),
@@ -140,10 +163,11 @@ export const configSchema = z.strictObject({
   api: apiSchema.default({ ays: { active: true, host: "127.0.0.1", port: 5000 } }),
   bot: botSchema.optional(),
   mail: mailSchema.optional(),
+  jobs: jobsSchema.default({ cpu_ms: 30_000 }),
 });
 
 export type CockpitConfig = z.output<typeof configSchema>;
 export type CockpitConfigInput = z.input<typeof configSchema>;
 
 /** Tables of the TOML file, longest first, so a key path can be printed as `[api.ays].port`. */
-export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail", "webhooks", "auth"] as const;
+export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail", "webhooks", "auth", "jobs"] as const;

@@ -52,6 +52,7 @@ const construct = Reflect.construct;
 const stringify = JSON.stringify;
 const all = Promise.all.bind(Promise);
 const clone = structuredClone;
+const setTimer = setTimeout;
 
 // === The guard. Loop conditions and function bodies of actions.js call it (see instrument.ts).
 // It reads the clock every 1024 calls and throws once the current job's deadline has passed. Code
@@ -59,6 +60,9 @@ const clone = structuredClone;
 // While actions.js is being evaluated the clock does not move (module evaluation runs in global
 // scope, where workerd freezes time and allows no timers), so its top-level code gets a budget of
 // guard calls instead.
+// It also stops a job that holds the thread for longer than its CPU budget without waiting for
+// anything (no timer of its own could fire meanwhile): local workerd does not enforce the Worker
+// Loader's cpuMs, and every isolate shares its one thread, so such a loop would freeze the cockpit.
 class SandboxTimeout extends Error {}
 SandboxTimeout.prototype.name = "TimeoutError";
 const IMPORT_STEP_LIMIT = ${IMPORT_STEP_LIMIT};
@@ -77,7 +81,21 @@ function guard() {
   if ((calls & 1023) !== 0 && tripped === 0) return true;
   const job = currentJob();
   const deadline = job !== undefined ? job.deadline : activeJobs > 0 ? latestDeadline : -Infinity;
-  if (now() <= deadline) return true;
+  const t = now();
+  if (job !== undefined && importing === 0 && !job.timedOut) {
+    if (job.heldSince < 0) {
+      // Cleared by the next turn of the event loop, which only comes once the action waits.
+      job.heldSince = t;
+      setTimer(job.release, 0);
+    } else if (t - job.heldSince > job.cpuMs) {
+      tripped = 1;
+      job.timedOut = true;
+      job.cpu = true;
+      job.deadline = -Infinity;
+      throw new SandboxTimeout(job.cpuMessage);
+    }
+  }
+  if (t <= deadline) return true;
   // From now on every call checks, so that catching the error and looping again does not help.
   tripped = 1;
   if (job !== undefined) job.timedOut = true;
@@ -339,7 +357,12 @@ let actionsModule;
 export default class CockpitSandbox extends WorkerEntrypoint {
   async run(host, call) {
     const job = { deadline: now() + call.timeoutMs, timeoutMessage: "timeout after " + call.timeoutMs / 1000 + " s",
-      timedOut: false, pending: [], failures: [], responses: [], sent: 0, dropped: 0, emit: () => {} };
+      timedOut: false, pending: [], failures: [], responses: [], sent: 0, dropped: 0, emit: () => {},
+      cpuMs: call.cpuMs, cpu: false, heldSince: -1, release: () => {},
+      cpuMessage: "CPU limit: the action computed for " + call.cpuMs / 1000 + " s without waiting for anything" };
+    job.release = () => {
+      job.heldSince = -1;
+    };
     activeJobs++;
     latestDeadline = job.deadline;
     try {
@@ -371,7 +394,9 @@ export default class CockpitSandbox extends WorkerEntrypoint {
         } catch (error) {
           outcome = { ok: false, loadFailed: true, error: describe(error) };
         }
-        if (job.timedOut) outcome = { ok: false, error: { name: "TimeoutError", message: job.timeoutMessage, timeout: true } };
+        if (job.timedOut) {
+          outcome = { ok: false, error: { name: "TimeoutError", message: job.cpu ? job.cpuMessage : job.timeoutMessage, timeout: true, cpu: job.cpu } };
+        }
         // Calls made while waiting (a log line from a late callback) are waited for too.
         while (job.pending.length > 0) await all(job.pending.splice(0));
         if (job.dropped > 0) await track(job, host.dropLogs(job.dropped), "job.log");

@@ -6,7 +6,12 @@
 export const SANDBOX_LIMITS = {
   /** Largest accepted timeoutMs (the design's default job timeout is 3000 s). */
   maxTimeoutMs: 6 * 60 * 60 * 1000,
-  /** CPU budget per invocation handed to the loader; the platform's maximum is 5 minutes. */
+  /**
+   * CPU budget of one job: handed to the Worker Loader (`limits.cpuMs`, enforced per invocation in
+   * production; the platform's maximum is 5 minutes) and, locally, the longest the action may hold
+   * the thread without waiting. `[jobs] cpu_ms` sets it; this is its default.
+   */
+  defaultCpuMs: 30 * 1000,
   maxCpuMs: 5 * 60 * 1000,
   /** Largest accepted actions.js source, in characters. */
   maxCodeChars: 1024 * 1024,

@@ -33,6 +33,9 @@ export function validateRequest(request: ActionRequest): void {
   if (!Number.isFinite(request.timeoutMs) || request.timeoutMs <= 0 || request.timeoutMs > SANDBOX_LIMITS.maxTimeoutMs) {
     fail(`timeoutMs must be between 1 and ${SANDBOX_LIMITS.maxTimeoutMs}, got ${String(request.timeoutMs)}`);
   }
+  if (request.cpuMs !== undefined && (!Number.isInteger(request.cpuMs) || request.cpuMs < 1 || request.cpuMs > SANDBOX_LIMITS.maxCpuMs)) {
+    fail(`cpuMs must be an integer between 1 and ${SANDBOX_LIMITS.maxCpuMs}, got ${String(request.cpuMs)}`);
+  }
   if (!isRecord(request.args)) fail("args must be an object");
   const service = request.service;
   if (!isRecord(service) || !isRecord(service.data) || typeof service.key !== "string") fail("service must be an object with key and data");

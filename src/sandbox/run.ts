@@ -23,6 +23,7 @@ interface SandboxCall {
   schema: SandboxFieldDef[];
   inputFiles: { name: string; size: number; contentType?: string }[];
   timeoutMs: number;
+  cpuMs: number;
 }
 
 interface SandboxError {
@@ -30,6 +31,8 @@ interface SandboxError {
   message: string;
   stack?: string;
   timeout?: boolean;
+  /** Locally: the action held the thread for longer than its CPU budget. */
+  cpu?: boolean;
   code?: string;
 }
 
@@ -67,6 +70,10 @@ function timeoutMessage(timeoutMs: number): string {
   return `timeout after ${timeoutMs / 1000} s`;
 }
 
+function cpuMessage(cpuMs: number): string {
+  return `CPU limit: the action used its ${cpuMs / 1000} s of CPU time ([jobs] cpu_ms), computing without waiting for anything`;
+}
+
 /** Runs `request.action` of `request.code` in a sandbox and reports what it did. */
 export async function runAction(
   env: Env,
@@ -94,9 +101,10 @@ export async function runAction(
     return outcome;
   };
 
-  // cpuMs is what stops a busy loop in production; local workerd accepts it but does not enforce it
-  // (instrument.ts covers that case). CPU time never exceeds wall time, so the timeout bounds it.
-  const cpuMs = Math.max(1, Math.min(Math.ceil(request.timeoutMs), SANDBOX_LIMITS.maxCpuMs));
+  // cpuMs is what stops a busy loop in production; local workerd accepts it but does not enforce it,
+  // so the bootstrap's guard (instrument.ts) stops code that holds the thread that long without
+  // waiting. CPU time never exceeds wall time, so the timeout bounds it too.
+  const cpuMs = Math.max(1, Math.min(Math.ceil(request.timeoutMs), request.cpuMs ?? SANDBOX_LIMITS.defaultCpuMs, SANDBOX_LIMITS.maxCpuMs));
   let instrumented: Instrumented;
   try {
     instrumented = instrument(request.code, `./${BOOTSTRAP_MODULE}`);
@@ -126,6 +134,7 @@ export async function runAction(
     // R2 keys stay here; the action names its input files.
     inputFiles: request.inputFiles.map(({ name, size, contentType }) => (contentType === undefined ? { name, size } : { name, size, contentType })),
     timeoutMs: request.timeoutMs,
+    cpuMs,
   };
 
   const started = Date.now();
@@ -157,18 +166,20 @@ export async function runAction(
       return finish("error", null, { message: "the action can never finish: it awaits a promise that nothing will settle" });
     }
     // The isolate died under the job (production: a CPU or memory limit), or never started.
-    const cpu = /exceeded cpu/i.test(message);
+    if (/exceeded cpu/i.test(message)) return finish("error", null, { message: cpuMessage(cpuMs), timeout: true, code: "timeout" });
     return finish("error", null, {
       message: record.started ? `the sandbox failed while running the action: ${message}` : `the sandbox could not start: ${message}`,
-      ...(cpu ? { timeout: true } : {}),
     });
   }
 
   const outcome = settled.result;
   if (!outcome.ok) {
     const error = outcome.error ?? { name: "Error", message: "the action failed" };
+    if (error.cpu) {
+      return finish("error", null, { message: cpuMessage(cpuMs), timeout: true, code: "timeout" });
+    }
     if (error.timeout) {
-        return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
+      return finish("error", null, { message: timeoutMessage(request.timeoutMs), timeout: true, code: "timeout" });
     }
     // The cockpit refused what the sandbox sent although the sandbox's own checks passed it.
     if (record.violations.length > 0) {

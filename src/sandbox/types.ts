@@ -54,6 +54,12 @@ export interface ActionRequest {
   egress: string[];
   /** Wall-clock limit for the action. */
   timeoutMs: number;
+  /**
+   * CPU time the action may use (default SANDBOX_LIMITS.defaultCpuMs, never more than timeoutMs):
+   * the Worker Loader's `limits.cpuMs` in production; locally, the longest the action may hold the
+   * thread without waiting for anything.
+   */
+  cpuMs?: number;
   /** Input files, stored in env.FILES. */
   inputFiles: SandboxFile[];
   /** When the job's result files expire (epoch ms; config.yaml `max_storage_hours`); kept otherwise. */
