@@ -1,6 +1,10 @@
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
+import { CLAIM_LEASE_MS, EventClaims } from "../../src/actors/event-claims.ts";
 import type { AuditEntry } from "../../src/actors/organization.ts";
+import { publish } from "../../src/events/bus.ts";
+import type { CockpitEvent } from "../../src/events/event.ts";
 import type { JobView } from "../../src/actors/service.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
@@ -95,5 +99,36 @@ describe("the same event sent concurrently", () => {
     expect(await jobsOf("deploy")).toHaveLength(1);
     expect(await logged("event.webhook", `github-${delivery}`)).toHaveLength(1);
     expect(await logged("event.generic", "generic-release-2026-12-03")).toHaveLength(1);
+  });
+
+  it("frees the claim of a copy that failed after claiming it, so the next copy is published and logged once", async ({ expect }) => {
+    const event: CockpitEvent = {
+      id: `generic-${crypto.randomUUID()}`, time: Date.now(), org: ORG, type: "generic", channel: "webservice", by: "test", command: "nothing",
+      payload: { args: {}, epoch: Date.now() },
+    };
+    const failing = () => Promise.reject(new Error("R2 is down"));
+    await expect(publish(env, event, failing)).rejects.toThrow("R2 is down");
+    let stored = 0;
+    expect(await publish(env, event, async () => void stored++)).toBe(true);
+    expect(await publish(env, event, async () => void stored++)).toBe(false);
+    expect(stored).toBe(1);
+    expect(await logged("event.generic", event.id)).toHaveLength(1);
+  });
+
+  it("keeps claims across an eviction, and lets another copy take over a lease its holder never settled", async ({ expect }) => {
+    const org = env.ORGANIZATION.getByName(ORG);
+    const entry = { type: "event.generic", repo: null, by: "test", channel: "webhook" as const, message: "m", data: { id: "generic-vanished" } };
+    // A publisher that claims and then vanishes (its request evicted before the queue send).
+    expect(await org.claimEvents([{ event: "generic-vanished", entry }])).toEqual([expect.objectContaining({ logged: false })]);
+    await evictDurableObject(org);
+    expect(await org.claimEvents([{ event: "generic-vanished", entry }])).toEqual([null]);
+    await runInDurableObject(org, (_instance, state) => {
+      const claims = new EventClaims(state.storage.sql);
+      const later = Date.now() + CLAIM_LEASE_MS + 1;
+      expect(claims.claim("generic-vanished", later)).toMatchObject({ logged: true });
+      claims.settle(["generic-vanished"], []);
+      expect(claims.claim("generic-vanished", later + CLAIM_LEASE_MS + 1)).toBeNull();
+    });
+    expect(await logged("event.generic", "generic-vanished")).toHaveLength(1);
   });
 });
