@@ -1,7 +1,7 @@
 /**
  * The event bus: publishing claims the event's id and writes it to the organization's log (once per
- * id, however many copies arrive) and sends it on a Queue;
- * the Worker's queue() consumer hands it to the repositories, whose filters decide who reacts.
+ * id, however many copies arrive) and sends it on a Queue; the Worker's queue() consumer hands it to
+ * the repositories, whose filters decide who reacts.
  * A message that keeps failing goes to the dead-letter queue, whose consumer logs it as
  * `event.dead`, visible through GET /ays/events.
  */
@@ -70,7 +70,8 @@ export async function publishMany(env: Env, events: readonly CockpitEvent[], bef
     throw err;
   }
   if (claimed.length > 0) {
-    // Sent already: a lost confirmation only lets a late copy send it again, which the repositories drop.
+    // Sent already: a lost confirmation only lets a copy arriving after the lease send it again, which
+    // the repositories drop as a redelivery (deliverEvent's events_seen).
     await org.settleEvents(claimed.map(({ event }) => event.id), []).catch((e: unknown) =>
       console.error(`${claimed.length} event claim(s) not confirmed`, e instanceof Error ? e.message : String(e)),
     );
