@@ -4,6 +4,7 @@
  * log (who did what, when, and through which channel).
  */
 import { DurableObject } from "cloudflare:workers";
+import { EventClaims, type Claimed } from "./event-claims.ts";
 import { SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
 
 export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
@@ -73,6 +74,7 @@ export interface EventQuery {
 
 export class OrganizationActor extends DurableObject<Env> {
   readonly #sessions: SessionStore;
+  readonly #claims: EventClaims;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -95,6 +97,7 @@ export class OrganizationActor extends DurableObject<Env> {
         name TEXT, current_repo TEXT, linked INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS telegram_pending(id INTEGER PRIMARY KEY, chat INTEGER NOT NULL, created INTEGER NOT NULL);
     `);
+    this.#claims = new EventClaims(ctx.storage.sql);
     this.#sessions = new SessionStore(ctx.storage.sql, (type, user, message, data) => {
       this.record({ type, repo: null, by: user, channel: (data.channel as Channel | undefined) ?? "web", message, data });
     });
@@ -172,9 +175,23 @@ export class OrganizationActor extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<{ type: string }>("SELECT DISTINCT type FROM events ORDER BY type").toArray().map((r) => r.type);
   }
 
-  /** Records several entries in one call (a burst of run and job state events). */
-  recordMany(entries: Omit<AuditEntry, "id" | "time">[]): void {
-    for (const entry of entries) this.record(entry);
+  /**
+   * Claims bus events by id and logs the ones seen for the first time, in one synchronous step (no
+   * other request runs in between), for a burst as for one. The caller sends the claimed events on
+   * the queue, then settles them (src/events/bus.ts publishMany).
+   * @returns per entry, its claim; null for a duplicate: the id is sent, or being sent by another copy
+   */
+  claimEvents(entries: { event: string; entry: Omit<AuditEntry, "id" | "time"> }[]): (Claimed | null)[] {
+    return entries.map(({ event, entry }) => {
+      const claim = this.#claims.claim(event);
+      if (claim && !claim.logged) this.record(entry);
+      return claim;
+    });
+  }
+
+  /** After the queue send: sent ids stay claimed for good; the claims of unsent ones are freed for the next copy. */
+  settleEvents(sent: string[], unsent: Claimed[]): void {
+    this.#claims.settle(sent, unsent);
   }
 
   /**

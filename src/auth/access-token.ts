@@ -4,7 +4,7 @@
  */
 import { decodeJwt, errors, exportJWK, importJWK, importPKCS8, jwtVerify, SignJWT, type CryptoKey } from "jose";
 import type { CockpitConfig } from "../config/index.ts";
-import { AuthError, type Caller } from "./jwt.ts";
+import { AuthError, ISSUED_IN_FUTURE, issuedInFuture, type Caller } from "./jwt.ts";
 
 /** `iss` of every token the cockpit signs; provider tokens carry `[oauth] issuer` instead. */
 export const COCKPIT_ISSUER = "cockpit";
@@ -88,7 +88,7 @@ export function isCockpitToken(token: string): boolean {
 
 /**
  * Verifies a cockpit access token: signature (algorithm pinned to the key's), issuer, audience,
- * type and expiry. Whether its session is still open is the caller's check (it needs the actor).
+ * type, expiry and an `iat` not in the future. Whether its session is still open is the caller's check (it needs the actor).
  * @throws AuthError with a reason fit for a 401 body
  */
 export async function verifyAccessToken(token: string, config: CockpitConfig): Promise<Caller & { session: string }> {
@@ -109,6 +109,7 @@ export async function verifyAccessToken(token: string, config: CockpitConfig): P
     if (err instanceof errors.JWTClaimValidationFailed) throw new AuthError(`invalid claim ${err.claim}`);
     throw new AuthError("malformed token");
   }
+  if (issuedInFuture(payload)) throw new AuthError(ISSUED_IN_FUTURE);
   const kind = payload.kind === "organization" ? "organization" : "user";
   if (typeof payload.sid !== "string") throw new AuthError("invalid claim sid");
   return { user: payload.sub!, kind, exp: payload.exp!, session: payload.sid };

@@ -23,6 +23,24 @@ export class AuthError extends Error {
   override name = "AuthError";
 }
 
+/**
+ * How far ahead of this clock a token's `iat` may lie (the issuer's clock may run a little fast).
+ * jose checks `exp` and `nbf`, with no tolerance here, but never an `iat` in the future.
+ */
+export const CLOCK_SKEW_SECONDS = 60;
+
+/** The refusal of a token dated ahead of this clock by more than the skew. */
+export const ISSUED_IN_FUTURE = `issued in the future (iat more than ${CLOCK_SKEW_SECONDS} s ahead)`;
+
+/**
+ * True when a verified or decrypted payload says it was issued later than now plus the skew: a
+ * token minted with a clock set ahead (or a year ahead on purpose) would otherwise stay usable as
+ * long as its `exp` allows. A payload without `iat` passes (jose has checked any `iat` is a number).
+ */
+export function issuedInFuture(payload: JWTPayload, now = Date.now()): boolean {
+  return typeof payload.iat === "number" && payload.iat > Math.floor(now / 1000) + CLOCK_SKEW_SECONDS;
+}
+
 export interface Caller {
   /** `username` for a user token, or the organization's `globalid` for a client-credentials token. */
   user: string;
@@ -103,6 +121,7 @@ export async function verifyToken(token: string, oauth: CockpitConfig["oauth"]):
   } catch (err) {
     throw new AuthError(describeJoseError(err, oauth));
   }
+  if (issuedInFuture(payload)) throw new AuthError(ISSUED_IN_FUTURE);
   const globalid = typeof payload.globalid === "string" ? payload.globalid : undefined;
   const username = typeof payload.username === "string" ? payload.username : typeof payload.sub === "string" ? payload.sub : undefined;
   if (globalid === organization) return { user: globalid, kind: "organization", exp: payload.exp! };

@@ -9,7 +9,7 @@
  */
 import { EncryptJWT, errors, jwtDecrypt } from "jose";
 import type { CockpitConfig } from "../config/index.ts";
-import { AuthError, verifyToken } from "./jwt.ts";
+import { AuthError, issuedInFuture, verifyToken } from "./jwt.ts";
 import { derivedKey } from "./keys.ts";
 
 /** Who asked for the sign-in, and where its result goes. */
@@ -99,15 +99,17 @@ export async function authorizeUrl(config: CockpitConfig, purpose: OAuthPurpose,
 export async function readState(config: CockpitConfig, state: string | undefined): Promise<{ purpose: OAuthPurpose; id: string; expires: number }> {
   if (!state) throw new OAuthError("state_invalid", "the sign-in link is incomplete (no state): start again");
   const key = await derivedKey(requireSecret(config), STATE_KEY_LABEL);
+  let payload;
   try {
-    const { payload } = await jwtDecrypt(state, key, { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"], requiredClaims: ["jti", "exp"] });
-    return { purpose: payload.p as OAuthPurpose, id: payload.jti!, expires: payload.exp! * 1000 };
+    ({ payload } = await jwtDecrypt(state, key, { keyManagementAlgorithms: ["dir"], contentEncryptionAlgorithms: ["A256GCM"], requiredClaims: ["jti", "exp"] }));
   } catch (err) {
     if (err instanceof errors.JWTExpired) {
       throw new OAuthError("state_expired", `the sign-in link expired (it is valid ${config.auth!.state_minutes} minutes): start again`, err.payload.p as OAuthPurpose);
     }
     throw new OAuthError("state_invalid", "the sign-in link is not one this cockpit made: start again");
   }
+  if (issuedInFuture(payload)) throw new OAuthError("state_invalid", "the sign-in link is dated in the future: start again", payload.p as OAuthPurpose);
+  return { purpose: payload.p as OAuthPurpose, id: payload.jti!, expires: payload.exp! * 1000 };
 }
 
 interface TokenResponse {

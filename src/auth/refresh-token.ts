@@ -5,7 +5,7 @@
  */
 import { EncryptJWT, errors, jwtDecrypt } from "jose";
 import type { CockpitConfig } from "../config/index.ts";
-import { AuthError } from "./jwt.ts";
+import { AuthError, issuedInFuture } from "./jwt.ts";
 import { derivedKey } from "./keys.ts";
 
 const REFRESH_KEY_LABEL = "cockpit refresh token v1";
@@ -49,6 +49,7 @@ export async function openRefreshToken(config: CockpitConfig, jwe: string): Prom
       requiredClaims: ["jti", "exp"],
     });
     if (typeof payload.sid !== "string") throw new AuthError("refresh token names no session");
+    if (issuedInFuture(payload)) throw new AuthError("refresh token issued in the future: sign in again");
     return { session: payload.sid, token: payload.jti! };
   } catch (err) {
     if (err instanceof AuthError) throw err;

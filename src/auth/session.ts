@@ -11,7 +11,7 @@ import type { Channel } from "../actors/organization.ts";
 import { ApiError } from "../routes/errors.ts";
 import type { AppEnv } from "../routes/app.ts";
 import { ACCESS_TTL_SECONDS, isCockpitToken, issueAccessToken, signingKeys, verifyAccessToken } from "./access-token.ts";
-import { AuthError, type Caller } from "./jwt.ts";
+import { AuthError, issuedInFuture, type Caller } from "./jwt.ts";
 import { derivedKey } from "./keys.ts";
 import { authSecret, openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
 
@@ -174,6 +174,7 @@ export async function redeemSignInTicket(c: Ctx, jwe: string): Promise<string> {
     if (err instanceof errors.JWTExpired) throw new AuthError("the sign-in took too long to finish: start again");
     throw new AuthError("not a sign-in ticket this cockpit issued: start again");
   }
+  if (issuedInFuture(payload)) throw new AuthError("the sign-in ticket is dated in the future: start again");
   const ticket = { user: String(payload.u), next: String(payload.n), browser: String(payload.b) };
   // The same single-use register as OAuth states: ids are random, so the two never collide.
   if (!(await org(c).useOAuthState(payload.jti!, payload.exp! * 1000))) throw new AuthError("this sign-in was completed already");

@@ -1,6 +1,7 @@
 /**
- * The event bus: publishing writes the event to the organization's log and sends it on a Queue;
- * the Worker's queue() consumer hands it to the repositories, whose filters decide who reacts.
+ * The event bus: publishing claims the event's id and writes it to the organization's log (once per
+ * id, however many copies arrive) and sends it on a Queue; the Worker's queue() consumer hands it to
+ * the repositories, whose filters decide who reacts.
  * A message that keeps failing goes to the dead-letter queue, whose consumer logs it as
  * `event.dead`, visible through GET /ays/events.
  */
@@ -19,30 +20,63 @@ function logChannel(event: CockpitEvent): Channel {
   return "system";
 }
 
-export async function publish(env: Env, event: CockpitEvent): Promise<void> {
-  await publishMany(env, [event]);
+/**
+ * Publishes one event; see publishMany. `beforeSend` runs once the event is claimed, before it goes
+ * on the queue (to store what the event points to): a duplicate never runs it.
+ * @returns false for a duplicate: an event of that id was published already, or is being published
+ */
+export async function publish(env: Env, event: CockpitEvent, beforeSend?: () => Promise<void>): Promise<boolean> {
+  return (await publishMany(env, [event], beforeSend))[0]!;
 }
 
 /** Queues take at most 100 messages per batch. */
 const SEND_BATCH = 100;
 
-/** Publishes events of one organization together: one log write, and queue batches of 100. */
-export async function publishMany(env: Env, events: readonly CockpitEvent[]): Promise<void> {
-  if (events.length === 0) return;
+/**
+ * Publishes events of one organization together: one call claims their ids and logs the new ones
+ * (atomically in the OrganizationActor, so concurrent copies of one event are logged and sent once),
+ * then queue batches of 100, then one call settles the claims. A failure frees the claims of what
+ * was not sent, so a retried copy is published instead of being taken for a duplicate.
+ * @returns per event, whether it was published (false: a duplicate, dropped)
+ */
+export async function publishMany(env: Env, events: readonly CockpitEvent[], beforeSend?: () => Promise<void>): Promise<boolean[]> {
+  if (events.length === 0) return [];
   const org = env.ORGANIZATION.getByName(events[0]!.org);
-  await org.recordMany(
+  const claims = await org.claimEvents(
     events.map((event) => ({
-      type: `event.${event.type}`,
-      repo: event.repo ?? null,
-      by: event.by,
-      channel: logChannel(event),
-      message: `${event.type} event ${event.id}${event.command ? ` (${event.command})` : ""}`,
-      data: withoutSecret(event) as unknown as Record<string, unknown>,
+      event: event.id,
+      entry: {
+        type: `event.${event.type}`,
+        repo: event.repo ?? null,
+        by: event.by,
+        channel: logChannel(event),
+        message: `${event.type} event ${event.id}${event.command ? ` (${event.command})` : ""}`,
+        data: withoutSecret(event) as unknown as Record<string, unknown>,
+      },
     })),
   );
-  for (let i = 0; i < events.length; i += SEND_BATCH) {
-    await env.EVENTS.sendBatch(events.slice(i, i + SEND_BATCH).map((body) => ({ body, contentType: "json" as const })));
+  const claimed = events.flatMap((event, i) => (claims[i] ? [{ event, claim: claims[i] }] : []));
+  let sent = 0;
+  try {
+    if (claimed.length > 0) await beforeSend?.();
+    while (sent < claimed.length) {
+      const batch = claimed.slice(sent, sent + SEND_BATCH);
+      await env.EVENTS.sendBatch(batch.map(({ event }) => ({ body: event, contentType: "json" as const })));
+      sent += batch.length;
+    }
+  } catch (err) {
+    // Unsent claims lapse by themselves after their lease; freeing them now lets a retry in at once.
+    await org.settleEvents(claimed.slice(0, sent).map(({ event }) => event.id), claimed.slice(sent).map(({ claim }) => claim)).catch(() => undefined);
+    throw err;
   }
+  if (claimed.length > 0) {
+    // Sent already: a lost confirmation only lets a copy arriving after the lease send it again, which
+    // the repositories drop as a redelivery (deliverEvent's events_seen).
+    await org.settleEvents(claimed.map(({ event }) => event.id), []).catch((e: unknown) =>
+      console.error(`${claimed.length} event claim(s) not confirmed`, e instanceof Error ? e.message : String(e)),
+    );
+  }
+  return claims.map((claim) => claim !== null);
 }
 
 /** Hands one event to its repository, or to every repository of the organization. */

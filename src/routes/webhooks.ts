@@ -3,6 +3,8 @@
  * original accepted anything). `POST /webhooks/events` is the AYS 8.2 endpoint: `{command, tags, payload,
  * secret?}` becomes a Generic event for the filters with that command. Like the original it needs
  * no JWT (the callers are other systems); a filter that sets a secret only hears events carrying it.
+ * Both are published once per id (a GitHub delivery id, or the `id` a generic caller sends to make
+ * its retries safe): every other copy, concurrent or later, is answered `duplicate: true`.
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { publish } from "../events/bus.ts";
@@ -10,7 +12,16 @@ import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
 
+/** What the id a generic caller sends may be made of (it ends up in keys and log lines). */
+const ExternalId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, "1-100 letters, digits, '.', '_', ':' or '-'");
+
+const Accepted = z.object({ id: z.string(), duplicate: z.boolean() });
+
 const GenericWebhook = z.strictObject({
+  id: ExternalId.optional().openapi({
+    example: "release-2026-12-03",
+    description: "the caller's id for this event (the event's id is `generic-<id>`): a copy with an id seen before is dropped; default: a new id each time",
+  }),
   command: z.string().min(1).max(200).openapi({ example: "deploy" }),
   tags: z.array(z.string().max(200)).max(50).optional(),
   payload: z.record(z.string(), z.unknown()).optional(),
@@ -29,15 +40,15 @@ export function createWebhooks() {
       path: "/events",
       request: { body: { content: { "application/json": { schema: GenericWebhook } }, required: true } },
       responses: {
-        202: { description: "accepted: the event is on the bus", content: { "application/json": { schema: z.object({ id: z.string() }) } } },
+        202: { description: "accepted: the event is on the bus (or a duplicate of one, dropped)", content: { "application/json": { schema: Accepted } } },
         400: { description: "invalid request", content: { "application/json": { schema: ErrorSchema } } },
       },
     }),
     async (c) => {
       const input = c.req.valid("json");
       const org = c.get("config").oauth.organization;
-      const id = crypto.randomUUID();
-      await publish(c.env, {
+      const id = input.id !== undefined ? `generic-${input.id}` : crypto.randomUUID();
+      const published = await publish(c.env, {
         id,
         time: Date.now(),
         org,
@@ -50,7 +61,7 @@ export function createWebhooks() {
         ...(input.tags !== undefined ? { tags: input.tags } : {}),
         payload: { args: input.payload ?? {}, epoch: Date.now() },
       });
-      return c.json({ id }, 202);
+      return c.json({ id, duplicate: !published }, 202);
     },
   );
   hooks.openapi(
@@ -61,7 +72,7 @@ export function createWebhooks() {
         "A GitHub webhook delivery, verified with X-Hub-Signature-256 against [webhooks].github_secret, stored in R2 and " +
         "emitted as a Webhook event whose command is the X-GitHub-Event name (`push`, `issues`, ...).",
       responses: {
-        202: { description: "accepted (or a duplicate delivery, ignored)", content: { "application/json": { schema: z.object({ id: z.string(), duplicate: z.boolean() }) } } },
+        202: { description: "accepted (or a duplicate delivery, ignored)", content: { "application/json": { schema: Accepted } } },
         400: { description: "missing headers or not JSON", content: { "application/json": { schema: ErrorSchema } } },
         401: { description: "bad or missing signature: nothing stored", content: { "application/json": { schema: ErrorSchema } } },
         503: { description: "no secret configured", content: { "application/json": { schema: ErrorSchema } } },
@@ -85,10 +96,11 @@ export function createWebhooks() {
       }
       const id = `github-${delivery}`;
       const key = `webhooks/github/${delivery}.json`;
-      // GitHub redelivers with the same delivery id: the stored payload is the record that it was seen.
-      if (await c.env.FILES.head(key)) return c.json({ id, duplicate: true }, 202);
-      await c.env.FILES.put(key, body, { httpMetadata: { contentType: "application/json" }, customMetadata: { event } });
-      await publish(c.env, {
+      // GitHub redelivers with the same delivery id: only the copy that claims the id stores the payload.
+      const store = async () => {
+        await c.env.FILES.put(key, body, { httpMetadata: { contentType: "application/json" }, customMetadata: { event } });
+      };
+      const published = await publish(c.env, {
         id,
         time: Date.now(),
         org: c.get("config").oauth.organization,
@@ -97,8 +109,8 @@ export function createWebhooks() {
         by: "github",
         command: event,
         payload: { source: "github", event, delivery, payload_key: key, epoch: Date.now() },
-      });
-      return c.json({ id, duplicate: false }, 202);
+      }, store);
+      return c.json({ id, duplicate: !published }, 202);
     },
   );
 
