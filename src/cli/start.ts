@@ -5,6 +5,13 @@ import { readConfigFile } from "./config-file.ts";
 import { devAuthSecrets, devPublicKey } from "./dev-key.ts";
 import { displayCommand, dotenv, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
 
+/**
+ * Locally every isolate shares one thread, so an action that computes without waiting holds the
+ * whole cockpit until its CPU budget or its timeout stops it: jobs whose template sets no
+ * `timeouts:` stop after this long under `cockpit start` rather than the design's 3000 s.
+ */
+export const LOCAL_DEFAULT_TIMEOUT_SECONDS = 120;
+
 export const startCommand: Command = {
   name: "start",
   help: `Usage: cockpit start --config FILE [--port N] [--host ADDR] [--persist-to DIR] [--dry-run]
@@ -16,6 +23,10 @@ Validates FILE, turns it into the Worker's vars and secrets, and runs \`wrangler
 Without an [auth] table, local sign-in keys are generated once and kept beside the state
 (cockpit-dev-auth.json, mode 0600).
 
+A job whose template sets no \`timeouts:\` for its action stops after ${LOCAL_DEFAULT_TIMEOUT_SECONDS} s locally
+(not the 3000 s of a deployed Cockpit), unless [jobs].default_timeout or --job-timeout says
+otherwise; code that computes for [jobs].cpu_ms (default 30 s) without waiting is stopped sooner.
+
 Secrets ([oauth].client_secret, [bot].token, [auth].secret, ...) are handed to wrangler in a
 private temporary file (mode 0600) that is removed when Cockpit stops; they are never printed.
 
@@ -24,6 +35,8 @@ Options:
   --port N           listen on this port instead of [api.ays].port
   --host ADDR        listen on this address instead of [api.ays].host
   --persist-to DIR   where local state lives (default .wrangler/state)
+  --job-timeout S    timeout in seconds of jobs whose template sets none (default
+                     [jobs].default_timeout, else ${LOCAL_DEFAULT_TIMEOUT_SECONDS})
   --dev-key FILE     trust tokens signed with this local P-384 key instead of [oauth].jwt_key
                      (generated on first use); mint them with
                      \`cockpit token --config FILE --key FILE\`. For local use only.
@@ -35,6 +48,7 @@ Options:
     host: { type: "string" },
     "persist-to": { type: "string" },
     "dev-key": { type: "string" },
+    "job-timeout": { type: "string" },
     "dry-run": { type: "boolean" },
   },
   async run(args) {
@@ -44,6 +58,8 @@ Options:
     const host = stringOption(args, "host") ?? config.api.ays.host;
     const persistTo = resolve(stringOption(args, "persist-to") ?? ".wrangler/state");
     const devKey = stringOption(args, "dev-key");
+    config.jobs.default_timeout = intOption(args, "job-timeout", 1, 6 * 60 * 60) ?? config.jobs.default_timeout ?? LOCAL_DEFAULT_TIMEOUT_SECONDS;
+    const jobsLine = `jobs without timeouts: stop after ${config.jobs.default_timeout} s; CPU budget ${config.jobs.cpu_ms / 1000} s per job`;
     if (devKey) {
       const { publicKeyPem, created } = await devPublicKey(devKey);
       config.oauth.jwt_key = publicKeyPem;
@@ -77,9 +93,11 @@ Options:
       console.log(`config ${file}: valid`);
       console.log(`listen http://${host}:${port}  state ${persistTo}`);
       console.log(`secrets: ${Object.keys(bindings.secrets).join(", ") || "(none)"}`);
+      console.log(jobsLine);
       console.log(displayCommand(flags("<private env file>")));
       return 0;
     }
+    console.error(`${jobsLine} (--job-timeout, [jobs] in ${file})`);
     if (!config.api.ays.active) console.error("note: [api.ays].active = false: the /ays REST API will answer 404");
     const secrets = await writePrivateFile("secrets.env", secretsText, resolve(persistTo, ".."));
     try {

@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, it } from "vitest";
@@ -74,6 +74,22 @@ describe("cockpit start --dry-run", () => {
     const res = await cockpit(["start", "--config", EXAMPLE, "--dry-run", "--port", "8788", "--host", "0.0.0.0"]);
     expect(res.stdout).toContain("listen http://0.0.0.0:8788");
     expect(res.stdout).toContain("--ip 0.0.0.0 --port 8788");
+  });
+
+  it("stops jobs without timeouts after 120 s locally unless --job-timeout or [jobs] default_timeout says otherwise", async ({ expect }) => {
+    const local = await cockpit(["start", "--config", EXAMPLE, "--dry-run"]);
+    expect(local.stdout).toContain("jobs without timeouts: stop after 120 s; CPU budget 30 s per job");
+    const flag = await cockpit(["start", "--config", EXAMPLE, "--dry-run", "--job-timeout", "900"]);
+    expect(flag.stdout).toContain("jobs without timeouts: stop after 900 s;");
+    const example = await readFile(EXAMPLE, "utf8");
+    const configured = await cockpit(["start", "--config", await tempConfig(`${example}\n[jobs]\ndefault_timeout = 600\ncpu_ms = 5000\n`), "--dry-run"]);
+    expect(configured.stdout).toContain("jobs without timeouts: stop after 600 s; CPU budget 5 s per job");
+    const bad = await cockpit(["start", "--config", await tempConfig(`${example}\n[jobs]\ncpu_ms = 600000\n`), "--dry-run"]);
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("[jobs].cpu_ms: must be at most 300000");
+    const badFlag = await cockpit(["start", "--config", EXAMPLE, "--dry-run", "--job-timeout", "0"]);
+    expect(badFlag.code).toBe(2);
+    expect(badFlag.stderr).toContain('--job-timeout: expected an integer 1-21600, got "0"');
   });
 
   it("rejects a bad --port and a missing --config as usage errors", async ({ expect }) => {
