@@ -1125,15 +1125,20 @@ export class RepositoryActor extends DurableObject<Env> {
     // An action's own delays (config.yaml `actions:`) win over the template's `retry`, then AYS's table.
     const settingsOf = (job: JobRecord) => templates.get(job.actor)?.actionSettings?.[job.action];
     const delaysOf = (job: JobRecord) => settingsOf(job)?.delays ?? templates.get(job.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
-    // With `error_codes`, only failures of those kinds are worth another attempt.
+    // With `error_codes`, only failures of those kinds are worth another attempt. A job whose
+    // runtime died under it again and again (`interrupted`, the ServiceActor's MAX_INTERRUPTIONS)
+    // would likely kill it again: it is retried only when error_codes lists `interrupted`.
     const unretryable = failed.filter((job) => {
       const codes = settingsOf(job)?.errorCodes;
-      return codes !== undefined && !codes.includes(job.error_code ?? "");
+      return codes === undefined ? job.error_code === "interrupted" : !codes.includes(job.error_code ?? "");
     });
     for (const job of unretryable) {
-      const codes = settingsOf(job)!.errorCodes!.join(", ");
+      const codes = settingsOf(job)?.errorCodes;
       const what = job.error_code ? `error code ${job.error_code} is` : "a failure without an error code is";
-      job.logs.push({ epoch: Date.now(), level: "error", category: "msg", log: `not retried: ${what} not in error_codes (${codes})` });
+      const log = codes
+        ? `not retried: ${what} not in error_codes (${codes.join(", ")})`
+        : "not retried: the runtime died under this job each time it ran (error code interrupted; list it in error_codes to retry)";
+      job.logs.push({ epoch: Date.now(), level: "error", category: "msg", log });
     }
     const retryable = unretryable.length === 0 && failed.every((job) => job.attempts <= delaysOf(job).length);
     if (retryable && run.state === "running") {

@@ -1,0 +1,68 @@
+/**
+ * A job whose runtime dies under it (an action that exhausts memory kills workerd; in production any
+ * crash mid-job). workerd cannot be killed from a test, so each crash is `abortAllDurableObjects()`
+ * while the job's code runs: every object dies at once and comes back from its storage, the job's
+ * row `running` with no live execution, as after a real crash. What brings it back is an alarm.
+ */
+import { env } from "cloudflare:workers";
+import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { describe, it } from "vitest";
+import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { JobView } from "../../src/actors/service.ts";
+import { ORG } from "../helpers/auth.ts";
+import { createRun, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
+import { until } from "../helpers/until.ts";
+
+/** Long enough to be killed mid-flight; a job that ran to its end would be `ok`. */
+const SLOW_INSTALL = `export async function install(job) { job.log("install started"); await new Promise((r) => setTimeout(r, 3000)); }`;
+const BLUEPRINT = "box__a:\nactions:\n  - action: install\n";
+
+// Stubs break for good when their object dies, so each use gets a fresh one.
+const service = (repo: string) => env.SERVICE.getByName(`${ORG}/${repo}/box!a`);
+const installs = async (repo: string) => ((await service(repo).jobs()) as unknown as JobView[]).filter((j) => j.action === "install");
+const install = (run: RunRecord) => run.steps.flatMap((s) => s.jobs).find((j) => j.action === "install")!;
+
+/** Waits until the install job's code runs (a new execution, started after `after`), then crashes everything. */
+async function crashWhileRunning(repo: string, after = 0): Promise<JobView> {
+  const [running] = await until(
+    () => installs(repo),
+    (rows) => rows.some((j) => j.state === "running" && (j.started ?? 0) > after),
+    10_000,
+    10,
+  );
+  await abortAllDurableObjects();
+  return running!;
+}
+
+describe("a job whose runtime dies under it", () => {
+  it("runs again a bounded number of times, then fails with 'interrupted 3 times' and the run does not retry it", async ({ expect }) => {
+    const repo = "crashloop";
+    await repoWithBlueprint(repo, BLUEPRINT, { actions: SLOW_INSTALL });
+    const run = await createRun(repo);
+    let last = await crashWhileRunning(repo);
+    for (let crash = 2; crash <= 3; crash++) {
+      // The restarted runtime's alarm resumes the job; it dies again. (The alarm dies with it.)
+      void runDurableObjectAlarm(service(repo)).catch(() => false);
+      last = await crashWhileRunning(repo, last.started!);
+    }
+    // The third restart: the job is not run a fourth time, it fails, and the run sees the failure.
+    await runDurableObjectAlarm(service(repo)).catch(() => false);
+    await runDurableObjectAlarm(env.REPOSITORY.getByName(`${ORG}/${repo}`)).catch(() => false);
+    const done = await waitForRun(repo, run.key);
+    expect(done.state).toBe("error");
+    expect(done.attempt).toBe(1);
+    const job = install(done);
+    expect(job.state).toBe("error");
+    expect(job.error_code).toBe("interrupted");
+    const lines = job.logs.map((l) => l.log);
+    expect(lines).toContain("interrupted 3 times (the runtime died: memory?)");
+    expect(lines.some((l) => l.startsWith("not retried:"))).toBe(true);
+    expect(done.errors[0]!.logs.map((l) => l.log)).toContain("interrupted 3 times (the runtime died: memory?)");
+    const rows = await installs(repo);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ state: "error", started: last.started });
+    // Nothing is left for the alarm to run.
+    await runDurableObjectAlarm(service(repo));
+    expect((await installs(repo))[0]).toMatchObject({ state: "error", started: last.started });
+  });
+});
