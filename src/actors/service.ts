@@ -7,7 +7,8 @@
  * for template code and an eviction at any point resumes from storage: a job found `running` with
  * no live execution was interrupted and runs again, at most MAX_INTERRUPTIONS times (an action that
  * kills its runtime would otherwise crash it for ever); a finished job is never run again, only its
- * report is re-sent until the RepositoryActor has it.
+ * report is re-sent until the RepositoryActor has it. A cancelled run or a deleted repository ends
+ * its open jobs here (`cancelJobs`), so no alarm runs them again.
  */
 import { DurableObject } from "cloudflare:workers";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
@@ -172,6 +173,35 @@ export class ServiceActor extends DurableObject<Env> {
     } else if (existing.state === "ok" || existing.state === "error") {
       this.ctx.storage.sql.exec("UPDATE jobs SET reported = 0 WHERE key = ? AND attempt = ?", spec.jobKey, spec.attempt);
     }
+    await this.rearm();
+  }
+
+  /**
+   * Ends the open jobs (pending, running, waiting for an answer) of run `runKey`, or every open job
+   * when it is null (the repository is deleted), as errors that say `reason`, so that no alarm runs
+   * them again. Nothing is reported: the run is cancelled or gone. An execution still alive in this
+   * instance cannot be stopped; its outcome is dropped when it ends.
+   */
+  async cancelJobs(runKey: string | null, reason: string): Promise<void> {
+    const rows = this.ctx.storage.sql
+      .exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running', 'waiting') AND (? IS NULL OR run_key = ?)", runKey, runKey)
+      .toArray();
+    const slots: Promise<void>[] = [];
+    for (const row of rows) {
+      const id = `${row.key}#${row.attempt}`;
+      const earlier = row.outcome ? (JSON.parse(row.outcome) as JobOutcome).logs : [];
+      const outcome = this.failure(`cancelled: ${reason}`);
+      outcome.logs.unshift(...earlier);
+      this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", row.key, row.attempt);
+      this.ctx.storage.sql.exec(
+        "UPDATE jobs SET state = 'error', outcome = ?, ended = ?, reported = 1 WHERE key = ? AND attempt = ?",
+        JSON.stringify(outcome), outcome.ended, row.key, row.attempt,
+      );
+      this.waiting.delete(id);
+      // A live execution frees its slot when it ends; a dead one's slot is freed here.
+      if (row.state === "running" && !this.live.has(id)) slots.push(this.releaseSlot(JSON.parse(row.spec) as JobSpec, row));
+    }
+    await Promise.all(slots);
     await this.rearm();
   }
 
@@ -360,6 +390,8 @@ export class ServiceActor extends DurableObject<Env> {
     const spec = JSON.parse(row.spec) as JobSpec;
     const id = `${row.key}#${row.attempt}`;
     const interrupted = row.state === "running";
+    // Cancelled while it waited for a slot: not to be run, and the slot it may just have taken is free.
+    if (this.row(row.key, row.attempt)?.state !== row.state) return this.releaseSlot(spec, row);
     this.live.add(id);
     const started = Date.now();
     const starts = interrupted ? Math.max(row.starts, 1) + 1 : 1;
@@ -390,6 +422,8 @@ export class ServiceActor extends DurableObject<Env> {
     if (row.outcome) outcome.logs.unshift(...(JSON.parse(row.outcome) as JobOutcome).logs);
     // Waiting for a person's answer, or done: either way the max_parallel slot is free again.
     await this.releaseSlot(spec, row);
+    // Cancelled meanwhile (its run, or its repository): the outcome is dropped, nobody waits for it.
+    if (this.row(row.key, row.attempt)?.state !== "running") return;
     if (outcome.state === "ok" && outcome.question) return this.ask(row, spec, outcome, outcome.question);
     const { question: _question, ...done } = outcome;
     this.ctx.storage.sql.exec(

@@ -9,8 +9,8 @@ import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 import type { JobView } from "../../src/actors/service.ts";
-import { ORG } from "../helpers/auth.ts";
-import { createRun, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
+import { api, ORG } from "../helpers/auth.ts";
+import { createRun, getRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 import { until } from "../helpers/until.ts";
 
 /** Long enough to be killed mid-flight; a job that ran to its end would be `ok`. */
@@ -32,6 +32,16 @@ async function crashWhileRunning(repo: string, after = 0): Promise<JobView> {
   );
   await abortAllDurableObjects();
   return running!;
+}
+
+/**
+ * The platform may retry the alarm the crash cut off by itself, and so resume the job before the
+ * request that stops it: such an execution runs to its end (3 s) and must change nothing. Then the
+ * alarm, if one is left, fires.
+ */
+async function settleAndAlarm(repo: string): Promise<void> {
+  await new Promise((r) => setTimeout(r, 3500));
+  await runDurableObjectAlarm(service(repo));
 }
 
 describe("a job whose runtime dies under it", () => {
@@ -64,5 +74,39 @@ describe("a job whose runtime dies under it", () => {
     // Nothing is left for the alarm to run.
     await runDurableObjectAlarm(service(repo));
     expect((await installs(repo))[0]).toMatchObject({ state: "error", started: last.started });
+  });
+
+  it("is not run again once its run is cancelled", async ({ expect }) => {
+    const repo = "crashcancel";
+    await repoWithBlueprint(repo, BLUEPRINT, { actions: SLOW_INSTALL });
+    const run = await createRun(repo);
+    await crashWhileRunning(repo);
+    const cancelled = (await (await must(api(`/ays/repository/${repo}/aysrun/${run.key}`, { method: "DELETE" }), 200)).json()) as RunRecord;
+    expect(cancelled.state).toBe("cancelled");
+    expect(install(cancelled).state).toBe("cancelled");
+    await settleAndAlarm(repo);
+    const rows = await installs(repo);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.state).toBe("error");
+    expect(rows[0]!.logs.map((l) => l.log)).toContain("cancelled: its run was cancelled");
+    const after = await getRun(repo, run.key);
+    expect(after.state).toBe("cancelled");
+    expect(install(after).state).toBe("cancelled");
+    // The cancelled job leaves its action to be run again, not `running` for ever.
+    const box = (await (await must(api(`/ays/repository/${repo}/service/box/a`), 200)).json()) as { actions: { name: string; state: string }[] };
+    expect(box.actions.find((a) => a.name === "install")!.state).toBe("scheduled");
+  });
+
+  it("is not run again once its repository is deleted", async ({ expect }) => {
+    const repo = "crashdelete";
+    await repoWithBlueprint(repo, BLUEPRINT, { actions: SLOW_INSTALL });
+    await createRun(repo);
+    await crashWhileRunning(repo);
+    await must(api(`/ays/repository/${repo}`, { method: "DELETE" }), 204);
+    await settleAndAlarm(repo);
+    const rows = await installs(repo);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.state).toBe("error");
+    expect(rows[0]!.logs.map((l) => l.log)).toContain("cancelled: its repository was deleted");
   });
 });
