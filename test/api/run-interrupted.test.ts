@@ -5,7 +5,7 @@
  * row `running` with no live execution, as after a real crash. What brings it back is an alarm.
  */
 import { env } from "cloudflare:workers";
-import { abortAllDurableObjects, runDurableObjectAlarm } from "cloudflare:test";
+import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 import type { JobView } from "../../src/actors/service.ts";
@@ -108,5 +108,25 @@ describe("a job whose runtime dies under it", () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.state).toBe("error");
     expect(rows[0]!.logs.map((l) => l.log)).toContain("cancelled: its repository was deleted");
+  });
+
+  it("counts a job found running in a jobs table stored before starts were counted as started once (the older table migrates)", async ({ expect }) => {
+    const repo = "crasholder";
+    await repoWithBlueprint(repo, BLUEPRINT, { actions: SLOW_INSTALL });
+    const run = await createRun(repo);
+    await crashWhileRunning(repo);
+    // The table as it was before starts were counted. The next instance's constructor adds the column.
+    await runInDurableObject(service(repo), (_instance, state) => {
+      state.storage.sql.exec("ALTER TABLE jobs DROP COLUMN starts");
+    });
+    await evictDurableObject(service(repo));
+    await runDurableObjectAlarm(service(repo));
+    const done = await waitForRun(repo, run.key);
+    expect(done.state).toBe("ok");
+    expect(install(done).logs.map((l) => l.log)).toContain("the previous execution was interrupted (eviction); ran again");
+    const starts = await runInDurableObject(service(repo), (_instance, state) =>
+      state.storage.sql.exec<{ starts: number }>("SELECT starts FROM jobs WHERE action = 'install'").one().starts,
+    );
+    expect(starts).toBe(2);
   });
 });
