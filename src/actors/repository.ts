@@ -233,11 +233,13 @@ export class RepositoryActor extends DurableObject<Env> {
 
   /**
    * Forgets everything: used when the repository is deleted. Its services' recurring timers are
-   * stopped first, or they would keep waking up for a repository that is gone.
+   * stopped and their open jobs ended first, or they would keep waking up for a repository that is gone.
    */
   async destroy(): Promise<void> {
+    const services = Object.keys(this.state().services);
     this.saveState(emptyRepository());
     await this.syncRecurring();
+    await this.cancelServiceJobs(services, null, "its repository was deleted");
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.templatesCache = undefined;
@@ -847,25 +849,51 @@ export class RepositoryActor extends DurableObject<Env> {
     return ok(this.loadRun(key)!);
   }
 
-  cancelRun(key: string): Result<RunRecord> {
+  /**
+   * Cancels a run that has not ended. Its running jobs are cancelled too, and their ServiceActors
+   * drop them (`cancelJobs`), so no alarm runs them again; their actions go back to `scheduled`.
+   */
+  async cancelRun(key: string): Promise<Result<RunRecord>> {
     const run = this.loadRun(key);
     if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
-    if (run.state === "ok" || run.state === "error" || run.state === "cancelled") {
-      return refuse(409, "finished", `run ${key} has already ended (${run.state})`);
-    }
+    if (hasEnded(run.state)) return refuse(409, "finished", `run ${key} has already ended (${run.state})`);
     run.state = "cancelled";
+    const state = this.state();
     const cancelled: JobRecord[] = [];
+    const services = new Set<string>();
     for (const step of run.steps) {
       for (const job of step.jobs) {
-        if (job.state !== "new") continue;
+        if (job.state !== "new" && job.state !== "running") continue;
+        if (job.state === "running") {
+          services.add(job.service);
+          delete job.live_logs;
+          job.ended = Date.now();
+          job.logs.push({ epoch: job.ended, level: "warning", category: "msg", log: "cancelled while running" });
+          this.applyActionEvent(state, job.service, job.action, { type: "INTERRUPT" });
+        }
         job.state = "cancelled";
         cancelled.push(job);
       }
       if (step.state === "new" || step.state === "running") step.state = "cancelled";
     }
+    this.saveServices(services);
     this.saveRun(run, cancelled);
+    await this.cancelServiceJobs([...services], key, "its run was cancelled");
     void this.pump();
     return ok(run);
+  }
+
+  /** Has the ServiceActors end their open jobs of run `runKey` (all of them when null). Best effort: one that cannot be reached is logged. */
+  private async cancelServiceJobs(services: string[], runKey: string | null, reason: string): Promise<void> {
+    const org = this.meta("org") ?? "";
+    const repo = this.meta("name") ?? "";
+    await Promise.all(
+      services.map((service) =>
+        this.env.SERVICE.getByName(`${org}/${repo}/${service}`)
+          .cancelJobs(runKey, reason)
+          .catch((err: unknown) => console.error(`cancelJobs of ${service} failed`, errorOf(err))),
+      ),
+    );
   }
 
   scheduler(): { status: "running" | "idle"; queue_size: number; running: string | null } {
@@ -1126,15 +1154,20 @@ export class RepositoryActor extends DurableObject<Env> {
     // An action's own delays (config.yaml `actions:`) win over the template's `retry`, then AYS's table.
     const settingsOf = (job: JobRecord) => templates.get(job.actor)?.actionSettings?.[job.action];
     const delaysOf = (job: JobRecord) => settingsOf(job)?.delays ?? templates.get(job.actor)?.retry?.delays ?? DEFAULT_RETRY_DELAYS;
-    // With `error_codes`, only failures of those kinds are worth another attempt.
+    // With `error_codes`, only failures of those kinds are worth another attempt. A job whose
+    // runtime died under it again and again (`interrupted`, the ServiceActor's MAX_INTERRUPTIONS)
+    // would likely kill it again: it is retried only when error_codes lists `interrupted`.
     const unretryable = failed.filter((job) => {
       const codes = settingsOf(job)?.errorCodes;
-      return codes !== undefined && !codes.includes(job.error_code ?? "");
+      return codes === undefined ? job.error_code === "interrupted" : !codes.includes(job.error_code ?? "");
     });
     for (const job of unretryable) {
-      const codes = settingsOf(job)!.errorCodes!.join(", ");
+      const codes = settingsOf(job)?.errorCodes;
       const what = job.error_code ? `error code ${job.error_code} is` : "a failure without an error code is";
-      job.logs.push({ epoch: Date.now(), level: "error", category: "msg", log: `not retried: ${what} not in error_codes (${codes})` });
+      const log = codes
+        ? `not retried: ${what} not in error_codes (${codes.join(", ")})`
+        : "not retried: the runtime died under this job each time it ran (error code interrupted; list it in error_codes to retry)";
+      job.logs.push({ epoch: Date.now(), level: "error", category: "msg", log });
     }
     const retryable = unretryable.length === 0 && failed.every((job) => job.attempts <= delaysOf(job).length);
     if (retryable && run.state === "running") {

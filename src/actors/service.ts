@@ -5,8 +5,10 @@
  *
  * A job is persisted before `startJob` returns and executed from the alarm, so the caller never waits
  * for template code and an eviction at any point resumes from storage: a job found `running` with
- * no live execution was interrupted and runs again; a finished job is never run again, only its
- * report is re-sent until the RepositoryActor has it.
+ * no live execution was interrupted and runs again, at most MAX_INTERRUPTIONS times (an action that
+ * kills its runtime would otherwise crash it for ever); a finished job is never run again, only its
+ * report is re-sent until the RepositoryActor has it. A cancelled run or a deleted repository ends
+ * its open jobs here (`cancelJobs`), so no alarm runs them again.
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../config/index.ts";
@@ -95,7 +97,20 @@ type JobRow = {
   reported: number;
   started: number | null;
   ended: number | null;
+  /**
+   * Executions started since the job last ran to an end (or parked on a question), counted before
+   * the action is invoked: found `running` with no live execution, every one of them died.
+   */
+  starts: number;
 };
+
+/**
+ * How many executions of one job attempt may die under it (the runtime crashed or was evicted
+ * mid-job) before it fails with "interrupted N times": an eviction now and then is survived, an action
+ * that exhausts memory is not re-run for ever. The run does not retry such a failure either, unless
+ * the action's `error_codes` lists `interrupted`.
+ */
+const MAX_INTERRUPTIONS = 3;
 
 /** How soon an unreported outcome is offered again when the RepositoryActor could not be reached. */
 const REPORT_RETRY_MS = 5_000;
@@ -139,6 +154,8 @@ export class ServiceActor extends DurableObject<Env> {
       next_try: "INTEGER",
       failure: "TEXT",
     });
+    // Jobs stored before interruptions were counted gain the counter (a running one had started once).
+    addMissingColumns(ctx.storage.sql, "jobs", { starts: "INTEGER NOT NULL DEFAULT 0" });
   }
 
   /** Accepts a job; a repeated call for the same key and attempt is a no-op (or re-offers the report). */
@@ -152,6 +169,35 @@ export class ServiceActor extends DurableObject<Env> {
     } else if (existing.state === "ok" || existing.state === "error") {
       this.ctx.storage.sql.exec("UPDATE jobs SET reported = 0 WHERE key = ? AND attempt = ?", spec.jobKey, spec.attempt);
     }
+    await this.rearm();
+  }
+
+  /**
+   * Ends the open jobs (pending, running, waiting for an answer) of run `runKey`, or every open job
+   * when it is null (the repository is deleted), as errors that say `reason`, so that no alarm runs
+   * them again. Nothing is reported: the run is cancelled or gone. An execution still alive in this
+   * instance cannot be stopped; its outcome is dropped when it ends.
+   */
+  async cancelJobs(runKey: string | null, reason: string): Promise<void> {
+    const rows = this.ctx.storage.sql
+      .exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running', 'waiting') AND (? IS NULL OR run_key = ?)", runKey, runKey)
+      .toArray();
+    const slots: Promise<void>[] = [];
+    for (const row of rows) {
+      const id = `${row.key}#${row.attempt}`;
+      const earlier = row.outcome ? (JSON.parse(row.outcome) as JobOutcome).logs : [];
+      const outcome = this.failure(`cancelled: ${reason}`);
+      outcome.logs.unshift(...earlier);
+      this.ctx.storage.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", row.key, row.attempt);
+      this.ctx.storage.sql.exec(
+        "UPDATE jobs SET state = 'error', outcome = ?, ended = ?, reported = 1 WHERE key = ? AND attempt = ?",
+        JSON.stringify(outcome), outcome.ended, row.key, row.attempt,
+      );
+      this.waiting.delete(id);
+      // A live execution frees its slot when it ends; a dead one's slot is freed here.
+      if (row.state === "running" && !this.live.has(id)) slots.push(this.releaseSlot(JSON.parse(row.spec) as JobSpec, row));
+    }
+    await Promise.all(slots);
     await this.rearm();
   }
 
@@ -248,8 +294,9 @@ export class ServiceActor extends DurableObject<Env> {
     // started here is `running` and the re-arm below is the watchdog for this very execution.
     const tasks = open.map(async (row) => {
       if (row.state === "pending" || (row.state === "running" && !this.live.has(`${row.key}#${row.attempt}`))) {
-        if (!(await this.takeSlot(row))) return;
-        await this.execute(row);
+        if (row.state === "running" && Math.max(row.starts, 1) >= MAX_INTERRUPTIONS) await this.giveUp(row);
+        else if (!(await this.takeSlot(row))) return;
+        else await this.execute(row);
       }
       await this.report(row.key, row.attempt);
     });
@@ -313,13 +360,38 @@ export class ServiceActor extends DurableObject<Env> {
     return false;
   }
 
+  /** Frees the job's `max_parallel` slot, if it has one. */
+  private async releaseSlot(spec: JobSpec, row: JobRow): Promise<void> {
+    if (!spec.maxParallel) return;
+    const { org, scope, holder } = this.slotOf(spec, row);
+    // A release that does not arrive is not fatal: the slot lapses at its expiry.
+    await org.releaseSlot(scope, holder).catch((err: unknown) => console.error(`release of ${scope} slot failed`, err instanceof Error ? err.message : String(err)));
+  }
+
+  /** Fails a job whose executions died MAX_INTERRUPTIONS times, without running it again. */
+  private async giveUp(row: JobRow): Promise<void> {
+    const spec = JSON.parse(row.spec) as JobSpec;
+    const outcome: JobOutcome = { ...this.failure(`interrupted ${Math.max(row.starts, 1)} times (the runtime died: memory?)`), errorCode: "interrupted" };
+    // A job that asked a question ran before: its earlier lines stay in front.
+    if (row.outcome) outcome.logs.unshift(...(JSON.parse(row.outcome) as JobOutcome).logs);
+    this.ctx.storage.sql.exec(
+      "UPDATE jobs SET state = 'error', outcome = ?, ended = ?, reported = 0 WHERE key = ? AND attempt = ? AND state = 'running'",
+      JSON.stringify(outcome), outcome.ended, row.key, row.attempt,
+    );
+    // The dead execution's slot would otherwise stay taken until it lapses.
+    await this.releaseSlot(spec, row);
+  }
+
   private async execute(row: JobRow): Promise<void> {
     const spec = JSON.parse(row.spec) as JobSpec;
     const id = `${row.key}#${row.attempt}`;
     const interrupted = row.state === "running";
+    // Cancelled while it waited for a slot: not to be run, and the slot it may just have taken is free.
+    if (this.row(row.key, row.attempt)?.state !== row.state) return this.releaseSlot(spec, row);
     this.live.add(id);
     const started = Date.now();
-    this.ctx.storage.sql.exec("UPDATE jobs SET state = 'running', started = ? WHERE key = ? AND attempt = ?", started, row.key, row.attempt);
+    const starts = interrupted ? Math.max(row.starts, 1) + 1 : 1;
+    this.ctx.storage.sql.exec("UPDATE jobs SET state = 'running', started = ?, starts = ? WHERE key = ? AND attempt = ?", started, starts, row.key, row.attempt);
     const live = this.liveLog(spec);
     const notes: LogEntry[] = [];
     if (interrupted) notes.push({ epoch: started, level: "warning", category: "msg", log: "the previous execution was interrupted (eviction); ran again" });
@@ -332,6 +404,8 @@ export class ServiceActor extends DurableObject<Env> {
     for (const note of notes) live.push(note);
     let outcome: JobOutcome & { question?: SandboxQuestion };
     try {
+      // The count is on disk before the action runs: if the action kills the runtime, the restart knows.
+      await this.ctx.storage.sync();
       outcome = await this.run(spec, (entry) => live.push(entry));
     } catch (err) {
       outcome = this.failure(`job crashed: ${err instanceof Error ? err.message : String(err)}`);
@@ -343,11 +417,9 @@ export class ServiceActor extends DurableObject<Env> {
     // A job that asked a question ran before: its earlier lines stay in front.
     if (row.outcome) outcome.logs.unshift(...(JSON.parse(row.outcome) as JobOutcome).logs);
     // Waiting for a person's answer, or done: either way the max_parallel slot is free again.
-    if (spec.maxParallel) {
-      const { org, scope, holder } = this.slotOf(spec, row);
-      // A release that does not arrive is not fatal: the slot lapses at its expiry.
-      await org.releaseSlot(scope, holder).catch((err: unknown) => console.error(`release of ${scope} slot failed`, err instanceof Error ? err.message : String(err)));
-    }
+    await this.releaseSlot(spec, row);
+    // Cancelled meanwhile (its run, or its repository): the outcome is dropped, nobody waits for it.
+    if (this.row(row.key, row.attempt)?.state !== "running") return;
     if (outcome.state === "ok" && outcome.question) return this.ask(row, spec, outcome, outcome.question);
     const { question: _question, ...done } = outcome;
     this.ctx.storage.sql.exec(
