@@ -11,6 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
 import { askQuestion, NotAskable, NotDelivered } from "../telegram/notify.ts";
+import { cutPage, JOB_CURSOR, MAX_PAGE, pageLimit } from "./paging.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
 import { addMissingColumns } from "./sql.ts";
 
@@ -217,10 +218,20 @@ export class ServiceActor extends DurableObject<Env> {
 
   /** The service's jobs, newest first: run jobs, recurring ones and those events started. */
   jobs(limit = 50): JobView[] {
-    return this.ctx.storage.sql
-      .exec<JobRow>("SELECT * FROM jobs ORDER BY COALESCE(started, 9e15) DESC, key DESC LIMIT ?", Math.min(Math.max(limit, 1), 1000))
-      .toArray()
-      .map((r) => this.view(r));
+    return this.jobsPage({ limit }).jobs;
+  }
+
+  /** A page of jobs(), newest first, before the cursor `before` (JOB_CURSOR); `next` is the `before` of the following page. */
+  jobsPage(query: { before?: string; limit?: number } = {}): { jobs: JobView[]; next: string | null } {
+    const limit = pageLimit(query.limit, MAX_PAGE, 50);
+    const cursor = query.before === undefined ? null : JOB_CURSOR.exec(query.before);
+    const where = cursor ? "WHERE (COALESCE(started, 9000000000000000), key, attempt) < (?, ?, ?)" : "";
+    const params = cursor ? [Number(cursor[1]), cursor[3]!, Number(cursor[2])] : [];
+    const rows = this.ctx.storage.sql
+      .exec<JobRow>(`SELECT * FROM jobs ${where} ORDER BY COALESCE(started, 9000000000000000) DESC, key DESC, attempt DESC LIMIT ?`, ...params, limit + 1)
+      .toArray();
+    const page = cutPage(rows, limit, (r) => `${r.started ?? 9000000000000000}.${r.attempt}.${r.key}`);
+    return { jobs: page.items.map((r) => this.view(r)), next: page.next };
   }
 
   private view(r: JobRow): JobView {

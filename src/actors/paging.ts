@@ -1,0 +1,22 @@
+/**
+ * One way of paging a list an actor answers: at most `limit` items after a cursor, and `next`, the
+ * cursor of the following page (null on the last one), as the organization's event log pages.
+ * Nothing a list route asks an actor for may grow without bound: a Durable Object RPC answer is
+ * limited to 32 MiB.
+ */
+export const DEFAULT_PAGE = 100;
+export const MAX_PAGE = 1000;
+
+/** The page size asked for, kept within 1..max (DEFAULT_PAGE when none was asked for). */
+export function pageLimit(limit: number | undefined, max = MAX_PAGE, fallback = DEFAULT_PAGE): number {
+  return Math.min(Math.max(Math.trunc(limit ?? fallback), 1), max);
+}
+
+/** Cuts rows read with `limit + 1` to a page: its items, and the cursor of the last one if more follow. */
+export function cutPage<T, C>(rows: readonly T[], limit: number, cursorOf: (last: T) => C): { items: T[]; next: C | null } {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? cursorOf(items[items.length - 1]!) : null };
+}
+
+/** The cursor of a service's jobs (ServiceActor.jobsPage): `started.attempt.key` of the last job of a page. */
+export const JOB_CURSOR = /^(\d{1,16})\.(\d{1,9})\.(.{1,300})$/;
