@@ -1,3 +1,4 @@
+import { exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import { DEFAULT_PAGE, MAX_PAGE } from "../../src/actors/paging.ts";
 import { api } from "../helpers/auth.ts";
@@ -89,5 +90,19 @@ describe("list routes answer pages with a cursor", () => {
     const { items, sizes } = await allPages<{ key: string }>(`/ays/repository/${repo}/service/box/a/jobs?limit=1`, "jobs", "before");
     expect(sizes).toEqual(whole.jobs.map(() => 1));
     expect(items.map((j) => j.key)).toEqual(whole.jobs.map((j) => j.key));
+  });
+
+  it("are described in /openapi.json: the limit, the cursor and next", async ({ expect }) => {
+    type Op = { parameters: { name: string; in: string }[]; responses: { 200: { content: { "application/json": { schema: { properties: Record<string, unknown> } } } } } };
+    const doc = (await (await exports.default.fetch("http://cockpit.test/openapi.json")).json()) as { paths: Record<string, { get: Op }> };
+    for (const [path, cursor, field] of [
+      ["/ays/repository/{repo}/service", "after", "services"],
+      ["/ays/repository/{repo}/aysrun", "before", "runs"],
+      ["/ays/repository/{repo}/service/{role}/{name}/jobs", "before", "jobs"],
+    ] as const) {
+      const op = doc.paths[path]!.get;
+      expect(op.parameters.filter((p) => p.in === "query").map((p) => p.name), path).toEqual(expect.arrayContaining(["limit", cursor]));
+      expect(Object.keys(op.responses[200].content["application/json"].schema.properties).sort(), path).toEqual([field, "next"].sort());
+    }
   });
 });
