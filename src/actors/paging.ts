@@ -6,6 +6,8 @@
  */
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
+/** The organization's audit log and login history page at most this many entries. */
+export const LOG_PAGE_MAX = 500;
 
 /** The page size asked for, kept within 1..max (DEFAULT_PAGE when none was asked for). */
 export function pageLimit(limit: number | undefined, max = MAX_PAGE, fallback = DEFAULT_PAGE): number {

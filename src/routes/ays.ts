@@ -14,7 +14,7 @@ import type { TemplateInUse } from "../actors/repository.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { expiryOf } from "../files/retention.ts";
-import { DEFAULT_PAGE } from "../actors/paging.ts";
+import { DEFAULT_PAGE, LOG_PAGE_MAX } from "../actors/paging.ts";
 import { JobCursor, LimitQuery, pageOf, RunCursor, ServiceCursor } from "./paging.ts";
 import {
   BlueprintCheckSchema,
@@ -668,7 +668,7 @@ export function createAysApi() {
           since: z.coerce.number().int().min(0).optional().openapi({ description: "only entries at or after this time (epoch ms)" }),
           until: z.coerce.number().int().min(0).optional().openapi({ description: "only entries before this time (epoch ms)" }),
           order: z.enum(["oldest", "newest"]).optional().openapi({ description: "newest: newest first, paged with before=next" }),
-          limit: z.coerce.number().int().min(1).max(500).optional(),
+          limit: z.coerce.number().int().min(1).max(LOG_PAGE_MAX).optional(),
         }),
       },
       responses: { 200: json(z.object({ events: z.array(z.unknown()), next: z.number().nullable() }), "a page of the log"), ...errors },
@@ -689,7 +689,7 @@ export function createAysApi() {
         query: z.object({
           user: z.string().max(200).optional(),
           before: z.coerce.number().int().min(1).optional(),
-          limit: z.coerce.number().int().min(1).max(500).optional(),
+          limit: z.coerce.number().int().min(1).max(LOG_PAGE_MAX).optional(),
         }),
       },
       responses: {
