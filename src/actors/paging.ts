@@ -14,10 +14,33 @@ export function pageLimit(limit: number | undefined, max = MAX_PAGE, fallback = 
   return Math.min(Math.max(Math.trunc(limit ?? fallback), 1), max);
 }
 
-/** Cuts rows read with `limit + 1` to a page: its items, and the cursor of the last one if more follow. */
-export function cutPage<T, C>(rows: readonly T[], limit: number, cursorOf: (last: T) => C): { items: T[]; next: C | null } {
-  const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? cursorOf(items[items.length - 1]!) : null };
+/**
+ * About how many bytes one page may carry: a page of fat items (services with large data, jobs with
+ * long logs) ends sooner, so that no answer nears the RPC limit however large its items are.
+ */
+export const PAGE_BYTES = 8 * 1024 * 1024;
+
+/**
+ * Cuts rows read with `limit + 1` to a page: its items, and the cursor of the last one if more follow.
+ * With `sizeOf`, the page also ends before the item that would take it past PAGE_BYTES (it holds at
+ * least one item).
+ */
+export function cutPage<T, C>(
+  rows: readonly T[],
+  limit: number,
+  cursorOf: (last: T) => C,
+  sizeOf?: (row: T) => number,
+): { items: T[]; next: C | null } {
+  let end = Math.min(limit, rows.length);
+  if (sizeOf) {
+    let bytes = 0;
+    for (let i = 0; i < end; i++) {
+      bytes += sizeOf(rows[i]!);
+      if (i > 0 && bytes > PAGE_BYTES) end = i;
+    }
+  }
+  const items = rows.slice(0, end);
+  return { items, next: rows.length > end ? cursorOf(items[items.length - 1]!) : null };
 }
 
 /** The cursor of a service's jobs (ServiceActor.jobsPage): `started.attempt.key` of the last job of a page. */

@@ -407,7 +407,7 @@ export class RepositoryActor extends DurableObject<Env> {
       .filter((s) => (!query.role || s.role === query.role) && (query.after === undefined || s.key > query.after))
       .map((s) => s.key)
       .sort();
-    const page = cutPage(keys.slice(0, limit + 1), limit, (key) => key);
+    const page = cutPage(keys.slice(0, limit + 1), limit, (key) => key, (key) => this.serviceJson.get(key)?.length ?? 0);
     return { services: page.items.map((key) => serviceView(this.state().services[key]!)), next: page.next };
   }
 

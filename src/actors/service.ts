@@ -230,7 +230,7 @@ export class ServiceActor extends DurableObject<Env> {
     const rows = this.ctx.storage.sql
       .exec<JobRow>(`SELECT * FROM jobs ${where} ORDER BY COALESCE(started, 9000000000000000) DESC, key DESC, attempt DESC LIMIT ?`, ...params, limit + 1)
       .toArray();
-    const page = cutPage(rows, limit, (r) => `${r.started ?? 9000000000000000}.${r.attempt}.${r.key}`);
+    const page = cutPage(rows, limit, (r) => `${r.started ?? 9000000000000000}.${r.attempt}.${r.key}`, (r) => r.spec.length + (r.outcome?.length ?? 0));
     return { jobs: page.items.map((r) => this.view(r)), next: page.next };
   }
 

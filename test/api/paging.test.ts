@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { DEFAULT_PAGE, MAX_PAGE } from "../../src/actors/paging.ts";
+import { DEFAULT_PAGE, MAX_PAGE, PAGE_BYTES } from "../../src/actors/paging.ts";
 import { api } from "../helpers/auth.ts";
 import { createRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 
@@ -43,6 +43,24 @@ describe("list routes answer pages with a cursor", () => {
     expect(small.next).toBe("box!s0002");
     const last = await get<{ services: { key: string }[]; next: string | null }>(`/ays/repository/${repo}/service?role=box&limit=3&after=box!s0248`);
     expect(last).toMatchObject({ services: [{ key: "box!s0249" }], next: null });
+  });
+
+  it("GET …/service of services whose data passes the 32 MiB an RPC answer may carry: pages end at PAGE_BYTES", async ({ expect }) => {
+    const repo = "paged-fat";
+    const fat = "x".repeat(100 * 1024);
+    const count = Math.ceil((33 * 1024 * 1024) / fat.length);
+    await must(api("/ays/repository", { method: "POST", json: { name: repo } }), 201);
+    const schema = `@0xe1a2b3c4d5e6f708;\nstruct Schema {\n  blob @0 :Text = "${fat}";\n}\n`;
+    await must(api(`/ays/repository/${repo}/template`, { method: "POST", json: { name: "fat", schema, actions: "export function install() {}" } }), 201);
+    const content = `${names(count).map((n) => `fat__${n}:`).join("\n")}\n`;
+    await must(api(`/ays/repository/${repo}/blueprint`, { method: "POST", json: { name: "main.yaml", content } }), 201);
+    await must(api(`/ays/repository/${repo}/blueprint/main.yaml`, { method: "POST" }), 200);
+
+    const { items, sizes } = await allPages<{ key: string; data: { blob: string } }>(`/ays/repository/${repo}/service?limit=${MAX_PAGE}`, "services", "after");
+    expect(items.map((s) => s.key)).toEqual(names(count).map((n) => `fat!${n}`));
+    expect(items.every((s) => s.data.blob === fat)).toBe(true);
+    expect(sizes.length).toBeGreaterThan(1);
+    for (const size of sizes) expect(size * fat.length).toBeLessThanOrEqual(PAGE_BYTES + fat.length);
   });
 
   it("refuses a bad limit or cursor with a 400 that says why", async ({ expect }) => {
