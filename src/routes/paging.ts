@@ -13,7 +13,9 @@ export const LimitQuery = z.coerce
   .min(1)
   .max(MAX_PAGE)
   .optional()
-  .openapi({ description: `how many items one page holds: 1 to ${MAX_PAGE}, ${DEFAULT_PAGE} unless given` });
+  .openapi({
+    description: `how many items one page holds at most: 1 to ${MAX_PAGE}, ${DEFAULT_PAGE} unless given; a page of large items ends sooner (read on while next is not null)`,
+  });
 
 /** `after` of `GET …/service`: the `next` of the previous page, a service key. */
 export const ServiceCursor = z
