@@ -97,6 +97,9 @@ type JobRow = {
   ended: number | null;
 };
 
+/** Where jobs not started yet sort among the others' start times (first, newest first). */
+const NOT_STARTED = 9_000_000_000_000_000;
+
 /** How soon an unreported outcome is offered again when the RepositoryActor could not be reached. */
 const REPORT_RETRY_MS = 5_000;
 /** Slack on top of a job's timeout before an execution that has not ended is presumed lost. */
@@ -221,16 +224,20 @@ export class ServiceActor extends DurableObject<Env> {
     return this.jobsPage({ limit }).jobs;
   }
 
-  /** A page of jobs(), newest first, before the cursor `before` (JOB_CURSOR); `next` is the `before` of the following page. */
+  /**
+   * A page of jobs(), newest first (jobs not started yet before all others), before the cursor
+   * `before` (JOB_CURSOR); `next` is the `before` of the following page.
+   */
   jobsPage(query: { before?: string; limit?: number } = {}): { jobs: JobView[]; next: string | null } {
     const limit = pageLimit(query.limit, MAX_PAGE, 50);
     const cursor = query.before === undefined ? null : JOB_CURSOR.exec(query.before);
-    const where = cursor ? "WHERE (COALESCE(started, 9000000000000000), key, attempt) < (?, ?, ?)" : "";
+    const order = `COALESCE(started, ${NOT_STARTED})`;
+    const where = cursor ? `WHERE (${order}, key, attempt) < (?, ?, ?)` : "";
     const params = cursor ? [Number(cursor[1]), cursor[3]!, Number(cursor[2])] : [];
     const rows = this.ctx.storage.sql
-      .exec<JobRow>(`SELECT * FROM jobs ${where} ORDER BY COALESCE(started, 9000000000000000) DESC, key DESC, attempt DESC LIMIT ?`, ...params, limit + 1)
+      .exec<JobRow>(`SELECT * FROM jobs ${where} ORDER BY ${order} DESC, key DESC, attempt DESC LIMIT ?`, ...params, limit + 1)
       .toArray();
-    const page = cutPage(rows, limit, (r) => `${r.started ?? 9000000000000000}.${r.attempt}.${r.key}`, (r) => r.spec.length + (r.outcome?.length ?? 0));
+    const page = cutPage(rows, limit, (r) => `${r.started ?? NOT_STARTED}.${r.attempt}.${r.key}`, (r) => r.spec.length + (r.outcome?.length ?? 0));
     return { jobs: page.items.map((r) => this.view(r)), next: page.next };
   }
 
