@@ -6,6 +6,8 @@
  */
 export const DEFAULT_PAGE = 100;
 export const MAX_PAGE = 1000;
+/** A service's jobs carry their logs: a page holds fewer unless asked. */
+export const DEFAULT_JOBS_PAGE = 50;
 /** The organization's audit log and login history page at most this many entries. */
 export const LOG_PAGE_MAX = 500;
 

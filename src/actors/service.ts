@@ -11,7 +11,7 @@
 import { DurableObject } from "cloudflare:workers";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
 import { askQuestion, NotAskable, NotDelivered } from "../telegram/notify.ts";
-import { cutPage, JOB_CURSOR, MAX_PAGE, pageLimit } from "./paging.ts";
+import { cutPage, DEFAULT_JOBS_PAGE, JOB_CURSOR, MAX_PAGE, pageLimit } from "./paging.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
 import { addMissingColumns } from "./sql.ts";
 
@@ -220,7 +220,7 @@ export class ServiceActor extends DurableObject<Env> {
   }
 
   /** The service's jobs, newest first: run jobs, recurring ones and those events started. */
-  jobs(limit = 50): JobView[] {
+  jobs(limit = DEFAULT_JOBS_PAGE): JobView[] {
     return this.jobsPage({ limit }).jobs;
   }
 
@@ -229,7 +229,7 @@ export class ServiceActor extends DurableObject<Env> {
    * `before` (JOB_CURSOR); `next` is the `before` of the following page.
    */
   jobsPage(query: { before?: string; limit?: number } = {}): { jobs: JobView[]; next: string | null } {
-    const limit = pageLimit(query.limit, MAX_PAGE, 50);
+    const limit = pageLimit(query.limit, MAX_PAGE, DEFAULT_JOBS_PAGE);
     const cursor = query.before === undefined ? null : JOB_CURSOR.exec(query.before);
     const order = `COALESCE(started, ${NOT_STARTED})`;
     const where = cursor ? `WHERE (${order}, key, attempt) < (?, ?, ?)` : "";

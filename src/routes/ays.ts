@@ -14,7 +14,7 @@ import type { TemplateInUse } from "../actors/repository.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { expiryOf } from "../files/retention.ts";
-import { DEFAULT_PAGE, LOG_PAGE_MAX } from "../actors/paging.ts";
+import { DEFAULT_JOBS_PAGE, DEFAULT_PAGE, LOG_PAGE_MAX } from "../actors/paging.ts";
 import { JobCursor, LimitQuery, pageOf, RunCursor, ServiceCursor } from "./paging.ts";
 import {
   BlueprintCheckSchema,
@@ -390,7 +390,7 @@ export function createAysApi() {
     route({
       method: "get",
       path: "/repository/{repo}/service/{role}/{name}/jobs",
-      description: "A page of the service's jobs, newest first (50 a page unless `limit` says): `?before=next` reads the following one.",
+      description: `A page of the service's jobs, newest first (${DEFAULT_JOBS_PAGE} a page unless \`limit\` says): \`?before=next\` reads the following one.`,
       request: { params: ServiceParam, query: z.object({ before: JobCursor, limit: LimitQuery }) },
       responses: {
         200: json(
