@@ -57,7 +57,7 @@ export async function benchEvents(): Promise<Record<string, unknown>> {
         let count = 0;
         for (let i = 0; i < SERVICES; i++) {
           if (perService(i) === 0) continue;
-          const jobs = (await call("GET", `/ays/repository/${repo}/service/sink/s${i}/jobs?limit=1000`)) as { state: string; started: number | null; logs: { log: string }[] }[];
+          const jobs = ((await call("GET", `/ays/repository/${repo}/service/sink/s${i}/jobs?limit=1000`)) as { jobs: { state: string; started: number | null; logs: { log: string }[] }[] }).jobs;
           for (const job of jobs) {
             if (job.state !== "ok" || job.started === null) continue;
             count++;

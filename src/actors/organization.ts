@@ -5,6 +5,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { EventClaims, type Claimed } from "./event-claims.ts";
+import { cutPage, LOG_PAGE_MAX, pageLimit } from "./paging.ts";
 import { SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
 
 export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
@@ -199,7 +200,7 @@ export class OrganizationActor extends DurableObject<Env> {
    * `next` is the cursor for the following page.
    */
   events(query: EventQuery): { events: AuditEntry[]; next: number | null } {
-    const limit = Math.min(Math.max(query.limit ?? 100, 1), 500);
+    const limit = pageLimit(query.limit, LOG_PAGE_MAX);
     const where: string[] = ["id > ?"];
     const params: SqlStorageValue[] = [query.after ?? 0];
     if (query.before !== undefined) (where.push("id < ?"), params.push(query.before));
@@ -213,12 +214,13 @@ export class OrganizationActor extends DurableObject<Env> {
         ...params, limit + 1,
       )
       .toArray();
-    const page = rows.slice(0, limit).map((r) => ({
+    const page = cutPage(rows, limit, (r) => r.id);
+    const events = page.items.map((r) => ({
       ...r,
       channel: r.channel as Channel,
       data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
     }));
-    return { events: page, next: rows.length > limit ? page[page.length - 1]!.id : null };
+    return { events, next: page.next };
   }
 
   /**
@@ -245,15 +247,15 @@ export class OrganizationActor extends DurableObject<Env> {
 
   /** The login history, newest first; `before` is the cursor of the next (older) page. */
   logins(query: { user?: string; before?: number; limit?: number } = {}): { logins: Login[]; next: number | null } {
-    const limit = Math.min(Math.max(query.limit ?? 50, 1), 500);
+    const limit = pageLimit(query.limit, LOG_PAGE_MAX, 50);
     const where = ["id < ?"];
     const params: SqlStorageValue[] = [query.before ?? Number.MAX_SAFE_INTEGER];
     if (query.user) (where.push("user = ?"), params.push(query.user));
     const rows = this.ctx.storage.sql
       .exec<Login & Record<string, SqlStorageValue>>(`SELECT * FROM logins WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`, ...params, limit + 1)
       .toArray();
-    const page = rows.slice(0, limit);
-    return { logins: page, next: rows.length > limit ? page[page.length - 1]!.id : null };
+    const page = cutPage(rows, limit, (r) => r.id);
+    return { logins: page.items, next: page.next };
   }
 
   /**

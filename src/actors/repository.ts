@@ -28,6 +28,7 @@ import {
 import { withoutSecret, type CockpitEvent } from "../events/event.ts";
 import { matchEvent } from "../events/filters.ts";
 import { nextActionState, type ActionEvent } from "./action-machine.ts";
+import { cutPage, pageLimit } from "./paging.ts";
 import { ok, refuse, type Refusal, type Result } from "./results.ts";
 import { RunStreams } from "./run-stream.ts";
 import { addMissingColumns } from "./sql.ts";
@@ -96,6 +97,13 @@ export interface ServiceView {
   events: ServiceModel["eventFilters"];
   /** The blueprint whose execution created the service (auto-created parents and producers included). */
   blueprint: string | null;
+}
+
+export interface ServiceQuery {
+  role?: string;
+  /** The cursor: the key of the last service of the previous page. */
+  after?: string;
+  limit?: number;
 }
 
 export interface RunSummary {
@@ -395,11 +403,21 @@ export class RepositoryActor extends DurableObject<Env> {
     }
   }
 
-  listServices(role?: string): ServiceView[] {
-    return Object.values(this.state().services)
-      .filter((s) => !role || s.role === role)
-      .sort((a, b) => a.key.localeCompare(b.key))
-      .map(serviceView);
+  /** A page of the services (of `role`), in key order after the cursor `after`; `next` is the cursor of the following page. */
+  listServices(query: ServiceQuery = {}): { services: ServiceView[]; next: string | null } {
+    const limit = pageLimit(query.limit);
+    const keys = Object.values(this.state().services)
+      .filter((s) => (!query.role || s.role === query.role) && (query.after === undefined || s.key > query.after))
+      .map((s) => s.key)
+      .sort();
+    const page = cutPage(keys.slice(0, limit + 1), limit, (key) => key, (key) => this.serviceJson.get(key)?.length ?? 0);
+    return { services: page.items.map((key) => serviceView(this.state().services[key]!)), next: page.next };
+  }
+
+  /** The producers of each of these services (a run view draws its arrows with them). */
+  producersOf(keys: string[]): Record<string, string[]> {
+    const services = this.state().services;
+    return Object.fromEntries(keys.flatMap((key) => (services[key] ? [[key, services[key].producers]] : [])));
   }
 
   getService(role: string, name: string): Result<ServiceView> {
@@ -806,14 +824,18 @@ export class RepositoryActor extends DurableObject<Env> {
     return this.loadRun(key)!;
   }
 
-  listRuns(): RunSummary[] {
-    return this.ctx.storage.sql
-      .exec<{ json: string }>("SELECT json FROM runs ORDER BY seq DESC")
-      .toArray()
-      .map((r) => {
-        const run = JSON.parse(r.json) as RunRecord & { jobs: number };
-        return { key: run.key, state: run.state, created: run.created, simulate: run.simulate, attempt: run.attempt, steps: run.steps.length, jobs: run.jobs };
-      });
+  /** A page of the runs, newest first, before run number `before`; `next` is the `before` of the following page. */
+  listRuns(query: { before?: number; limit?: number } = {}): { runs: RunSummary[]; next: number | null } {
+    const limit = pageLimit(query.limit);
+    const rows = this.ctx.storage.sql
+      .exec<{ seq: number; json: string }>("SELECT seq, json FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?", query.before ?? Number.MAX_SAFE_INTEGER, limit + 1)
+      .toArray();
+    const page = cutPage(rows, limit, (r) => r.seq);
+    const runs = page.items.map((r) => {
+      const run = JSON.parse(r.json) as RunRecord & { jobs: number };
+      return { key: run.key, state: run.state, created: run.created, simulate: run.simulate, attempt: run.attempt, steps: run.steps.length, jobs: run.jobs };
+    });
+    return { runs, next: page.next };
   }
 
   /**

@@ -14,6 +14,7 @@ import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../config/index.ts";
 import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
 import { askQuestion, NotAskable, NotDelivered } from "../telegram/notify.ts";
+import { cutPage, DEFAULT_JOBS_PAGE, JOB_CURSOR, MAX_PAGE, pageLimit } from "./paging.ts";
 import type { JobFile, Json, LogEntry } from "./run-model.ts";
 import { addMissingColumns } from "./sql.ts";
 
@@ -111,6 +112,9 @@ type JobRow = {
  * the action's `error_codes` lists `interrupted`.
  */
 const MAX_INTERRUPTIONS = 3;
+
+/** Where jobs not started yet sort among the others' start times (first, newest first). */
+const NOT_STARTED = 9_000_000_000_000_000;
 
 /** How soon an unreported outcome is offered again when the RepositoryActor could not be reached. */
 const REPORT_RETRY_MS = 5_000;
@@ -258,11 +262,25 @@ export class ServiceActor extends DurableObject<Env> {
   }
 
   /** The service's jobs, newest first: run jobs, recurring ones and those events started. */
-  jobs(limit = 50): JobView[] {
-    return this.ctx.storage.sql
-      .exec<JobRow>("SELECT * FROM jobs ORDER BY COALESCE(started, 9e15) DESC, key DESC LIMIT ?", Math.min(Math.max(limit, 1), 1000))
-      .toArray()
-      .map((r) => this.view(r));
+  jobs(limit = DEFAULT_JOBS_PAGE): JobView[] {
+    return this.jobsPage({ limit }).jobs;
+  }
+
+  /**
+   * A page of jobs(), newest first (jobs not started yet before all others), before the cursor
+   * `before` (JOB_CURSOR); `next` is the `before` of the following page.
+   */
+  jobsPage(query: { before?: string; limit?: number } = {}): { jobs: JobView[]; next: string | null } {
+    const limit = pageLimit(query.limit, MAX_PAGE, DEFAULT_JOBS_PAGE);
+    const cursor = query.before === undefined ? null : JOB_CURSOR.exec(query.before);
+    const order = `COALESCE(started, ${NOT_STARTED})`;
+    const where = cursor ? `WHERE (${order}, key, attempt) < (?, ?, ?)` : "";
+    const params = cursor ? [Number(cursor[1]), cursor[3]!, Number(cursor[2])] : [];
+    const rows = this.ctx.storage.sql
+      .exec<JobRow>(`SELECT * FROM jobs ${where} ORDER BY ${order} DESC, key DESC, attempt DESC LIMIT ?`, ...params, limit + 1)
+      .toArray();
+    const page = cutPage(rows, limit, (r) => `${r.started ?? NOT_STARTED}.${r.attempt}.${r.key}`, (r) => r.spec.length + (r.outcome?.length ?? 0));
+    return { jobs: page.items.map((r) => this.view(r)), next: page.next };
   }
 
   private view(r: JobRow): JobView {

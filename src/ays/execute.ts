@@ -15,6 +15,7 @@ import type { Blueprint, BlueprintEventFilter, BlueprintService } from "./bluepr
 import { defaultValue } from "./capnp.ts";
 import type { FieldDef } from "./capnp.ts";
 import { AysError } from "./errors.ts";
+import { checkServiceLimits } from "./limits.ts";
 import type { EventFilter, RepositoryState, ServiceAction, ServiceModel, TemplateIndex } from "./model.ts";
 import { normalizeArgName, serviceKey } from "./names.ts";
 import type { ActorTemplate, LinkDef } from "./template.ts";
@@ -508,6 +509,8 @@ class Executor {
 
 export function executeBlueprint(state: RepositoryState, templates: TemplateIndex, bp: Blueprint): ExecuteResult {
   const ex = new Executor(state, templates, bp.name, bp.name);
+  // Refused before any work when its entries alone are too many; auto-created services count below.
+  checkServiceLimits(bp.name, bp.services.length, 0, "declares");
 
   // Phase 1: check everything before touching anything.
   const checked: CheckedEntry[] = [];
@@ -556,7 +559,9 @@ export function executeBlueprint(state: RepositoryState, templates: TemplateInde
     ex.addEventFilter(f, ctx);
   });
 
-  return ex.result();
+  const result = ex.result();
+  checkServiceLimits(bp.name, result.created.length, Object.keys(result.state.services).length);
+  return result;
 }
 
 /**

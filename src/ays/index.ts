@@ -28,6 +28,7 @@ export { ACTION_STATES, emptyRepository, servicesOfRole } from "./model.ts";
 export type { ActionStateName, EventFilter, RepositoryState, ServiceAction, ServiceModel, TemplateIndex } from "./model.ts";
 export { coerceArg, deepEqual } from "./args.ts";
 export { executeBlueprint, newService, scheduleAction } from "./execute.ts";
+export { checkServiceLimits, MAX_BLUEPRINT_SERVICES, MAX_REPOSITORY_SERVICES } from "./limits.ts";
 export type { ExecuteResult, ScheduleSelector } from "./execute.ts";
 export { planRun } from "./planner.ts";
 export type { Plan, PlannedJob } from "./planner.ts";

@@ -98,7 +98,13 @@ export function ServicesGrid(props: { repo: string; services: ServiceView[] }) {
   );
 }
 
-export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: RepositoryData }) {
+/** Where the page of services shown starts (`after`, null: the first) and the cursor of the next one. */
+export interface ServicesPage {
+  after: string | null;
+  next: string | null;
+}
+
+export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: RepositoryData; servicesPage: ServicesPage }) {
   const r = props.repo;
   const api = apiRepo(r.name);
   const active = r.blueprints.filter((b) => !b.archived);
@@ -136,6 +142,17 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
       <section aria-labelledby="svcs">
         <h2 id="svcs">Services</h2>
         <ServicesGrid repo={r.name} services={r.services} />
+        {props.servicesPage.after !== null || props.servicesPage.next !== null ? (
+          <p class="pager">
+            {props.servicesPage.after !== null ? <a href={`${repoHref(r.name)}#svcs`}>First services</a> : null}
+            {props.servicesPage.after !== null && props.servicesPage.next !== null ? " · " : null}
+            {props.servicesPage.next !== null ? (
+              <a rel="next" href={`${repoHref(r.name)}?after=${encodeURIComponent(props.servicesPage.next)}#svcs`}>
+                Next services
+              </a>
+            ) : null}
+          </p>
+        ) : null}
       </section>
 
       <section aria-labelledby="runs">
@@ -145,7 +162,7 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
         {r.runs.length ? (
           <p>
             Latest: <a href={runHref(r.name, r.runs[0]!.key)}>{r.runs[0]!.key}</a> <State state={r.runs[0]!.state} /> ·{" "}
-            <a href={`${repoHref(r.name)}/runs`}>all {r.runs.length} runs</a>
+            <a href={`${repoHref(r.name)}/runs`}>all runs</a>
           </p>
         ) : (
           <p class="empty">No runs yet.</p>

@@ -6,7 +6,8 @@ import { RunButtons, runHref } from "./repository.tsx";
 import { RunGraph } from "./run-graph.tsx";
 
 
-export function RunsPage(props: { frame: Omit<Frame, "title">; repo: string; runs: RunSummary[] }) {
+/** A page of the runs, newest first; `older` is the `before` of the next page, if there is one. */
+export function RunsPage(props: { frame: Omit<Frame, "title">; repo: string; runs: RunSummary[]; older: number | null }) {
   return (
     <Layout {...props.frame} title="Runs" section="repositories" trail={[["Repositories", "/console"], [props.repo, repoHref(props.repo)]]}>
       <RunButtons repo={props.repo} />
@@ -34,6 +35,11 @@ export function RunsPage(props: { frame: Omit<Frame, "title">; repo: string; run
           ))}
         </Table>
       )}
+      {props.older !== null ? (
+        <p>
+          <a href={`${repoHref(props.repo)}/runs?before=${props.older}`}>Older runs</a>
+        </p>
+      ) : null}
     </Layout>
   );
 }

@@ -14,6 +14,8 @@ import type { TemplateInUse } from "../actors/repository.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { expiryOf } from "../files/retention.ts";
+import { DEFAULT_JOBS_PAGE, DEFAULT_PAGE, LOG_PAGE_MAX } from "../actors/paging.ts";
+import { JobCursor, LimitQuery, pageOf, RunCursor, ServiceCursor } from "./paging.ts";
 import {
   BlueprintCheckSchema,
   BlueprintCreate,
@@ -369,10 +371,11 @@ export function createAysApi() {
     route({
       method: "get",
       path: "/repository/{repo}/service",
-      request: { params: RepoParam, query: z.object({ role: z.string().max(100).optional() }) },
-      responses: { 200: json(z.array(ServiceSchema), "services"), ...errors },
+      description: `A page of the repository's services in key order: \`?after=next\` reads the following one (${DEFAULT_PAGE} a page unless \`limit\` says).`,
+      request: { params: RepoParam, query: z.object({ role: z.string().max(100).optional(), after: ServiceCursor, limit: LimitQuery }) },
+      responses: { 200: json(pageOf("services", ServiceSchema, z.string(), "after"), "a page of the services"), ...errors },
     }),
-    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listServices(c.req.valid("query").role), 200),
+    async (c) => c.json((await (await repository(c, c.req.valid("param").repo)).listServices(c.req.valid("query"))) as never, 200),
   );
 
   api.openapi(
@@ -387,21 +390,21 @@ export function createAysApi() {
     route({
       method: "get",
       path: "/repository/{repo}/service/{role}/{name}/jobs",
-      request: { params: ServiceParam, query: z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() }) },
+      description: `A page of the service's jobs, newest first (${DEFAULT_JOBS_PAGE} a page unless \`limit\` says): \`?before=next\` reads the following one.`,
+      request: { params: ServiceParam, query: z.object({ before: JobCursor, limit: LimitQuery }) },
       responses: {
-        200: {
-          description: "the service's jobs, newest first: run jobs, recurring jobs and jobs started by events",
-          content: {
-            "application/json": {
-              schema: z.array(
-                z.object({
-                  key: z.string(), run: z.string(), action: z.string(), attempt: z.number(), state: z.string(),
-                  started: z.number().nullable(), ended: z.number().nullable(), logs: z.array(z.unknown()), result: z.unknown(),
-                }),
-              ),
-            },
-          },
-        },
+        200: json(
+          pageOf(
+            "jobs",
+            z.object({
+              key: z.string(), run: z.string(), action: z.string(), attempt: z.number(), state: z.string(),
+              started: z.number().nullable(), ended: z.number().nullable(), logs: z.array(z.unknown()), result: z.unknown(),
+            }),
+            z.string(),
+            "before",
+          ),
+          "the service's jobs, newest first: run jobs, recurring jobs and jobs started by events",
+        ),
         ...errors,
       },
     }),
@@ -409,7 +412,7 @@ export function createAysApi() {
       const { repo, role, name } = c.req.valid("param");
       unwrap(await (await repository(c, repo)).getService(role, name));
       const org = c.get("config").oauth.organization;
-      return c.json((await c.env.SERVICE.getByName(`${org}/${repo}/${role}!${name}`).jobs(c.req.valid("query").limit ?? 50)) as never, 200);
+      return c.json((await c.env.SERVICE.getByName(`${org}/${repo}/${role}!${name}`).jobsPage(c.req.valid("query"))) as never, 200);
     },
   );
 
@@ -456,16 +459,22 @@ export function createAysApi() {
     route({
       method: "get",
       path: "/repository/{repo}/aysrun",
-      request: { params: RepoParam },
+      description: `A page of the runs, newest first (${DEFAULT_PAGE} a page unless \`limit\` says): \`?before=next\` reads the following one.`,
+      request: { params: RepoParam, query: z.object({ before: RunCursor, limit: LimitQuery }) },
       responses: {
         200: json(
-          z.array(z.object({ key: z.string(), state: z.string(), created: z.number(), simulate: z.boolean(), attempt: z.number(), steps: z.number(), jobs: z.number() })),
-          "runs, newest first",
+          pageOf(
+            "runs",
+            z.object({ key: z.string(), state: z.string(), created: z.number(), simulate: z.boolean(), attempt: z.number(), steps: z.number(), jobs: z.number() }),
+            z.number(),
+            "before",
+          ),
+          "a page of the runs, newest first",
         ),
         ...errors,
       },
     }),
-    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listRuns(), 200),
+    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listRuns(c.req.valid("query")), 200),
   );
 
   api.openapi(
@@ -659,7 +668,7 @@ export function createAysApi() {
           since: z.coerce.number().int().min(0).optional().openapi({ description: "only entries at or after this time (epoch ms)" }),
           until: z.coerce.number().int().min(0).optional().openapi({ description: "only entries before this time (epoch ms)" }),
           order: z.enum(["oldest", "newest"]).optional().openapi({ description: "newest: newest first, paged with before=next" }),
-          limit: z.coerce.number().int().min(1).max(500).optional(),
+          limit: z.coerce.number().int().min(1).max(LOG_PAGE_MAX).optional(),
         }),
       },
       responses: { 200: json(z.object({ events: z.array(z.unknown()), next: z.number().nullable() }), "a page of the log"), ...errors },
@@ -680,7 +689,7 @@ export function createAysApi() {
         query: z.object({
           user: z.string().max(200).optional(),
           before: z.coerce.number().int().min(1).optional(),
-          limit: z.coerce.number().int().min(1).max(500).optional(),
+          limit: z.coerce.number().int().min(1).max(LOG_PAGE_MAX).optional(),
         }),
       },
       responses: {

@@ -4,6 +4,7 @@
  * session cookie. A browser without a valid session is sent to `/auth/resume` (requireSignedIn), which
  * renews it or signs in, and comes back.
  */
+import type { z } from "@hono/zod-openapi";
 import { Hono, type Context } from "hono";
 import type { AuditEntry } from "../actors/organization.ts";
 import type { ServiceView } from "../actors/repository.ts";
@@ -21,6 +22,7 @@ import { ServicePage } from "../console/service.tsx";
 import type { AppEnv } from "./app.ts";
 import { org, repository, unwrap, unwrapRun } from "./ays.ts";
 import { ApiError } from "./errors.ts";
+import { RunCursor, ServiceCursor } from "./paging.ts";
 import { NAME_PATTERN } from "./schemas.ts";
 
 type Ctx = Context<AppEnv>;
@@ -54,6 +56,13 @@ function utcTime(name: string, value: string | undefined): number | undefined {
   const at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value) ? Date.parse(`${value}Z`) : NaN;
   if (Number.isNaN(at)) throw new ApiError(400, "invalid_request", `${name}: expected a date and time such as 2026-11-22T08:00`);
   return at;
+}
+
+/** A page's cursor from the query, checked as the API checks it; a bad one is a 400 page. */
+function cursorParam<T>(schema: z.ZodType<T | undefined>, name: string, value: string | undefined): T | undefined {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ApiError(400, "invalid_request", `${name}: ${parsed.error.issues[0]!.message}`);
+  return parsed.data;
 }
 
 export function createConsole() {
@@ -102,14 +111,17 @@ export function createConsole() {
     return c.html(EventsPage({ frame: frame(c), filter, repositories: repos.map((r) => r.name), types, events: page.events, older, logins: logins.logins }));
   });
 
+  // One page of the services (`?after=` the next one), never all of them.
   app.get("/repo/:repo", async (c) => {
     const stub = await repository(c, repoParam(c));
+    const after = cursorParam(ServiceCursor, "after", c.req.query("after"));
     const [info, blueprints, templates, services, runs, scheduler] = await Promise.all([
-      stub.info(), stub.listBlueprints(), stub.listTemplates(), stub.listServices() as Promise<unknown> as Promise<ServiceView[]>, stub.listRuns(), stub.scheduler(),
+      stub.info(), stub.listBlueprints(), stub.listTemplates(),
+      stub.listServices({ after }) as Promise<unknown> as Promise<{ services: ServiceView[]; next: string | null }>,
+      stub.listRuns({ limit: 1 }), stub.scheduler(),
     ]);
-    return c.html(
-      RepositoryPage({ frame: frame(c), repo: { name: info.name, git_url: info.git_url, noexec: info.noexec, blueprints, templates, services, runs, scheduler } }),
-    );
+    const repo = { name: info.name, git_url: info.git_url, noexec: info.noexec, blueprints, templates, services: services.services, runs: runs.runs, scheduler };
+    return c.html(RepositoryPage({ frame: frame(c), repo, servicesPage: { after: after ?? null, next: services.next } }));
   });
 
   app.get("/repo/:repo/blueprint-new", async (c) => {
@@ -134,18 +146,16 @@ export function createConsole() {
 
   app.get("/repo/:repo/runs", async (c) => {
     const repo = repoParam(c);
-    return c.html(RunsPage({ frame: frame(c), repo, runs: await (await repository(c, repo)).listRuns() }));
+    const page = await (await repository(c, repo)).listRuns({ before: cursorParam(RunCursor, "before", c.req.query("before")) });
+    return c.html(RunsPage({ frame: frame(c), repo, runs: page.runs, older: page.next }));
   });
 
   app.get("/repo/:repo/run/:key", async (c) => {
     const repo = repoParam(c);
     const stub = await repository(c, repo);
-    const [run, services] = await Promise.all([
-      stub.getRun(c.req.param("key"), { logsUpTo: INLINE_JOBS }),
-      stub.listServices() as Promise<unknown> as Promise<ServiceView[]>,
-    ]);
-    const producers = new Map(services.map((s) => [s.key, s.producers]));
-    return c.html(RunPage({ frame: frame(c), repo, run: unwrapRun(run), producers }));
+    const run = unwrapRun(await stub.getRun(c.req.param("key"), { logsUpTo: INLINE_JOBS }));
+    const producers = new Map(Object.entries(await stub.producersOf([...new Set(run.steps.flatMap((s) => s.jobs.map((j) => j.service)))])));
+    return c.html(RunPage({ frame: frame(c), repo, run, producers }));
   });
 
   app.onError((err, c) => {

@@ -7,7 +7,9 @@
 import { Composer } from "grammy";
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
-import type { ServiceView } from "../actors/repository.ts";
+import { MAX_PAGE } from "../actors/paging.ts";
+import type { ServiceQuery, ServiceView } from "../actors/repository.ts";
+import type { Result } from "../actors/results.ts";
 import type { RunRecord } from "../actors/run-model.ts";
 import { NAME_PATTERN } from "../routes/schemas.ts";
 import { sendBlocks } from "./bot.ts";
@@ -385,7 +387,7 @@ async function deleteBlueprint(ctx: Ctx, repo: string, name: string, confirmed: 
   const actor = repoActor(cp, repo);
   const found = await actor.getBlueprint(name);
   if (!found.ok) return say(ctx, [html(`${code(name)} is not a valid blueprint name.`)]);
-  const services = (await listServices(actor)).filter((s) => s.blueprint === name);
+  const services = await servicesOfBlueprint(actor, name);
   const installed = services.filter((s) => s.actions.some((a) => a.name === "install" && a.state === "ok"));
   if (!confirmed) {
     const what = installed.length ? ` and uninstall its ${installed.length} installed service(s): ${installed.map((s) => code(s.key)).join(", ")}` : "";
@@ -406,15 +408,33 @@ async function deleteBlueprint(ctx: Ctx, repo: string, name: string, confirmed: 
 
 // === /service
 
-/** workers-types cannot map the services' open-ended `data` across RPC; this restores the type. */
-async function listServices(actor: ReturnType<typeof repoActor>): Promise<ServiceView[]> {
-  return (await actor.listServices()) as unknown as ServiceView[];
+/** How many services `/service list` shows; the console pages through the rest. */
+const LISTED_SERVICES = 50;
+
+/** A page of the services; workers-types cannot map their open-ended `data` across RPC, this restores the type. */
+async function servicesPage(actor: ReturnType<typeof repoActor>, query: ServiceQuery): Promise<{ services: ServiceView[]; next: string | null }> {
+  return (await actor.listServices(query)) as unknown as { services: ServiceView[]; next: string | null };
 }
 
-/** `role!instance` names one service, `@role` every service of a role (the original's keys). */
-function matchServices(services: ServiceView[], key: string): ServiceView[] {
-  if (key.startsWith("@")) return services.filter((s) => s.role === key.slice(1));
-  return services.filter((s) => s.key === key);
+/** The services a blueprint created, read page by page. */
+async function servicesOfBlueprint(actor: ReturnType<typeof repoActor>, name: string): Promise<ServiceView[]> {
+  const found: ServiceView[] = [];
+  let after: string | undefined;
+  do {
+    const page = await servicesPage(actor, { limit: MAX_PAGE, ...(after ? { after } : {}) });
+    found.push(...page.services.filter((s) => s.blueprint === name));
+    after = page.next ?? undefined;
+  } while (after);
+  return found;
+}
+
+/** `role!instance` names one service, `@role` every service of a role (the original's keys; the first MAX_PAGE of them). */
+async function matchServices(actor: ReturnType<typeof repoActor>, key: string): Promise<ServiceView[]> {
+  if (key.startsWith("@")) return (await servicesPage(actor, { role: key.slice(1), limit: MAX_PAGE })).services;
+  const bang = key.indexOf("!");
+  if (bang < 1) return [];
+  const found = (await actor.getService(key.slice(0, bang), key.slice(bang + 1))) as unknown as Result<ServiceView>;
+  return found.ok ? [found.value] : [];
 }
 
 const SERVICE_HINT = "Choose a service or type a service key to match several: @node matches every service with role node, node!bot the service with role node and instance bot.";
@@ -423,30 +443,33 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
   const repo = await needRepo(ctx);
   if (!repo) return;
   const actor = repoActor(ctx.cockpit, repo);
-  const services = await listServices(actor);
   const choose = async (command: string, question?: Question) => {
+    const { services } = await servicesPage(actor, { limit: 60 });
     if (!services.length) return say(ctx, "Sorry, this repository doesn't contain services for now.");
     if (question) ask(ctx, question);
-    await say(ctx, question ? SERVICE_HINT : "Choose a service.", grid(services.slice(0, 60).map((s): Button => [s.key, "service", command, s.key]), 2));
+    await say(ctx, question ? SERVICE_HINT : "Choose a service.", grid(services.map((s): Button => [s.key, "service", command, s.key]), 2));
   };
   switch (verb?.toLowerCase()) {
     case undefined:
       await menu(ctx, `Services of ${code(repo)}: what do you want to do?`, "service", ["list", "inspect", "execute", "delete"]);
       return;
-    case "list":
+    case "list": {
+      const { services, next } = await servicesPage(actor, { limit: LISTED_SERVICES });
       if (!services.length) return say(ctx, "Sorry, this repository doesn't contain services for now.");
-      await say(ctx, [html(services.map((s) => `- ${code(s.key)} ${escapeHtml(s.state)}`).join("\n"))]);
+      const more = next ? [`… and more: the first ${LISTED_SERVICES} are shown; the repository's page in the console lists them all.`] : [];
+      await say(ctx, [html([...services.map((s) => `- ${code(s.key)} ${escapeHtml(s.state)}`), ...more.map(escapeHtml)].join("\n"))]);
       return;
+    }
     case "inspect":
     case "see": {
       if (!key) return choose("inspect", { kind: "service.inspect" });
-      await inspectServices(ctx, services, key);
+      await inspectServices(ctx, actor, key);
       return;
     }
     case "execute":
     case "exec": {
       if (!key) return choose("execute", { kind: "service.execute" });
-      const matched = matchServices(services, key);
+      const matched = await matchServices(actor, key);
       if (!matched.length) return say(ctx, [html(`No service matches ${code(key)}. ${escapeHtml(SERVICE_HINT)}`)]);
       if (!action) {
         const actions = [...new Set(matched.flatMap((s) => s.actions.map((a) => a.name)))].sort();
@@ -466,7 +489,7 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
     case "delete":
     case "remove": {
       if (!key) return choose("delete");
-      const target = services.find((s) => s.key === key);
+      const [target] = key.startsWith("@") ? [] : await matchServices(actor, key);
       if (!target) return say(ctx, [html(`No service ${code(key)} in ${code(repo)}.`)]);
       if (action !== "--yes") {
         const children = target.children.length ? ` and its children ${target.children.map(code).join(", ")}` : "";
@@ -481,12 +504,12 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
     }
     default:
       // `/service web!front` inspects, like typing the key after /service inspect.
-      await inspectServices(ctx, services, verb!);
+      await inspectServices(ctx, actor, verb!);
   }
 };
 
-async function inspectServices(ctx: Ctx, services: ServiceView[], key: string): Promise<void> {
-  const matched = matchServices(services, key);
+async function inspectServices(ctx: Ctx, actor: ReturnType<typeof repoActor>, key: string): Promise<void> {
+  const matched = await matchServices(actor, key);
   if (!matched.length) return say(ctx, [html(`No service matches ${code(key)}. ${escapeHtml(SERVICE_HINT)}`)]);
   await say(ctx, matched.flatMap((s) => [...serviceDetail(s), html("")]), [matched.length === 1 ? [["Execute an action", "service", "execute", matched[0]!.key]] : []]);
 }
@@ -499,7 +522,7 @@ const run: Handler = async (ctx, [verb, key]) => {
   const cp = ctx.cockpit;
   const actor = repoActor(cp, repo);
   const pickRun = async (command: string, filter: (state: string) => boolean) => {
-    const runs = (await actor.listRuns()).filter((r) => filter(r.state)).slice(0, 12);
+    const runs = (await actor.listRuns()).runs.filter((r) => filter(r.state)).slice(0, 12);
     if (!runs.length) return say(ctx, "There is no such run.");
     await say(ctx, "Which run?", grid(runs.map((r): Button => [`${r.key} ${r.state}`, "run", command, r.key]), 2));
   };
@@ -528,7 +551,7 @@ const run: Handler = async (ctx, [verb, key]) => {
       return;
     }
     case "list": {
-      const runs = (await actor.listRuns()).slice(0, 20);
+      const runs = (await actor.listRuns({ limit: 20 })).runs;
       if (!runs.length) return say(ctx, "No runs yet: /run create makes one from the scheduled actions.");
       const lines = runs.map((r) => `- ${code(r.key)} ${b(r.state)}${r.simulate ? " (simulated)" : ""}: ${r.steps} steps, ${r.jobs} jobs, ${new Date(r.created).toISOString().slice(0, 16).replace("T", " ")}`);
       await say(ctx, [html(lines.join("\n"))], grid(runs.slice(0, 6).map((r): Button => [r.key, "run", "inspect", r.key]), 3));
@@ -600,7 +623,7 @@ async function errors(ctx: Ctx, filter: string | null): Promise<void> {
   const found: { when: number; line: string; logs: string }[] = [];
   for (const repo of repos) {
     const actor = repoActor(cp, repo);
-    for (const summary of (await actor.listRuns()).filter((r) => r.state === "error").slice(0, 10)) {
+    for (const summary of (await actor.listRuns()).runs.filter((r) => r.state === "error").slice(0, 10)) {
       const full = runResult(await actor.getRun(summary.key));
       if (!full.ok) continue;
       for (const e of full.value.errors) {

@@ -57,7 +57,7 @@ describe("recurring actions", () => {
       expect(view.data.checks).toBeGreaterThanOrEqual(round);
       expect(view.actions.find((a) => a.name === "monitor")).toMatchObject({ state: "ok", period: 1, last_run: expect.any(Number) });
     }
-    const monitors = ((await (await api(`/ays/repository/${repo}/service/probe/one/jobs`)).json()) as JobView[]).filter((j) => j.action === "monitor");
+    const monitors = ((await (await api(`/ays/repository/${repo}/service/probe/one/jobs`)).json()) as { jobs: JobView[] }).jobs.filter((j) => j.action === "monitor");
     expect(monitors.length).toBeGreaterThanOrEqual(2);
     expect(monitors.every((j) => j.run === "" && j.state === "ok" && j.logs.some((l) => l.log === "checking"))).toBe(true);
   });

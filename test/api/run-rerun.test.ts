@@ -10,7 +10,7 @@ const LOGGING = `export async function install(job) { job.log("installed " + job
 const SLOW = `export async function install(job) { job.log("starting"); await new Promise((r) => setTimeout(r, 1500)); job.log("done"); }`;
 
 const rerun = (repo: string, key: string, init: RequestInit = {}) => api(`/ays/repository/${repo}/aysrun/${key}/rerun`, { method: "POST", ...init });
-const runCount = async (repo: string) => ((await (await api(`/ays/repository/${repo}/aysrun`)).json()) as unknown[]).length;
+const runCount = async (repo: string) => ((await (await api(`/ays/repository/${repo}/aysrun`)).json()) as { runs: unknown[] }).runs.length;
 const jobs = (run: RunRecord) => run.steps.flatMap((s) => s.jobs);
 const installState = async (repo: string, name: string) =>
   ((await (await api(`/ays/repository/${repo}/service/box/${name}`)).json()) as ServiceView).actions.find((a) => a.name === "install")!.state;

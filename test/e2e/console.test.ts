@@ -277,7 +277,7 @@ describe("on a phone and with a keyboard", () => {
     const phone = await browser.newContext({ baseURL: e2e.base, viewport: { width: 360, height: 740 }, isMobile: true, hasTouch: true });
     await phone.addCookies(await context.cookies());
     const p = await phone.newPage();
-    const runs = (await (await phone.request.get("/ays/repository/e2e-demo/aysrun")).json()) as { key: string }[];
+    const runs = ((await (await phone.request.get("/ays/repository/e2e-demo/aysrun")).json()) as { runs: { key: string }[] }).runs;
     for (const path of [
       "/console",
       "/console/repo/e2e-demo",

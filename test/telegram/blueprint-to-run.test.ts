@@ -113,7 +113,7 @@ describe("a blueprint pasted in the chat, executed and run", () => {
 });
 
 describe("re-running a run", () => {
-  const runs = async (repo: string) => (await (await api(`/ays/repository/${repo}/aysrun`)).json()) as { key: string }[];
+  const runs = async (repo: string) => ((await (await api(`/ays/repository/${repo}/aysrun`)).json()) as { runs: { key: string }[] }).runs;
 
   it("re-runs an ended run from its summary's button: a new run, followed like /run create, audited on the telegram channel", async ({ expect }) => {
     const vera = { id: 7010, first_name: "Vera" };
@@ -293,7 +293,7 @@ describe("services and blueprint deletion", () => {
     await reply(fakes.bot, rex.id, "blueprint <code>a.yaml</code> removed", before);
     await reply(fakes.bot, rex.id, "ended <b>ok</b>", before);
 
-    const runs = (await (await api("/ays/repository/services/aysrun")).json()) as { key: string }[];
+    const runs = ((await (await api("/ays/repository/services/aysrun")).json()) as { runs: { key: string }[] }).runs;
     const last = (await (await api(`/ays/repository/services/aysrun/${runs[0]!.key}`)).json()) as RunRecord;
     const jobs = last.steps.flatMap((s) => s.jobs.map((j) => `${j.service} ${j.action}`));
     expect(jobs).toContain("web!one uninstall");
@@ -319,7 +319,7 @@ describe("telegram events on the bus", () => {
     // The bot itself has no /deploy, and says so; the service still hears the command.
     await converse(fakes.bot, textUpdate(sam, "/deploy now"), sam.id, "didn't understand");
     const jobs = await until(
-      async () => (await (await api("/ays/repository/eventful/service/chatops/main/jobs")).json()) as { action: string; state: string; logs: { log: string }[] }[],
+      async () => ((await (await api("/ays/repository/eventful/service/chatops/main/jobs")).json()) as { jobs: { action: string; state: string; logs: { log: string }[] }[] }).jobs,
       (list) => list.some((j) => j.action === "deploy" && j.state === "ok"),
       15_000,
     );

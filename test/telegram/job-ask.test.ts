@@ -45,7 +45,7 @@ describe("job.ask", () => {
     const question = await reply(fakes.bot, vic.id, "Format /dev/sda", before);
     expect(question.payload.text).toBe("❓ disk!sda: Format /dev/sda &lt;now&gt;?");
 
-    const jobs = async () => (await (await api("/ays/repository/asking/service/disk/sda/jobs")).json()) as { state: string; logs: { log: string }[] }[];
+    const jobs = async () => ((await (await api("/ays/repository/asking/service/disk/sda/jobs")).json()) as { jobs: { state: string; logs: { log: string }[] }[] }).jobs;
     expect((await jobs())[0]!.state).toBe("waiting");
     expect((await getRun("asking", key)).state).toBe("running");
     // The wait is in storage, not in memory.
@@ -144,7 +144,7 @@ describe("job.ask when Telegram does not take the question", () => {
   const failing = (times: number, error_code: number, description: string) => {
     for (let n = 0; n < times; n++) fakes.bot.script("sendMessage", () => ({ ok: false, error_code, description }));
   };
-  const jobs = async (repo: string) => (await (await api(`/ays/repository/${repo}/service/disk/sda/jobs`)).json()) as { state: string; logs: { level: string; log: string }[] }[];
+  const jobs = async (repo: string) => ((await (await api(`/ays/repository/${repo}/service/disk/sda/jobs`)).json()) as { jobs: { state: string; logs: { level: string; log: string }[] }[] }).jobs;
 
   it("keeps the job waiting through 502s, tries again with backoff, and runs on once the question is answered", async ({ expect }) => {
     const xia = { id: 9003, first_name: "Xia" };
