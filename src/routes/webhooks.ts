@@ -83,7 +83,8 @@ export function createWebhooks() {
       if (!secret) throw new ApiError(503, "not_configured", "GitHub webhooks are off: set [webhooks] github_secret");
       const event = c.req.header("x-github-event");
       const delivery = c.req.header("x-github-delivery");
-      if (!event || !/^[a-z_]{1,64}$/.test(event)) throw new ApiError(400, "invalid_request", "missing or bad X-GitHub-Event header");
+      // GitHub's event names are lower-case words joined by `_`, some with digits (`projects_v2_item`).
+      if (!event || !/^[a-z][a-z0-9_]{0,63}$/.test(event)) throw new ApiError(400, "invalid_request", "missing or bad X-GitHub-Event header");
       if (!delivery || !/^[A-Za-z0-9-]{1,100}$/.test(delivery)) throw new ApiError(400, "invalid_request", "missing or bad X-GitHub-Delivery header");
       const body = await c.req.arrayBuffer();
       if (!(await signatureValid(secret, body, c.req.header("x-hub-signature-256")))) {
