@@ -7,16 +7,13 @@
 import { Composer } from "grammy";
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
-import { MAX_PAGE } from "../actors/paging.ts";
-import type { ServiceQuery, ServiceView } from "../actors/repository.ts";
-import type { Result } from "../actors/results.ts";
 import type { RunRecord } from "../actors/run-model.ts";
 import { NAME_PATTERN } from "../routes/schemas.ts";
 import { sendBlocks } from "./bot.ts";
 import type { Question } from "./conversation.ts";
 import type { ButtonAction, Cockpit, CockpitContext } from "./context.ts";
 import { b, code, escapeHtml, html, i, pre, renderMessages, type Block } from "./format.ts";
-import { audit, createRepository, deleteRepository, orgActor, repoActor, runResult } from "./ops.ts";
+import { audit, createRepository, deleteRepository, matchServices, orgActor, repoActor, runResult, servicesOfBlueprint, servicesPage, type RepoActor } from "./ops.ts";
 import { runDetail, runEnded, runProgress, serviceDetail } from "./render.ts";
 import { storeDocument } from "./upload.ts";
 
@@ -411,32 +408,6 @@ async function deleteBlueprint(ctx: Ctx, repo: string, name: string, confirmed: 
 /** How many services `/service list` shows; the console pages through the rest. */
 const LISTED_SERVICES = 50;
 
-/** A page of the services; workers-types cannot map their open-ended `data` across RPC, this restores the type. */
-async function servicesPage(actor: ReturnType<typeof repoActor>, query: ServiceQuery): Promise<{ services: ServiceView[]; next: string | null }> {
-  return (await actor.listServices(query)) as unknown as { services: ServiceView[]; next: string | null };
-}
-
-/** The services a blueprint created, read page by page. */
-async function servicesOfBlueprint(actor: ReturnType<typeof repoActor>, name: string): Promise<ServiceView[]> {
-  const found: ServiceView[] = [];
-  let after: string | undefined;
-  do {
-    const page = await servicesPage(actor, { limit: MAX_PAGE, ...(after ? { after } : {}) });
-    found.push(...page.services.filter((s) => s.blueprint === name));
-    after = page.next ?? undefined;
-  } while (after);
-  return found;
-}
-
-/** `role!instance` names one service, `@role` every service of a role (the original's keys; the first MAX_PAGE of them). */
-async function matchServices(actor: ReturnType<typeof repoActor>, key: string): Promise<ServiceView[]> {
-  if (key.startsWith("@")) return (await servicesPage(actor, { role: key.slice(1), limit: MAX_PAGE })).services;
-  const bang = key.indexOf("!");
-  if (bang < 1) return [];
-  const found = (await actor.getService(key.slice(0, bang), key.slice(bang + 1))) as unknown as Result<ServiceView>;
-  return found.ok ? [found.value] : [];
-}
-
 const SERVICE_HINT = "Choose a service or type a service key to match several: @node matches every service with role node, node!bot the service with role node and instance bot.";
 
 const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
@@ -508,7 +479,7 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
   }
 };
 
-async function inspectServices(ctx: Ctx, actor: ReturnType<typeof repoActor>, key: string): Promise<void> {
+async function inspectServices(ctx: Ctx, actor: RepoActor, key: string): Promise<void> {
   const matched = await matchServices(actor, key);
   if (!matched.length) return say(ctx, [html(`No service matches ${code(key)}. ${escapeHtml(SERVICE_HINT)}`)]);
   await say(ctx, matched.flatMap((s) => [...serviceDetail(s), html("")]), [matched.length === 1 ? [["Execute an action", "service", "execute", matched[0]!.key]] : []]);
