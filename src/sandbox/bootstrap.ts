@@ -242,12 +242,18 @@ function validatePatch(patch, fields) {
 // === The job context handed to the action.
 const LEVELS = ["debug", "info", "warning", "error"];
 
+// Reading a thrown value runs the action's code when it is a Proxy or has getters; whatever that
+// code does, the job gets a description of its own failure.
 function describe(error) {
-  if (error instanceof Error) {
-    const code = typeof error.code === "string" || typeof error.code === "number" ? String(error.code) : undefined;
-    return { name: String(error.name), message: String(error.message), stack: typeof error.stack === "string" ? error.stack : undefined, code };
+  try {
+    if (error instanceof Error) {
+      const code = typeof error.code === "string" || typeof error.code === "number" ? String(error.code) : undefined;
+      return { name: String(error.name), message: String(error.message), stack: typeof error.stack === "string" ? error.stack : undefined, code };
+    }
+    return { name: "Error", message: "the action threw a value that is not an Error: " + show(error) };
+  } catch {
+    return { name: "Error", message: "the action threw a value that cannot be read (reading it threw again)" };
   }
-  return { name: "Error", message: "the action threw a value that is not an Error: " + show(error) };
 }
 
 async function toContent(content) {
@@ -380,6 +386,7 @@ export default class CockpitSandbox extends WorkerEntrypoint {
             actionsModule.then(done, done);
           }
           const actions = await actionsModule;
+          // From here on a failure is the action's own, not the module's load.
           try {
             if (!Object.prototype.hasOwnProperty.call(actions, call.action)) {
               outcome = { ok: true, resultJson: "null", defaulted: true };
