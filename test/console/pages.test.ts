@@ -2,6 +2,10 @@ import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { api, mintToken } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
+import blueprintEditor from "../../src/console/browser/blueprint-editor.js?raw";
+import forms from "../../src/console/browser/forms.js?raw";
+import runView from "../../src/console/browser/run-view.js?raw";
+import session from "../../src/console/browser/session.js?raw";
 
 /** A page as a browser asks for it: the session is the `jwt` cookie. */
 async function page(path: string, token?: string | null): Promise<Response> {
@@ -126,7 +130,12 @@ describe("console pages", () => {
     const script = await exports.default.fetch(new Request(`http://cockpit.test${src}`));
     expect(script.headers.get("content-type")).toContain("text/javascript");
     expect(script.headers.get("cache-control")).toContain("immutable");
-    expect(await script.text()).toContain("EventSource");
+    expect(script.headers.get("content-security-policy")).toContain("script-src 'self'");
+    // The files of src/console/browser, as they are, joined in order inside one strict function.
+    const text = await script.text();
+    expect(text).toBe(["(function () {", '"use strict";', session, forms, blueprintEditor, runView, "})();", ""].join("\n"));
+    expect(text).toContain("EventSource");
+    expect(session).toContain("async function api(");
   });
 });
 
