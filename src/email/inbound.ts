@@ -21,11 +21,16 @@ function addresses(list: Address[] | undefined): string[] {
 
 /**
  * The attachment's name as the job will read it: the sandbox's file-name rule (letters, digits,
- * `.`, `_`, `-`, starting with a letter or digit, at most 128), made unique; none gets `attachment-N`.
+ * `.`, `_`, `-`, starting with a letter or digit, at most 128), made unique. A name with nothing of
+ * that in its stem keeps its extension (`報告書.pdf` is `attachment-2.pdf`); none gets `attachment-N`.
  */
 function jobFileName(name: string | null, index: number, taken: Set<string>): string {
-  let cleaned = (name ?? "").replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[^A-Za-z0-9]+/, "").slice(0, 120);
-  if (!cleaned) cleaned = `attachment-${index + 1}`;
+  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[^A-Za-z0-9]+/, "");
+  const dot = (name ?? "").lastIndexOf(".");
+  const stem = dot > 0 ? name!.slice(0, dot) : (name ?? "");
+  const extension = dot > 0 ? safe(name!.slice(dot + 1)).replace(/[^A-Za-z0-9]/g, "").slice(0, 16) : "";
+  let cleaned = /[A-Za-z0-9]/.test(stem) ? safe(name ?? "").slice(0, 120).replace(/[._-]+$/, "") : "";
+  if (!cleaned) cleaned = `attachment-${index + 1}${extension ? `.${extension}` : ""}`;
   let unique = cleaned;
   for (let n = 2; taken.has(unique); n++) unique = `${n}-${cleaned}`;
   taken.add(unique);
@@ -81,7 +86,7 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
       const content = attachment.content as ArrayBuffer;
       await env.FILES.put(key, content, { httpMetadata: { contentType: attachment.mimeType }, customMetadata: { expires, disposition: String(attachment.disposition ?? "") } });
       stored.push(key);
-      attachments.push({ filename, content_type: attachment.mimeType, size: content.byteLength, key });
+      attachments.push({ filename, original_filename: attachment.filename, content_type: attachment.mimeType, size: content.byteLength, key });
     }
     const html = mail.text === undefined && mail.html !== undefined;
     const event: EmailEvent = {

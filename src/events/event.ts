@@ -6,7 +6,18 @@
  */
 import { z } from "zod";
 
-const Attachment = z.object({ filename: z.string(), content_type: z.string(), size: z.number().int().min(0), key: z.string() });
+/**
+ * A mail attachment: `filename` is the job's file name (`job.files.read(filename)`: the sandbox's safe
+ * characters only), `original_filename` the name as the sender wrote it (RFC 2047/2231 decoded), or
+ * null when the part had none.
+ */
+const Attachment = z.object({
+  filename: z.string(),
+  original_filename: z.string().nullable().optional(),
+  content_type: z.string(),
+  size: z.number().int().min(0),
+  key: z.string(),
+});
 
 const payloads = {
   email: z.object({

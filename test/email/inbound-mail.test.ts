@@ -4,30 +4,8 @@ import type { AuditEntry } from "../../src/actors/organization.ts";
 import type { JobView } from "../../src/actors/service.ts";
 import worker from "../../src/index.ts";
 import { api, ORG } from "../helpers/auth.ts";
+import { incoming } from "../helpers/mail.ts";
 import { until } from "../helpers/until.ts";
-
-/** A ForwardableEmailMessage as Email Routing hands it to the Worker's email() entry, built from raw MIME. */
-function incoming(raw: string, opts: { from?: string; to?: string; rawSize?: number } = {}) {
-  const rejects: string[] = [];
-  const headerBlock = raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, " ");
-  const headers = new Headers();
-  for (const line of headerBlock.split(/\r?\n/)) {
-    const i = line.indexOf(":");
-    if (i > 0) headers.append(line.slice(0, i).trim(), line.slice(i + 1).trim());
-  }
-  const message = {
-    from: opts.from ?? "ops@example.com",
-    to: opts.to ?? "repo+mailroom@cockpit.example.com",
-    headers,
-    raw: new Response(raw).body!,
-    rawSize: opts.rawSize ?? new TextEncoder().encode(raw).byteLength,
-    canBeForwarded: false,
-    setReject: (reason: string) => void rejects.push(reason),
-    forward: async () => ({ messageId: "x" }),
-    reply: async () => ({ messageId: "x" }),
-  } as unknown as ForwardableEmailMessage;
-  return { message, rejects };
-}
 
 const b64 = (text: string) => btoa(text).replace(/(.{76})/g, "$1\r\n");
 const BLUEPRINT = "web__front:\n  port: 8080\n";
