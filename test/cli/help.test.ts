@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { describe, it } from "vitest";
 import { cockpit } from "./run-cli.ts";
 
@@ -30,5 +32,19 @@ describe("cockpit help", () => {
     const res = await cockpit([]);
     expect(res.code).toBe(2);
     expect(res.stdout).toContain("Usage: cockpit COMMAND");
+  });
+
+  it("tells a Node that cannot run TypeScript what to do instead of failing on the first .ts import", async ({ expect }) => {
+    // The Node 20 of a fresh machine has no type stripping; this Node with it turned off behaves the same.
+    const bin = fileURLToPath(new URL("../../bin/cockpit.js", import.meta.url));
+    const res = await new Promise<{ code: number; stderr: string }>((resolve) => {
+      execFile(process.execPath, ["--no-experimental-strip-types", bin, "--help"], (error, _stdout, stderr) => {
+        resolve({ code: error ? Number(error.code) : 0, stderr });
+      });
+    });
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("cockpit needs Node >= 22.18, which runs TypeScript directly");
+    expect(res.stderr).toContain("npm run cockpit -- <command>");
+    expect(res.stderr).not.toContain("ERR_UNKNOWN_FILE_EXTENSION");
   });
 });
