@@ -3,7 +3,7 @@ import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../routes/app.ts";
+import type { AppEnv } from "../routes/env.ts";
 import { ApiError } from "../routes/errors.ts";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "./session.ts";
 

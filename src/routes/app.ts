@@ -1,8 +1,7 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { ConfigError, configFromBindings, type CockpitConfig } from "../config/index.ts";
-import type { Caller } from "../auth/jwt.ts";
+import { ConfigError, configFromBindings } from "../config/index.ts";
 import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
 import { createConsole } from "./console.ts";
 import { createWebhooks } from "./webhooks.ts";
@@ -12,14 +11,10 @@ import { csrfForCookies } from "../auth/csrf.ts";
 import { createTelegramRoutes } from "./telegram.ts";
 import { telegramSignIn } from "../telegram/signin.ts";
 import { ApiError, errorResponse } from "./errors.ts";
+import type { AppEnv } from "./env.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-export interface AppEnv {
-  Bindings: Env;
-  Variables: { config: CockpitConfig; caller: Caller };
-}
 
 /** Builds the Worker's HTTP application. */
 export function createApp() {

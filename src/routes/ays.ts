@@ -11,7 +11,7 @@ import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { createRepository, deleteRepository } from "../actors/repositories.ts";
 import type { TemplateInUse } from "../actors/repository.ts";
-import type { AppEnv } from "./app.ts";
+import type { AppEnv } from "./env.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { expiryOf } from "../files/retention.ts";
 import { DEFAULT_JOBS_PAGE, DEFAULT_PAGE, LOG_PAGE_MAX } from "../actors/paging.ts";

@@ -9,7 +9,7 @@
 import { Hono } from "hono";
 import type { Update } from "grammy/types";
 import { requireOrganization } from "../auth/middleware.ts";
-import type { AppEnv } from "./app.ts";
+import type { AppEnv } from "./env.ts";
 import { ApiError } from "./errors.ts";
 
 const encoder = new TextEncoder();

@@ -8,7 +8,7 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { publish } from "../events/bus.ts";
-import type { AppEnv } from "./app.ts";
+import type { AppEnv } from "./env.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
 

@@ -11,7 +11,7 @@ import { MAX_PAGE } from "../actors/paging.ts";
 import type { ServiceQuery, ServiceView } from "../actors/repository.ts";
 import type { Result } from "../actors/results.ts";
 import type { RunRecord } from "../actors/run-model.ts";
-import { NAME_PATTERN } from "../routes/schemas.ts";
+import { NAME_PATTERN } from "../ays/names.ts";
 import { sendBlocks } from "./bot.ts";
 import type { Question } from "./conversation.ts";
 import type { ButtonAction, Cockpit, CockpitContext } from "./context.ts";
