@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../routes/errors.ts";
+import { ApiError } from "../operations/errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
 import { AuthError, tokenFromRequest, verifyToken, type Caller } from "./jwt.ts";

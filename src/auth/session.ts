@@ -8,7 +8,7 @@ import { deleteCookie, getCookie, setCookie } from "hono/cookie";
 import type { CookieOptions } from "hono/utils/cookie";
 import { EncryptJWT, errors, jwtDecrypt } from "jose";
 import type { Channel } from "../actors/organization.ts";
-import { ApiError } from "../routes/errors.ts";
+import { ApiError } from "../operations/errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { ACCESS_TTL_SECONDS, isCockpitToken, issueAccessToken, signingKeys, verifyAccessToken } from "./access-token.ts";
 import { AuthError, issuedInFuture, type Caller } from "./jwt.ts";

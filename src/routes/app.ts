@@ -10,7 +10,8 @@ import { createSessionRoutes, describeSessionRoutes, webSignIn } from "./session
 import { csrfForCookies } from "../auth/csrf.ts";
 import { createTelegramRoutes } from "./telegram.ts";
 import { telegramSignIn } from "../telegram/signin.ts";
-import { ApiError, errorResponse } from "./errors.ts";
+import { ApiError } from "../operations/errors.ts";
+import { errorResponse } from "./errors.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */

@@ -4,15 +4,18 @@
  */
 import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { Channel } from "../actors/organization.ts";
-import type { Refusal, Result } from "../actors/results.ts";
-import type { JobFile, JobRecord, RunRecord } from "../actors/run-model.ts";
+import type { Result } from "../actors/results.ts";
+import type { JobFile, JobRecord } from "../actors/run-model.ts";
 import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
-import { createRepository, deleteRepository } from "../actors/repositories.ts";
+import { createRepository, deleteRepository } from "../actors/repository-lifecycle.ts";
 import type { TemplateInUse } from "../actors/repository.ts";
+import { organization, repository } from "../operations/repository.ts";
+import { unwrap, unwrapRun } from "../operations/results.ts";
 import type { AppEnv } from "./env.ts";
-import { ApiError, validationHook } from "./errors.ts";
+import { auditRequest, scopeOf } from "./scope.ts";
+import { ApiError } from "../operations/errors.ts";
+import { validationHook } from "./errors.ts";
 import { expiryOf } from "../files/retention.ts";
 import { DEFAULT_JOBS_PAGE, DEFAULT_PAGE, LOG_PAGE_MAX } from "../actors/paging.ts";
 import { JobCursor, LimitQuery, pageOf, RunCursor, ServiceCursor } from "./paging.ts";
@@ -83,44 +86,9 @@ async function storeUploads(c: Ctx): Promise<JobFile[]> {
   return stored;
 }
 
-/** Unwraps an actor result, turning a refusal into the matching `{error, code}` answer. */
-export function unwrap<R extends { ok: true; value: unknown } | Refusal>(result: R): Extract<R, { ok: true }>["value"] {
-  if (!result.ok) {
-    const refusal = result as Refusal;
-    throw new ApiError(refusal.status, refusal.code, refusal.error);
-  }
-  return (result as Extract<R, { ok: true }>).value;
-}
-
-/**
- * Runs cross RPC as plain JSON, but workers-types cannot map their open-ended `result` field and drops
- * the success branch from the stub's type; this restores it.
- */
-export function unwrapRun(result: unknown): RunRecord {
-  return unwrap(result as Result<RunRecord>);
-}
-
 /** `?logs=none` as the RepositoryActor takes it: a run of more than 0 jobs comes without logs. */
 function logsOption(logs: "all" | "none" | undefined): { logsUpTo?: number } {
   return logs === "none" ? { logsUpTo: 0 } : {};
-}
-
-export function org(c: Ctx) {
-  return c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
-}
-
-/** The RepositoryActor of an existing repository; 404 for one the organization does not have. */
-export async function repository(c: Ctx, name: string) {
-  const entry = await org(c).getRepository(name);
-  if (!entry) throw new ApiError(404, "not_found", `no repository ${name}`);
-  return c.env.REPOSITORY.getByName(`${c.get("config").oauth.organization}/${name}`);
-}
-
-function audit(c: Ctx, type: string, repo: string | null, message: string, data?: Record<string, unknown>) {
-  const caller = c.get("caller");
-  // The console's session tokens come from the web channel; any other token is a direct API client.
-  const entry = { type, repo, by: caller.user, channel: (caller.session ? "web" : "api") as Channel, message, data: data ?? null };
-  c.executionCtx.waitUntil(org(c).record(entry).catch((err: unknown) => console.error("audit failed", String(err))));
 }
 
 const RepoParam = z.object({ repo: RepoName });
@@ -149,7 +117,7 @@ export function createAysApi() {
   api.openapi(
     route({ method: "get", path: "/repository", responses: { 200: json(z.array(RepositorySchema), "repositories"), ...errors } }),
     async (c) => {
-      const repos = await org(c).listRepositories();
+      const repos = await organization(scopeOf(c)).listRepositories();
       return c.json(repos.map((r) => ({ name: r.name, git_url: r.git_url })), 200);
     },
   );
@@ -167,7 +135,7 @@ export function createAysApi() {
       if (!(await createRepository(c.env, c.get("config").oauth.organization, input.name, { git_url, no_exec: input.no_exec }))) {
         throw new ApiError(409, "exists", `repository ${input.name} exists already`);
       }
-      audit(c, "repository.created", input.name, `repository ${input.name} created`);
+      auditRequest(c, "repository.created", input.name, `repository ${input.name} created`);
       return c.json({ name: input.name, git_url, no_exec: Boolean(input.no_exec) }, 201);
     },
   );
@@ -175,7 +143,7 @@ export function createAysApi() {
   api.openapi(
     route({ method: "get", path: "/repository/{repo}", request: { params: RepoParam }, responses: { 200: json(RepositorySchema, "repository"), ...errors } }),
     async (c) => {
-      const info = await (await repository(c, c.req.valid("param").repo)).info();
+      const info = await (await repository(scopeOf(c), c.req.valid("param").repo)).info();
       return c.json({ name: info.name, git_url: info.git_url, no_exec: info.noexec }, 200);
     },
   );
@@ -185,7 +153,7 @@ export function createAysApi() {
     async (c) => {
       const { repo } = c.req.valid("param");
       if (!(await deleteRepository(c.env, c.get("config").oauth.organization, repo))) throw new ApiError(404, "not_found", `no repository ${repo}`);
-      audit(c, "repository.deleted", repo, `repository ${repo} deleted`);
+      auditRequest(c, "repository.deleted", repo, `repository ${repo} deleted`);
       return c.body(null, 204);
     },
   );
@@ -194,7 +162,7 @@ export function createAysApi() {
 
   api.openapi(
     route({ method: "get", path: "/repository/{repo}/template", request: { params: RepoParam }, responses: { 200: json(z.array(TemplateSchema), "templates"), ...errors } }),
-    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listTemplates(), 200),
+    async (c) => c.json(await (await repository(scopeOf(c), c.req.valid("param").repo)).listTemplates(), 200),
   );
 
   api.openapi(
@@ -206,8 +174,8 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo } = c.req.valid("param");
-      const template = unwrap(await (await repository(c, repo)).putTemplate(c.req.valid("json")));
-      audit(c, "template.stored", repo, `template ${template.name} stored`);
+      const template = unwrap(await (await repository(scopeOf(c), repo)).putTemplate(c.req.valid("json")));
+      auditRequest(c, "template.stored", repo, `template ${template.name} stored`);
       return c.json(template, 201);
     },
   );
@@ -221,7 +189,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, name } = c.req.valid("param");
-      return c.json(unwrap(await (await repository(c, repo)).getTemplate(name)), 200);
+      return c.json(unwrap(await (await repository(scopeOf(c), repo)).getTemplate(name)), 200);
     },
   );
 
@@ -244,13 +212,13 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, name } = c.req.valid("param");
-      const result = await (await repository(c, repo)).deleteTemplate(name);
+      const result = await (await repository(scopeOf(c), repo)).deleteTemplate(name);
       if (!result.ok && result.code === "in_use") {
         const { error, code, services, blueprints, templates } = result as TemplateInUse;
         return c.json({ error, code, services, blueprints, templates }, 409);
       }
       unwrap(result);
-      audit(c, "template.deleted", repo, `template ${name} deleted`);
+      auditRequest(c, "template.deleted", repo, `template ${name} deleted`);
       return c.body(null, 204);
     },
   );
@@ -266,7 +234,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { archived } = c.req.valid("query");
-      return c.json(await (await repository(c, c.req.valid("param").repo)).listBlueprints(archived), 200);
+      return c.json(await (await repository(scopeOf(c), c.req.valid("param").repo)).listBlueprints(archived), 200);
     },
   );
 
@@ -280,8 +248,8 @@ export function createAysApi() {
     async (c) => {
       const { repo } = c.req.valid("param");
       const { name, content } = c.req.valid("json");
-      const bp = unwrap(await (await repository(c, repo)).saveBlueprint(name, content, "create"));
-      audit(c, "blueprint.created", repo, `blueprint ${name} created`);
+      const bp = unwrap(await (await repository(scopeOf(c), repo)).saveBlueprint(name, content, "create"));
+      auditRequest(c, "blueprint.created", repo, `blueprint ${name} created`);
       return c.json(bp, 201);
     },
   );
@@ -290,7 +258,7 @@ export function createAysApi() {
     route({ method: "get", path: "/repository/{repo}/blueprint/{bp}", request: { params: BlueprintParam }, responses: { 200: json(BlueprintSchema, "blueprint"), ...errors } }),
     async (c) => {
       const { repo, bp } = c.req.valid("param");
-      return c.json(unwrap(await (await repository(c, repo)).getBlueprint(bp)), 200);
+      return c.json(unwrap(await (await repository(scopeOf(c), repo)).getBlueprint(bp)), 200);
     },
   );
 
@@ -303,8 +271,8 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, bp } = c.req.valid("param");
-      const saved = unwrap(await (await repository(c, repo)).saveBlueprint(bp, c.req.valid("json").content, "update"));
-      audit(c, "blueprint.updated", repo, `blueprint ${bp} updated`);
+      const saved = unwrap(await (await repository(scopeOf(c), repo)).saveBlueprint(bp, c.req.valid("json").content, "update"));
+      auditRequest(c, "blueprint.updated", repo, `blueprint ${bp} updated`);
       return c.json(saved, 200);
     },
   );
@@ -313,8 +281,8 @@ export function createAysApi() {
     route({ method: "delete", path: "/repository/{repo}/blueprint/{bp}", request: { params: BlueprintParam }, responses: { 204: { description: "deleted" }, ...errors } }),
     async (c) => {
       const { repo, bp } = c.req.valid("param");
-      unwrap(await (await repository(c, repo)).deleteBlueprint(bp));
-      audit(c, "blueprint.deleted", repo, `blueprint ${bp} deleted`);
+      unwrap(await (await repository(scopeOf(c), repo)).deleteBlueprint(bp));
+      auditRequest(c, "blueprint.deleted", repo, `blueprint ${bp} deleted`);
       return c.body(null, 204);
     },
   );
@@ -328,8 +296,8 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, bp } = c.req.valid("param");
-      const result = unwrap(await (await repository(c, repo)).executeBlueprint(bp));
-      audit(c, "blueprint.executed", repo, result.msg, { created: result.created, changed: result.changed });
+      const result = unwrap(await (await repository(scopeOf(c), repo)).executeBlueprint(bp));
+      auditRequest(c, "blueprint.executed", repo, result.msg, { created: result.created, changed: result.changed });
       return c.json({ msg: result.msg }, 200);
     },
   );
@@ -344,7 +312,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, bp } = c.req.valid("param");
-      return c.json(await (await repository(c, repo)).checkBlueprint(bp, c.req.valid("json").content), 200);
+      return c.json(await (await repository(scopeOf(c), repo)).checkBlueprint(bp, c.req.valid("json").content), 200);
     },
   );
 
@@ -358,8 +326,8 @@ export function createAysApi() {
       }),
       async (c) => {
         const { repo, bp } = c.req.valid("param");
-        const saved = unwrap(await (await repository(c, repo)).setArchived(bp, archived));
-        audit(c, `blueprint.${verb}d`, repo, `blueprint ${bp} ${verb}d`);
+        const saved = unwrap(await (await repository(scopeOf(c), repo)).setArchived(bp, archived));
+        auditRequest(c, `blueprint.${verb}d`, repo, `blueprint ${bp} ${verb}d`);
         return c.json(saved, 200);
       },
     );
@@ -375,14 +343,14 @@ export function createAysApi() {
       request: { params: RepoParam, query: z.object({ role: z.string().max(100).optional(), after: ServiceCursor, limit: LimitQuery }) },
       responses: { 200: json(pageOf("services", ServiceSchema, z.string(), "after"), "a page of the services"), ...errors },
     }),
-    async (c) => c.json((await (await repository(c, c.req.valid("param").repo)).listServices(c.req.valid("query"))) as never, 200),
+    async (c) => c.json((await (await repository(scopeOf(c), c.req.valid("param").repo)).listServices(c.req.valid("query"))) as never, 200),
   );
 
   api.openapi(
     route({ method: "get", path: "/repository/{repo}/service/{role}/{name}", request: { params: ServiceParam }, responses: { 200: json(ServiceSchema, "service"), ...errors } }),
     async (c) => {
       const { repo, role, name } = c.req.valid("param");
-      return c.json(unwrap(await (await repository(c, repo)).getService(role, name)), 200);
+      return c.json(unwrap(await (await repository(scopeOf(c), repo)).getService(role, name)), 200);
     },
   );
 
@@ -410,7 +378,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, role, name } = c.req.valid("param");
-      unwrap(await (await repository(c, repo)).getService(role, name));
+      unwrap(await (await repository(scopeOf(c), repo)).getService(role, name));
       const org = c.get("config").oauth.organization;
       return c.json((await c.env.SERVICE.getByName(`${org}/${repo}/${role}!${name}`).jobsPage(c.req.valid("query"))) as never, 200);
     },
@@ -425,8 +393,8 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, role, name } = c.req.valid("param");
-      const result = unwrap(await (await repository(c, repo)).deleteService(role, name));
-      audit(c, "service.deleted", repo, `service ${role}!${name} deleted`, result);
+      const result = unwrap(await (await repository(scopeOf(c), repo)).deleteService(role, name));
+      auditRequest(c, "service.deleted", repo, `service ${role}!${name} deleted`, result);
       return c.json(result, 200);
     },
   );
@@ -443,12 +411,12 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, role, name, action } = c.req.valid("param");
-      const stub = await repository(c, repo);
+      const stub = await repository(scopeOf(c), repo);
       const files = await storeUploads(c);
       const result = await stub.scheduleServiceAction(role, name, action, c.req.valid("query").force ?? false, files);
       if (!result.ok) await Promise.all(files.map((f) => c.env.FILES.delete(f.key))); // nothing half-written
       const service = unwrap(result);
-      audit(c, "action.scheduled", repo, `${action} scheduled on ${role}!${name}`);
+      auditRequest(c, "action.scheduled", repo, `${action} scheduled on ${role}!${name}`);
       return c.json(service, 200);
     },
   );
@@ -474,7 +442,7 @@ export function createAysApi() {
         ...errors,
       },
     }),
-    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).listRuns(c.req.valid("query")), 200),
+    async (c) => c.json(await (await repository(scopeOf(c), c.req.valid("param").repo)).listRuns(c.req.valid("query")), 200),
   );
 
   api.openapi(
@@ -487,8 +455,8 @@ export function createAysApi() {
     async (c) => {
       const { repo } = c.req.valid("param");
       const simulate = c.req.valid("query").simulate ?? false;
-      const run = unwrapRun(await (await repository(c, repo)).createRun({ simulate, by: c.get("caller").user }));
-      audit(c, "run.created", repo, `run ${run.key} created${simulate ? " (simulated)" : ""}`);
+      const run = unwrapRun(await (await repository(scopeOf(c), repo)).createRun({ simulate, by: c.get("caller").user }));
+      auditRequest(c, "run.created", repo, `run ${run.key} created${simulate ? " (simulated)" : ""}`);
       return c.json(run, 200);
     },
   );
@@ -502,7 +470,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, key } = c.req.valid("param");
-      return c.json(unwrapRun(await (await repository(c, repo)).getRun(key, logsOption(c.req.valid("query").logs))), 200);
+      return c.json(unwrapRun(await (await repository(scopeOf(c), repo)).getRun(key, logsOption(c.req.valid("query").logs))), 200);
     },
   );
 
@@ -524,7 +492,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, key } = c.req.valid("param");
-      const result = await (await repository(c, repo)).streamRun(key, logsOption(c.req.valid("query").logs));
+      const result = await (await repository(scopeOf(c), repo)).streamRun(key, logsOption(c.req.valid("query").logs));
       if (!result.ok) throw new ApiError(result.status, result.code, result.error);
       return new Response(result.value as ReadableStream, {
         headers: { "content-type": "text/event-stream", "cache-control": "no-cache", "x-accel-buffering": "no" },
@@ -541,8 +509,8 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, key } = c.req.valid("param");
-      const run = unwrapRun(await (await repository(c, repo)).startRun(key));
-      audit(c, "run.started", repo, `run ${key} started`);
+      const run = unwrapRun(await (await repository(scopeOf(c), repo)).startRun(key));
+      auditRequest(c, "run.started", repo, `run ${key} started`);
       return c.json(run, 200);
     },
   );
@@ -557,7 +525,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, key, job } = c.req.valid("param");
-      return c.json(unwrap((await (await repository(c, repo)).getRunJob(key, job)) as Result<JobRecord & { run: string; step: number }>), 200);
+      return c.json(unwrap((await (await repository(scopeOf(c), repo)).getRunJob(key, job)) as Result<JobRecord & { run: string; step: number }>), 200);
     },
   );
 
@@ -578,8 +546,8 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, key } = c.req.valid("param");
-      const run = unwrapRun(await (await repository(c, repo)).rerunRun(key, c.get("caller").user));
-      audit(c, "run.created", repo, `run ${run.key} created as a re-run of ${key}${run.simulate ? " (simulated)" : ""}`, { rerun_of: key });
+      const run = unwrapRun(await (await repository(scopeOf(c), repo)).rerunRun(key, c.get("caller").user));
+      auditRequest(c, "run.created", repo, `run ${run.key} created as a re-run of ${key}${run.simulate ? " (simulated)" : ""}`, { rerun_of: key });
       return c.json(run, 200);
     },
   );
@@ -593,8 +561,8 @@ export function createAysApi() {
     }),
     async (c) => {
       const { repo, key } = c.req.valid("param");
-      const run = unwrapRun(await (await repository(c, repo)).cancelRun(key));
-      audit(c, "run.cancelled", repo, `run ${key} cancelled`);
+      const run = unwrapRun(await (await repository(scopeOf(c), repo)).cancelRun(key));
+      auditRequest(c, "run.cancelled", repo, `run ${key} cancelled`);
       return c.json(run, 200);
     },
   );
@@ -606,7 +574,7 @@ export function createAysApi() {
       request: { params: RepoParam },
       responses: { 200: json(z.object({ status: z.string(), queue_size: z.number(), running: z.string().nullable() }), "scheduler"), ...errors },
     }),
-    async (c) => c.json(await (await repository(c, c.req.valid("param").repo)).scheduler(), 200),
+    async (c) => c.json(await (await repository(scopeOf(c), c.req.valid("param").repo)).scheduler(), 200),
   );
 
   // === Files
@@ -675,7 +643,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { order, ...query } = c.req.valid("query");
-      return c.json(await org(c).events({ ...query, newest: order === "newest" }), 200);
+      return c.json(await organization(scopeOf(c)).events({ ...query, newest: order === "newest" }), 200);
     },
   );
 
@@ -697,7 +665,7 @@ export function createAysApi() {
         ...errors,
       },
     }),
-    async (c) => c.json(await org(c).logins(c.req.valid("query")), 200),
+    async (c) => c.json(await organization(scopeOf(c)).logins(c.req.valid("query")), 200),
   );
 
   api.openapi(
@@ -713,7 +681,7 @@ export function createAysApi() {
       },
       responses: { 200: json(z.object({ sessions: z.array(z.unknown()) }), "console sessions, newest first, with how they ended"), ...errors },
     }),
-    async (c) => c.json({ sessions: await org(c).sessions(c.req.valid("query")) }, 200),
+    async (c) => c.json({ sessions: await organization(scopeOf(c)).sessions(c.req.valid("query")) }, 200),
   );
 
   // Signs a session out from elsewhere (a lost laptop): its refresh and access tokens stop working at once.
@@ -726,7 +694,7 @@ export function createAysApi() {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
-      const ended = await org(c).endSession(id, c.get("caller").user);
+      const ended = await organization(scopeOf(c)).endSession(id, c.get("caller").user);
       if (!ended) throw new ApiError(404, "not_found", `no open session ${id}`);
       return c.json({ session: ended }, 200);
     },

@@ -12,7 +12,7 @@ import { AuthError } from "../auth/jwt.ts";
 import { messagePage, type PurposeHandler } from "../auth/sign-in-purpose.ts";
 import { endSession, isSignInBrowser, markSignInBrowser, redeemSignInTicket, refreshSession, startSession } from "../auth/session.ts";
 import type { AppEnv } from "./env.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../operations/errors.ts";
 import { ErrorSchema } from "./schemas.ts";
 import { resumePage, signInProgress } from "./sign-in-page.ts";
 
