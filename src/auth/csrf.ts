@@ -3,8 +3,8 @@ import { getCookie } from "hono/cookie";
 import { csrf } from "hono/csrf";
 import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../routes/app.ts";
-import { ApiError } from "../routes/errors.ts";
+import type { AppEnv } from "../routes/env.ts";
+import { ApiError } from "../operations/errors.ts";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "./session.ts";
 
 // hono's check: a state-changing request a page on another site could send without a CORS preflight

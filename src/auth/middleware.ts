@@ -1,8 +1,8 @@
 import type { Context } from "hono";
 import { getCookie } from "hono/cookie";
 import { createMiddleware } from "hono/factory";
-import { ApiError } from "../routes/errors.ts";
-import type { AppEnv } from "../routes/app.ts";
+import { ApiError } from "../operations/errors.ts";
+import type { AppEnv } from "../routes/env.ts";
 import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
 import { AuthError, tokenFromRequest, verifyToken, type Caller } from "./jwt.ts";
 import { ACCESS_COOKIE, checkSessionOpen } from "./session.ts";

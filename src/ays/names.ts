@@ -2,6 +2,9 @@
  * Naming rules shared by templates, blueprints and services (AYS 8.2, ays-original.md §1.3, §1.5).
  */
 
+/** Repository names: letters, digits, `_` and `-` (the API, the console and the bot all check this). */
+export const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
+
 /** Role = the actor name up to its first dot: "node.ovc" -> "node", "sshkey" -> "sshkey". */
 export function roleOf(actorName: string): string {
   const dot = actorName.indexOf(".");

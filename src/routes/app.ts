@@ -1,9 +1,9 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
-import { ConfigError, configFromBindings, type CockpitConfig } from "../config/index.ts";
-import type { Caller } from "../auth/jwt.ts";
-import { createAysApi, MAX_UPLOAD_BYTES } from "./ays.ts";
+import { ConfigError, configFromBindings } from "../config/index.ts";
+import { createAysApi } from "./ays/index.ts";
+import { MAX_UPLOAD_BYTES } from "./ays/services.ts";
 import { createConsole } from "./console.ts";
 import { createWebhooks } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
@@ -11,15 +11,12 @@ import { createSessionRoutes, describeSessionRoutes, webSignIn } from "./session
 import { csrfForCookies } from "../auth/csrf.ts";
 import { createTelegramRoutes } from "./telegram.ts";
 import { telegramSignIn } from "../telegram/signin.ts";
-import { ApiError, errorResponse } from "./errors.ts";
+import { ApiError } from "../operations/errors.ts";
+import { errorResponse } from "./errors.ts";
+import type { AppEnv } from "./env.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
 export const MAX_BODY_BYTES = 1024 * 1024;
-
-export interface AppEnv {
-  Bindings: Env;
-  Variables: { config: CockpitConfig; caller: Caller };
-}
 
 /** Builds the Worker's HTTP application. */
 export function createApp() {

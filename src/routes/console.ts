@@ -9,6 +9,7 @@ import { Hono, type Context } from "hono";
 import type { AuditEntry } from "../actors/organization.ts";
 import type { ServiceView } from "../actors/repository.ts";
 import type { Result } from "../actors/results.ts";
+import { NAME_PATTERN } from "../ays/names.ts";
 import { requireSignedIn } from "../auth/middleware.ts";
 import { ASSETS } from "../console/assets.ts";
 import { BlueprintPage } from "../console/blueprint.tsx";
@@ -19,11 +20,12 @@ import { RepositoriesPage } from "../console/repositories.tsx";
 import { RepositoryPage } from "../console/repository.tsx";
 import { INLINE_JOBS, RunPage, RunsPage } from "../console/runs.tsx";
 import { ServicePage } from "../console/service.tsx";
-import type { AppEnv } from "./app.ts";
-import { org, repository, unwrap, unwrapRun } from "./ays.ts";
-import { ApiError } from "./errors.ts";
+import { ApiError } from "../operations/errors.ts";
+import { organization, repository } from "../operations/repository.ts";
+import { unwrap, unwrapRun } from "../operations/results.ts";
+import type { AppEnv } from "./env.ts";
 import { RunCursor, ServiceCursor } from "./paging.ts";
-import { NAME_PATTERN } from "./schemas.ts";
+import { scopeOf } from "./scope.ts";
 
 type Ctx = Context<AppEnv>;
 type EventPage = { events: AuditEntry[]; next: number | null };
@@ -87,7 +89,7 @@ export function createConsole() {
 
   app.use(requireSignedIn);
 
-  app.get("/", async (c) => c.html(RepositoriesPage({ frame: frame(c), repositories: await org(c).listRepositories() })));
+  app.get("/", async (c) => c.html(RepositoriesPage({ frame: frame(c), repositories: await organization(scopeOf(c)).listRepositories() })));
 
   app.get("/events", async (c) => {
     const q = c.req.query();
@@ -102,10 +104,10 @@ export function createConsole() {
     const until = utcTime("Until", filter.until);
     const [page, repos, types, logins] = await Promise.all([
       // Stub types cannot map the entries' open-ended `data`; the values are plain JSON.
-      org(c).events({ type: filter.type, repo: filter.repo, since, until, before, newest: true, limit: 100 }) as Promise<unknown> as Promise<EventPage>,
-      org(c).listRepositories(),
-      org(c).eventTypes(),
-      org(c).logins({ limit: 10 }),
+      organization(scopeOf(c)).events({ type: filter.type, repo: filter.repo, since, until, before, newest: true, limit: 100 }) as Promise<unknown> as Promise<EventPage>,
+      organization(scopeOf(c)).listRepositories(),
+      organization(scopeOf(c)).eventTypes(),
+      organization(scopeOf(c)).logins({ limit: 10 }),
     ]);
     const older = page.next === null ? null : new URLSearchParams({ ...filter, before: String(page.next) } as Record<string, string>).toString();
     return c.html(EventsPage({ frame: frame(c), filter, repositories: repos.map((r) => r.name), types, events: page.events, older, logins: logins.logins }));
@@ -113,7 +115,7 @@ export function createConsole() {
 
   // One page of the services (`?after=` the next one), never all of them.
   app.get("/repo/:repo", async (c) => {
-    const stub = await repository(c, repoParam(c));
+    const stub = await repository(scopeOf(c), repoParam(c));
     const after = cursorParam(ServiceCursor, "after", c.req.query("after"));
     const [info, blueprints, templates, services, runs, scheduler] = await Promise.all([
       stub.info(), stub.listBlueprints(), stub.listTemplates(),
@@ -126,33 +128,33 @@ export function createConsole() {
 
   app.get("/repo/:repo/blueprint-new", async (c) => {
     const repo = repoParam(c);
-    await repository(c, repo);
+    await repository(scopeOf(c), repo);
     return c.html(BlueprintPage({ frame: frame(c), repo, blueprint: null }));
   });
 
   app.get("/repo/:repo/blueprint/:bp", async (c) => {
     const repo = repoParam(c);
-    const blueprint = unwrap(await (await repository(c, repo)).getBlueprint(c.req.param("bp")));
+    const blueprint = unwrap(await (await repository(scopeOf(c), repo)).getBlueprint(c.req.param("bp")));
     return c.html(BlueprintPage({ frame: frame(c), repo, blueprint }));
   });
 
   app.get("/repo/:repo/service/:role/:name", async (c) => {
     const repo = repoParam(c);
     const { role, name } = c.req.param();
-    const service = unwrap((await (await repository(c, repo)).getService(role, name)) as Result<ServiceView>);
+    const service = unwrap((await (await repository(scopeOf(c), repo)).getService(role, name)) as Result<ServiceView>);
     const jobs = await c.env.SERVICE.getByName(`${c.get("config").oauth.organization}/${repo}/${service.key}`).jobs(10);
     return c.html(ServicePage({ frame: frame(c), repo, service, jobs }));
   });
 
   app.get("/repo/:repo/runs", async (c) => {
     const repo = repoParam(c);
-    const page = await (await repository(c, repo)).listRuns({ before: cursorParam(RunCursor, "before", c.req.query("before")) });
+    const page = await (await repository(scopeOf(c), repo)).listRuns({ before: cursorParam(RunCursor, "before", c.req.query("before")) });
     return c.html(RunsPage({ frame: frame(c), repo, runs: page.runs, older: page.next }));
   });
 
   app.get("/repo/:repo/run/:key", async (c) => {
     const repo = repoParam(c);
-    const stub = await repository(c, repo);
+    const stub = await repository(scopeOf(c), repo);
     const run = unwrapRun(await stub.getRun(c.req.param("key"), { logsUpTo: INLINE_JOBS }));
     const producers = new Map(Object.entries(await stub.producersOf([...new Set(run.steps.flatMap((s) => s.jobs.map((j) => j.service)))])));
     return c.html(RunPage({ frame: frame(c), repo, run, producers }));

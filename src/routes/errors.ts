@@ -1,23 +1,11 @@
 import type { Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ApiError } from "../operations/errors.ts";
 
 /** Every error the API returns has this shape, with a stable machine-readable `code`. */
 export interface ErrorBody {
   error: string;
   code: string;
-}
-
-/** An error meant for the caller: thrown anywhere in a handler, answered as `{error, code}`. */
-export class ApiError extends Error {
-  readonly status: ContentfulStatusCode;
-  readonly code: string;
-
-  constructor(status: ContentfulStatusCode, code: string, message: string) {
-    super(message);
-    this.name = "ApiError";
-    this.status = status;
-    this.code = code;
-  }
 }
 
 export function errorResponse(c: Context, status: ContentfulStatusCode, code: string, error: string) {

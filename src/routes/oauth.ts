@@ -4,32 +4,11 @@
  * (the bot's `/start`, the console's `/login`), or shows the person a page that says what went wrong.
  */
 import { Hono, type Context } from "hono";
-import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Channel } from "../actors/organization.ts";
 import { exchangeCode, OAuthError, readState, type OAuthErrorCode, type OAuthPurpose, type OAuthPurposeKind, type SignInStep } from "../auth/oauth.ts";
-import type { AppEnv } from "./app.ts";
-
-type PurposeOf<K extends OAuthPurposeKind> = Extract<OAuthPurpose, { kind: K }>;
-
-/** What a feature does with a finished sign-in. */
-export interface PurposeHandler<K extends OAuthPurposeKind> {
-  /** Called once the member is verified and the login recorded; answers the browser. */
-  authorized(c: Context<AppEnv>, purpose: PurposeOf<K>, user: string): Promise<Response>;
-  /** Called when a sign-in for this purpose is refused, before the error page is shown (e.g. to tell the chat). */
-  refused?(c: Context<AppEnv>, purpose: PurposeOf<K>, error: OAuthError): Promise<void>;
-  /** Called once the state is read, before it is spent: throws OAuthError to refuse this request. */
-  admit?(c: Context<AppEnv>, purpose: PurposeOf<K>): void | Promise<void>;
-  /**
-   * When it answers (a browser that takes HTML), the callback shows this page at once instead of
-   * waiting; `finish` then runs the rest of the sign-in (spending the state, the code exchange, the
-   * membership check, the login record), telling `onStep` as each step starts, and resolves to the
-   * member or rejects with OAuthError (after `refused`). `authorized` is not called then.
-   */
-  progress?(c: Context<AppEnv>, purpose: PurposeOf<K>, finish: (onStep: (step: SignInStep) => void) => Promise<string>): Response | undefined;
-}
-
-export type PurposeHandlers = { [K in OAuthPurposeKind]?: PurposeHandler<K> };
+import { messagePage, type PurposeHandler, type PurposeHandlers } from "../auth/sign-in-purpose.ts";
+import type { AppEnv } from "./env.ts";
 
 const STATUS: Record<OAuthErrorCode, ContentfulStatusCode> = {
   not_configured: 503,
@@ -42,28 +21,6 @@ const STATUS: Record<OAuthErrorCode, ContentfulStatusCode> = {
 };
 
 const CHANNEL: Record<OAuthPurposeKind, Channel> = { telegram: "telegram", web: "web" };
-
-/** A minimal self-contained page: the browser may be a phone opened from a Telegram chat. */
-export function messagePage(c: Context, status: ContentfulStatusCode, title: string, message: string) {
-  return c.html(
-    html`<!doctype html>
-<html lang="en">
-  <head>
-    <meta charset="utf-8" />
-    <meta name="viewport" content="width=device-width, initial-scale=1" />
-    <title>${title} · Cockpit</title>
-    <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}</style>
-  </head>
-  <body>
-    <main>
-      <h1>${title}</h1>
-      <p>${message}</p>
-    </main>
-  </body>
-</html>`,
-    status,
-  );
-}
 
 function describePurpose(purpose: OAuthPurpose): string {
   return purpose.kind === "telegram" ? `telegram user ${purpose.from}` : "web console";

@@ -1,7 +1,7 @@
 /** Request and response schemas of the `/ays` API; they drive validation and the OpenAPI document. */
 import { z } from "@hono/zod-openapi";
+import { NAME_PATTERN } from "../ays/names.ts";
 
-export const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 const nameError = { error: "expected letters, digits, _ and - only" };
 
 export const RepoName = z.string().min(1).max(100).regex(NAME_PATTERN, nameError).openapi({ example: "myrepo" });

@@ -9,10 +9,10 @@ import { sameOriginOnly } from "../auth/csrf.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
 import { AuthError } from "../auth/jwt.ts";
+import { messagePage, type PurposeHandler } from "../auth/sign-in-purpose.ts";
 import { endSession, isSignInBrowser, markSignInBrowser, redeemSignInTicket, refreshSession, startSession } from "../auth/session.ts";
-import type { AppEnv } from "./app.ts";
-import { messagePage, type PurposeHandler } from "./oauth.ts";
-import { ApiError } from "./errors.ts";
+import type { AppEnv } from "./env.ts";
+import { ApiError } from "../operations/errors.ts";
 import { ErrorSchema } from "./schemas.ts";
 import { resumePage, signInProgress } from "./sign-in-page.ts";
 

@@ -9,7 +9,7 @@ import { stream } from "hono/streaming";
 import type { OAuthPurpose, SignInStep } from "../auth/oauth.ts";
 import { OAuthError } from "../auth/oauth.ts";
 import { sealSignInTicket } from "../auth/session.ts";
-import type { AppEnv } from "./app.ts";
+import type { AppEnv } from "./env.ts";
 
 type WebPurpose = Extract<OAuthPurpose, { kind: "web" }>;
 

@@ -9,8 +9,8 @@
 import { Hono } from "hono";
 import type { Update } from "grammy/types";
 import { requireOrganization } from "../auth/middleware.ts";
-import type { AppEnv } from "./app.ts";
-import { ApiError } from "./errors.ts";
+import type { AppEnv } from "./env.ts";
+import { ApiError } from "../operations/errors.ts";
 
 const encoder = new TextEncoder();
 

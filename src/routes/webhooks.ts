@@ -8,8 +8,9 @@
  */
 import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
 import { publish } from "../events/bus.ts";
-import type { AppEnv } from "./app.ts";
-import { ApiError, validationHook } from "./errors.ts";
+import type { AppEnv } from "./env.ts";
+import { ApiError } from "../operations/errors.ts";
+import { validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
 
 /** What the id a generic caller sends may be made of (it ends up in keys and log lines). */

@@ -1,17 +1,18 @@
 /**
- * What the bot does to repositories, blueprints, services and runs: the same actor methods the
- * REST routes (src/routes/ays.ts) call, audited under the member's name on the `telegram` channel.
+ * What the bot does to repositories, blueprints, services and runs: the same actor methods and
+ * operations (src/operations) the REST routes call, audited under the member's name on the `telegram` channel.
  * The answers that cross RPC with types workers-types cannot map are given their types back here.
  */
 import { MAX_PAGE } from "../actors/paging.ts";
-import { createRepository, deleteRepository, repositoryActor } from "../actors/repositories.ts";
+import { createRepository, deleteRepository, repositoryActor } from "../actors/repository-lifecycle.ts";
 import type { ServiceQuery, ServiceView } from "../actors/repository.ts";
 import type { Result } from "../actors/results.ts";
-import type { RunRecord } from "../actors/run-model.ts";
+import { audit as record } from "../operations/audit.ts";
+import { organization } from "../operations/repository.ts";
 import type { Cockpit } from "./context.ts";
 
 export function orgActor(cp: Cockpit) {
-  return cp.env.ORGANIZATION.getByName(cp.org);
+  return organization(cp);
 }
 
 export function repoActor(cp: Cockpit, repo: string) {
@@ -21,17 +22,12 @@ export function repoActor(cp: Cockpit, repo: string) {
 export type RepoActor = ReturnType<typeof repoActor>;
 
 export async function audit(cp: Cockpit, type: string, repo: string | null, message: string, data?: Record<string, unknown>): Promise<void> {
-  await orgActor(cp)
-    .record({ type, repo, by: cp.link?.user ?? "telegram", channel: "telegram", message, data: data ?? null })
-    .catch((err: unknown) => console.error("audit failed", String(err)));
+  await record(cp, { by: cp.link?.user ?? "telegram", channel: "telegram" }, type, repo, message, data);
 }
 
 export { createRepository, deleteRepository };
 
-/** Runs cross RPC as JSON whose open-ended `result` workers-types cannot map; this restores the type. */
-export function runResult(result: unknown): Result<RunRecord> {
-  return result as Result<RunRecord>;
-}
+export { runResult } from "../operations/results.ts";
 
 /** A page of the services; workers-types cannot map their open-ended `data` across RPC, this restores the type. */
 export async function servicesPage(actor: RepoActor, query: ServiceQuery): Promise<{ services: ServiceView[]; next: string | null }> {

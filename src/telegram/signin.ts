@@ -2,8 +2,7 @@
  * The `telegram` purpose of the shared OAuth flow (src/routes/oauth.ts): a finished `/start` links
  * the Telegram user to the member and greets them in the chat; a refused one tells the chat why.
  */
-import type { PurposeHandler } from "../routes/oauth.ts";
-import { messagePage } from "../routes/oauth.ts";
+import { messagePage, type PurposeHandler } from "../auth/sign-in-purpose.ts";
 
 export const telegramSignIn: PurposeHandler<"telegram"> = {
   async authorized(c, purpose, user) {

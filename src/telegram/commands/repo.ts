@@ -1,6 +1,6 @@
 /** /repo: select, create, list and delete repositories; `/repo NAME` switches to (or creates) one. */
 import { Composer } from "grammy";
-import { NAME_PATTERN } from "../../routes/schemas.ts";
+import { NAME_PATTERN } from "../../ays/names.ts";
 import { b, code, escapeHtml, html } from "../format.ts";
 import { audit, createRepository, deleteRepository, orgActor } from "../ops.ts";
 import { ask, command, currentRepo, grid, say, type Answers, type Button, type Ctx, type Handler } from "./shared.ts";
