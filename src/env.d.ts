@@ -17,7 +17,7 @@ declare namespace Cloudflare {
     FILES: R2Bucket;
     ORGANIZATION: DurableObjectNamespace<import("./actors/organization.ts").OrganizationActor>;
     REPOSITORY: DurableObjectNamespace<import("./actors/repository.ts").RepositoryActor>;
-    SERVICE: DurableObjectNamespace<import("./actors/service.ts").ServiceActor>;
+    SERVICE: DurableObjectNamespace<import("./actors/service/actor.ts").ServiceActor>;
     /** One per Telegram chat (src/actors/chat.ts). */
     CHAT: DurableObjectNamespace<import("./actors/chat.ts").ChatActor>;
     /** The event bus (src/events/bus.ts). */

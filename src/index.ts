@@ -11,7 +11,7 @@ import { createApp } from "./routes/app.ts";
 
 export { OrganizationActor } from "./actors/organization.ts";
 export { RepositoryActor } from "./actors/repository.ts";
-export { ServiceActor } from "./actors/service.ts";
+export { ServiceActor } from "./actors/service/actor.ts";
 export { ChatActor } from "./actors/chat.ts";
 
 const app = createApp();

@@ -18,7 +18,7 @@ import { deliveryFailure, type QuestionDelivery, type QuestionTarget } from "../
 import { CockpitContext, type ButtonAction, type ChatHost } from "../telegram/context.ts";
 import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "../telegram/conversation.ts";
 import { escapeHtml, html, renderMessages } from "../telegram/format.ts";
-import { addMissingColumns } from "./sql.ts";
+import { addMissingColumns, openSql, type ActorSql, type Migration } from "./sql.ts";
 import { runEnded, runProgress, runSummary } from "../telegram/render.ts";
 import type { RunRecord } from "./run-model.ts";
 import type { Result } from "./results.ts";
@@ -46,32 +46,38 @@ interface WatchRow {
   [key: string]: SqlStorageValue;
 }
 
-export class ChatActor extends DurableObject<Env> {
-  constructor(ctx: DurableObjectState, env: Env) {
-    super(ctx, env);
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+/**
+ * The ChatActor's tables, oldest step first (src/actors/sql.ts). The first is every shape chats
+ * stored before versions: it also moves their `meta` rows into `_meta`.
+ */
+export const CHAT_MIGRATIONS: readonly Migration[] = [
+  (sql) => {
+    sql.exec(`
       CREATE TABLE IF NOT EXISTS updates(update_id INTEGER PRIMARY KEY, body TEXT, origin TEXT NOT NULL,
         received INTEGER NOT NULL, state TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0);
       CREATE INDEX IF NOT EXISTS updates_state ON updates(state, update_id);
       CREATE TABLE IF NOT EXISTS buttons(id TEXT PRIMARY KEY, user INTEGER NOT NULL, action TEXT NOT NULL, created INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS watches(repo TEXT NOT NULL, run TEXT NOT NULL, message INTEGER NOT NULL, text TEXT NOT NULL,
         edited INTEGER NOT NULL, started INTEGER NOT NULL, user INTEGER, PRIMARY KEY(repo, run));
+      CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+      INSERT INTO _meta(key, value) SELECT key, value FROM meta WHERE true ON CONFLICT(key) DO NOTHING;
+      DROP TABLE meta;
     `);
     // Chats that followed runs before the Re-run button existed have no user column yet.
-    addMissingColumns(ctx.storage.sql, "watches", { user: "INTEGER" });
-  }
+    addMissingColumns(sql, "watches", { user: "INTEGER" });
+  },
+];
 
-  private meta(key: string): string | undefined {
-    return this.ctx.storage.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
-  }
+export class ChatActor extends DurableObject<Env> {
+  readonly #db: ActorSql<{ chat: string; conversation: string }>;
 
-  private setMeta(key: string, value: string): void {
-    this.ctx.storage.sql.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#db = openSql(ctx.storage, CHAT_MIGRATIONS);
   }
 
   private get chat(): number {
-    return Number(this.meta("chat"));
+    return Number(this.#db.meta("chat"));
   }
 
   /**
@@ -79,7 +85,7 @@ export class ChatActor extends DurableObject<Env> {
    * acknowledged, and a replayed update_id is ignored.
    */
   async enqueue(chat: number, update: Update, origin: string): Promise<{ duplicate: boolean }> {
-    this.setMeta("chat", String(chat));
+    this.#db.setMeta("chat", String(chat));
     const inserted = this.ctx.storage.sql.exec(
       "INSERT INTO updates(update_id, body, origin, received, state) VALUES (?, ?, ?, ?, 'pending') ON CONFLICT(update_id) DO NOTHING",
       update.update_id, JSON.stringify(update), origin, Date.now(),
@@ -189,11 +195,11 @@ export class ChatActor extends DurableObject<Env> {
   }
 
   private conversation(): ConversationSnapshot {
-    return restore(this.meta("conversation"));
+    return restore(this.#db.meta("conversation"));
   }
 
   private move(event: Parameters<typeof next>[1]): void {
-    this.setMeta("conversation", persist(next(this.conversation(), event)));
+    this.#db.setMeta("conversation", persist(next(this.conversation(), event)));
   }
 
   private pressedButton(data: string): { user: number; action: ButtonAction } | null {
@@ -289,7 +295,7 @@ export class ChatActor extends DurableObject<Env> {
 
   /** The sign-in finished: greet the member, and start the conversation afresh. */
   async authorized(chat: number, user: string): Promise<void> {
-    this.setMeta("chat", String(chat));
+    this.#db.setMeta("chat", String(chat));
     this.move({ type: "CANCEL" });
     await this.say(`You have been authorized. Welcome!\nYou are ${user} of ${configFromBindings(this.env).oauth.organization}.\n${COMMAND_SUMMARY}`);
   }
@@ -300,7 +306,7 @@ export class ChatActor extends DurableObject<Env> {
    * into one a retry may cure and one it cannot (the asking ServiceActor retries the former).
    */
   async askQuestion(chat: number, user: number, text: string, answers: string[], target: QuestionTarget): Promise<QuestionDelivery> {
-    this.setMeta("chat", String(chat));
+    this.#db.setMeta("chat", String(chat));
     const host = this.host();
     const keyboard = {
       inline_keyboard: answers.map((answer) => [
@@ -318,7 +324,7 @@ export class ChatActor extends DurableObject<Env> {
 
   /** Tells the chat something outside any update (a refused sign-in, a notification). */
   async tell(chat: number, text: string): Promise<void> {
-    this.setMeta("chat", String(chat));
+    this.#db.setMeta("chat", String(chat));
     await this.say(text);
   }
 }

@@ -24,14 +24,19 @@ export interface Claimed {
   logged: boolean;
 }
 
+/**
+ * The claims table, as the OrganizationActor's first migration creates it. lease: until when the
+ * publisher holds the claim (ms since the epoch); NULL once the event is sent.
+ */
+export const EVENT_CLAIMS_SCHEMA = "CREATE TABLE IF NOT EXISTS event_claims(id TEXT PRIMARY KEY, time INTEGER NOT NULL, lease INTEGER)";
+
 export class EventClaims {
   readonly #sql: SqlStorage;
   #lastPrune = 0;
 
+  /** The table must exist: EVENT_CLAIMS_SCHEMA is among the OrganizationActor's migrations. */
   constructor(sql: SqlStorage) {
     this.#sql = sql;
-    // lease: until when the publisher holds the claim (ms since the epoch); NULL once the event is sent.
-    sql.exec("CREATE TABLE IF NOT EXISTS event_claims(id TEXT PRIMARY KEY, time INTEGER NOT NULL, lease INTEGER)");
   }
 
   /** Claims `id` for a publisher; null when it is taken (sent, or being sent by another copy). */

@@ -4,9 +4,10 @@
  * log (who did what, when, and through which channel).
  */
 import { DurableObject } from "cloudflare:workers";
-import { EventClaims, type Claimed } from "./event-claims.ts";
+import { EVENT_CLAIMS_SCHEMA, EventClaims, type Claimed } from "./event-claims.ts";
 import { cutPage, LOG_PAGE_MAX, pageLimit } from "./paging.ts";
-import { SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
+import { openSql, type Migration } from "./sql.ts";
+import { SESSIONS_SCHEMA, SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
 
 export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
 
@@ -73,31 +74,41 @@ export interface EventQuery {
   limit?: number;
 }
 
+/**
+ * The OrganizationActor's tables, its sessions' and its event claims', oldest step first
+ * (src/actors/sql.ts). The first is every shape organizations stored before versions.
+ */
+export const ORGANIZATION_MIGRATIONS: readonly Migration[] = [
+  `
+    CREATE TABLE IF NOT EXISTS repositories(name TEXT PRIMARY KEY, git_url TEXT NOT NULL, created INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS members(user TEXT PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL,
+      first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, type TEXT NOT NULL,
+      repo TEXT, by TEXT NOT NULL, channel TEXT NOT NULL, message TEXT NOT NULL, data TEXT);
+    CREATE INDEX IF NOT EXISTS events_type ON events(type, id);
+    CREATE INDEX IF NOT EXISTS events_repo ON events(repo, id);
+    CREATE TABLE IF NOT EXISTS oauth_states_used(id TEXT PRIMARY KEY, expires INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS logins(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, user TEXT NOT NULL,
+      channel TEXT NOT NULL, detail TEXT NOT NULL);
+    CREATE INDEX IF NOT EXISTS logins_user ON logins(user, id);
+    CREATE TABLE IF NOT EXISTS slots(scope TEXT NOT NULL, holder TEXT PRIMARY KEY, expires INTEGER NOT NULL);
+    CREATE INDEX IF NOT EXISTS slots_scope ON slots(scope);
+    CREATE TABLE IF NOT EXISTS slot_waiters(scope TEXT NOT NULL, service TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (scope, service));
+    CREATE TABLE IF NOT EXISTS telegram_users(id INTEGER PRIMARY KEY, user TEXT NOT NULL, chat INTEGER NOT NULL,
+      name TEXT, current_repo TEXT, linked INTEGER NOT NULL);
+    CREATE TABLE IF NOT EXISTS telegram_pending(id INTEGER PRIMARY KEY, chat INTEGER NOT NULL, created INTEGER NOT NULL);
+    ${SESSIONS_SCHEMA}
+    ${EVENT_CLAIMS_SCHEMA};
+  `,
+];
+
 export class OrganizationActor extends DurableObject<Env> {
   readonly #sessions: SessionStore;
   readonly #claims: EventClaims;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(`
-      CREATE TABLE IF NOT EXISTS repositories(name TEXT PRIMARY KEY, git_url TEXT NOT NULL, created INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS members(user TEXT PRIMARY KEY, kind TEXT NOT NULL, channel TEXT NOT NULL,
-        first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS events(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, type TEXT NOT NULL,
-        repo TEXT, by TEXT NOT NULL, channel TEXT NOT NULL, message TEXT NOT NULL, data TEXT);
-      CREATE INDEX IF NOT EXISTS events_type ON events(type, id);
-      CREATE INDEX IF NOT EXISTS events_repo ON events(repo, id);
-      CREATE TABLE IF NOT EXISTS oauth_states_used(id TEXT PRIMARY KEY, expires INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS logins(id INTEGER PRIMARY KEY AUTOINCREMENT, time INTEGER NOT NULL, user TEXT NOT NULL,
-        channel TEXT NOT NULL, detail TEXT NOT NULL);
-      CREATE INDEX IF NOT EXISTS logins_user ON logins(user, id);
-      CREATE TABLE IF NOT EXISTS slots(scope TEXT NOT NULL, holder TEXT PRIMARY KEY, expires INTEGER NOT NULL);
-      CREATE INDEX IF NOT EXISTS slots_scope ON slots(scope);
-      CREATE TABLE IF NOT EXISTS slot_waiters(scope TEXT NOT NULL, service TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (scope, service));
-      CREATE TABLE IF NOT EXISTS telegram_users(id INTEGER PRIMARY KEY, user TEXT NOT NULL, chat INTEGER NOT NULL,
-        name TEXT, current_repo TEXT, linked INTEGER NOT NULL);
-      CREATE TABLE IF NOT EXISTS telegram_pending(id INTEGER PRIMARY KEY, chat INTEGER NOT NULL, created INTEGER NOT NULL);
-    `);
+    openSql(ctx.storage, ORGANIZATION_MIGRATIONS);
     this.#claims = new EventClaims(ctx.storage.sql);
     this.#sessions = new SessionStore(ctx.storage.sql, (type, user, message, data) => {
       this.record({ type, repo: null, by: user, channel: (data.channel as Channel | undefined) ?? "web", message, data });

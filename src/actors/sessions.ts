@@ -57,20 +57,22 @@ const newId = () => {
 /** What the store tells the audit log. */
 export type SessionAudit = (type: string, user: string, message: string, data: Record<string, unknown>) => void;
 
+/** The sessions table, as the OrganizationActor's first migration creates it. */
+export const SESSIONS_SCHEMA = `
+  CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL, channel TEXT NOT NULL,
+    created INTEGER NOT NULL, expires INTEGER NOT NULL, token TEXT NOT NULL, previous TEXT, rotated INTEGER NOT NULL,
+    last_refresh INTEGER, refreshes INTEGER NOT NULL DEFAULT 0, ended INTEGER, ended_reason TEXT);
+  CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user, created);
+`;
+
 export class SessionStore {
   readonly #sql: SqlStorage;
   readonly #audit: SessionAudit;
 
-  /** Creates the table; call from the actor's constructor. */
+  /** The table must exist: SESSIONS_SCHEMA is among the OrganizationActor's migrations. */
   constructor(sql: SqlStorage, audit: SessionAudit) {
     this.#sql = sql;
     this.#audit = audit;
-    sql.exec(`
-      CREATE TABLE IF NOT EXISTS sessions(id TEXT PRIMARY KEY, user TEXT NOT NULL, kind TEXT NOT NULL, channel TEXT NOT NULL,
-        created INTEGER NOT NULL, expires INTEGER NOT NULL, token TEXT NOT NULL, previous TEXT, rotated INTEGER NOT NULL,
-        last_refresh INTEGER, refreshes INTEGER NOT NULL DEFAULT 0, ended INTEGER, ended_reason TEXT);
-      CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user, created);
-    `);
   }
 
   #row(id: string): Row | undefined {

@@ -9,6 +9,7 @@ import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runI
 import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 import type { JobView } from "../../src/actors/service.ts";
+import { beforeVersions } from "../helpers/storage.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { createRun, getRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 import { until } from "../helpers/until.ts";
@@ -118,6 +119,7 @@ describe("a job whose runtime dies under it", () => {
     // The table as it was before starts were counted. The next instance's constructor adds the column.
     await runInDurableObject(service(repo), (_instance, state) => {
       state.storage.sql.exec("ALTER TABLE jobs DROP COLUMN starts");
+      beforeVersions(state.storage.sql);
     });
     await evictDurableObject(service(repo));
     await runDurableObjectAlarm(service(repo));

@@ -3,6 +3,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { button, converse, deliver, documentUpdate, linkUser, reply, textUpdate, callbackUpdate, type Person, withFakes } from "../helpers/telegram.ts";
+import { beforeVersions } from "../helpers/storage.ts";
 import { until } from "../helpers/until.ts";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 
@@ -166,6 +167,7 @@ describe("re-running a run", () => {
         DROP TABLE watches;
         ALTER TABLE watches_before RENAME TO watches;
       `);
+      beforeVersions(state.storage.sql, "meta");
     });
     await evictDurableObject(chat);
     const summary = await reply(fakes.bot, walt.id, "ended <b>ok</b>", before);

@@ -3,6 +3,7 @@ import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { BOT_TOKEN, button, callbackUpdate, converse, deliver, linkUser, reply, withFakes } from "../helpers/telegram.ts";
+import { beforeVersions } from "../helpers/storage.ts";
 import { until } from "../helpers/until.ts";
 import type { RunRecord } from "../../src/actors/run-model.ts";
 
@@ -87,6 +88,7 @@ export async function install(job) {
         DROP TABLE questions;
         ALTER TABLE questions_before RENAME TO questions;
       `);
+      beforeVersions(state.storage.sql);
     });
     await evictDurableObject(actor);
 

@@ -1,0 +1,291 @@
+/**
+ * ServiceActor: one per service. Runs the service's jobs (template code in the sandbox), keeps each
+ * job's attempts, logs and result, and reports outcomes to its RepositoryActor. Its recurring
+ * actions (monitor every minute, say) are timers on its alarm; their jobs run outside any run.
+ *
+ * A job is persisted before `startJob` returns and executed from the alarm, so the caller never waits
+ * for template code and an eviction at any point resumes from storage: a job found `running` with
+ * no live execution was interrupted and runs again, at most MAX_INTERRUPTIONS times (an action that
+ * kills its runtime would otherwise crash it for ever); a finished job is never run again, only its
+ * report is re-sent until the RepositoryActor has it. A cancelled run or a deleted repository ends
+ * its open jobs here (`cancelJobs`), so no alarm runs them again.
+ *
+ * Each method loads rows (store.ts), decides with pure code (decide.ts), saves, then sends (RPC to
+ * the RepositoryActor and OrganizationActor, Telegram through questions.ts, the alarm).
+ */
+import { DurableObject } from "cloudflare:workers";
+import { cutPage, DEFAULT_JOBS_PAGE, JOB_CURSOR, MAX_PAGE, pageLimit } from "../paging.ts";
+import type { LogEntry } from "../run-model.ts";
+import { openSql } from "../sql.ts";
+import { afterEarlier, alarmStep, failure, interruptions, line, reschedule, SLOT_POLL_MS, startsNow, wakeAt, WATCHDOG_MARGIN_MS } from "./decide.ts";
+import { execute, liveLog, type Execution } from "./execution.ts";
+import type { JobOutcome, JobSpec, JobView, RecurringAction } from "./protocol.ts";
+import { Questions } from "./questions.ts";
+import { NOT_STARTED, outcomeOf, SERVICE_MIGRATIONS, ServiceStore, specOf, type JobRow, type RecurringRow } from "./store.ts";
+
+const idOf = (row: { key: string; attempt: number }) => `${row.key}#${row.attempt}`;
+
+export class ServiceActor extends DurableObject<Env> {
+  private readonly store: ServiceStore;
+  private readonly questions: Questions;
+  /** Executions alive in this instance; a `running` row without one was cut off by an eviction. */
+  private readonly live = new Set<string>();
+  /** Jobs waiting for a `max_parallel` slot: since when, and when to ask again. Lost on eviction, which only means asking at once. */
+  private readonly waiting = new Map<string, { since: number; retry: number }>();
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new ServiceStore(openSql(ctx.storage, SERVICE_MIGRATIONS).sql);
+    this.questions = new Questions(this.store, env);
+  }
+
+  /** Accepts a job; a repeated call for the same key and attempt is a no-op (or re-offers the report). */
+  async startJob(spec: JobSpec): Promise<void> {
+    const existing = this.store.job(spec.jobKey, spec.attempt);
+    if (!existing) this.store.addJob({ key: spec.jobKey, attempt: spec.attempt, runKey: spec.runKey, action: spec.action }, spec);
+    else if (existing.state === "ok" || existing.state === "error") this.store.unreport(spec.jobKey, spec.attempt);
+    await this.rearm();
+  }
+
+  /**
+   * Ends the open jobs (pending, running, waiting for an answer) of run `runKey`, or every open job
+   * when it is null (the repository is deleted), as errors that say `reason`, so that no alarm runs
+   * them again. Nothing is reported: the run is cancelled or gone. An execution still alive in this
+   * instance cannot be stopped; its outcome is dropped when it ends.
+   */
+  async cancelJobs(runKey: string | null, reason: string): Promise<void> {
+    const slots: Promise<void>[] = [];
+    for (const row of this.store.unfinished(runKey)) {
+      const outcome = afterEarlier(failure(`cancelled: ${reason}`, Date.now()), outcomeOf(row));
+      this.store.dropQuestion(row.key, row.attempt);
+      this.store.end(row.key, row.attempt, outcome, { reported: true });
+      this.waiting.delete(idOf(row));
+      // A live execution frees its slot when it ends; a dead one's slot is freed here.
+      if (row.state === "running" && !this.live.has(idOf(row))) slots.push(this.releaseSlot(specOf(row), row));
+    }
+    await Promise.all(slots);
+    await this.rearm();
+  }
+
+  /**
+   * Replaces this service's recurring actions. A new action first runs one period from now; an
+   * action whose period changed keeps its schedule only if that comes sooner.
+   */
+  async setRecurring(repo: { org: string; name: string }, service: string, list: RecurringAction[]): Promise<void> {
+    this.store.setIdentity(repo.org, repo.name, service);
+    this.store.replaceRecurring(reschedule(this.store.recurring(), list, Date.now()));
+    await this.rearm();
+  }
+
+  recurring(): RecurringRow[] {
+    return this.store.recurring();
+  }
+
+  /**
+   * Queues the recurring actions that are due, as jobs outside any run, and schedules their next
+   * time (AYS: one period after this run, however long it takes).
+   */
+  private async queueDueRecurring(): Promise<void> {
+    const now = Date.now();
+    const due = this.store.dueRecurring(now);
+    const who = this.store.identity();
+    if (!due.length || !who) return;
+    const repo = this.env.REPOSITORY.getByName(`${who.org}/${who.repo}`);
+    for (const { action, period } of due) {
+      this.store.setNextDue(action, now + period * 1000);
+      const key = `recurring.${action}.${now}`;
+      let spec: JobSpec | null;
+      try {
+        spec = (await repo.recurringJob(who.service, action, key)) as JobSpec | null;
+      } catch (err) {
+        console.error(`recurring ${action} of ${who.service}: could not reach the repository`, err instanceof Error ? err.message : String(err));
+        continue;
+      }
+      if (spec) this.store.addJob({ key, attempt: 1, runKey: "", action }, spec);
+    }
+  }
+
+  /** The service's jobs, newest first: run jobs, recurring ones and those events started. */
+  jobs(limit = DEFAULT_JOBS_PAGE): JobView[] {
+    return this.jobsPage({ limit }).jobs;
+  }
+
+  /**
+   * A page of jobs(), newest first (jobs not started yet before all others), before the cursor
+   * `before` (JOB_CURSOR); `next` is the `before` of the following page.
+   */
+  jobsPage(query: { before?: string; limit?: number } = {}): { jobs: JobView[]; next: string | null } {
+    const limit = pageLimit(query.limit, MAX_PAGE, DEFAULT_JOBS_PAGE);
+    const cursor = query.before === undefined ? null : JOB_CURSOR.exec(query.before);
+    const rows = this.store.jobs(limit + 1, cursor ? { started: Number(cursor[1]), key: cursor[3]!, attempt: Number(cursor[2]) } : null);
+    const page = cutPage(rows, limit, (r) => `${r.started ?? NOT_STARTED}.${r.attempt}.${r.key}`, (r) => r.spec.length + (r.outcome?.length ?? 0));
+    return { jobs: page.items.map(view), next: page.next };
+  }
+
+  /**
+   * The answer to a job's question: the job runs again with it in `job.args.answer`.
+   * @returns false when the question is closed (answered already, timed out, or never asked)
+   */
+  async answer(key: string, attempt: number, id: string, answer: string): Promise<boolean> {
+    if (!this.questions.answer(key, attempt, id, answer)) return false;
+    await this.rearm();
+    return true;
+  }
+
+  override async alarm(): Promise<void> {
+    await this.queueDueRecurring();
+    this.questions.expire();
+    // `run` marks its row running before its first await, so once the tasks exist every job
+    // started here is `running` and the re-arm below is the watchdog for this very execution.
+    const tasks = this.store.open().map(async (row) => {
+      const step = alarmStep(row, this.live.has(idOf(row)));
+      if (step === "give up") await this.giveUp(row);
+      else if (step === "run") {
+        if (!(await this.takeSlot(row))) return;
+        await this.run(row);
+      }
+      await this.report(row.key, row.attempt);
+    });
+    // Like `run`, `deliver` claims its question (its next try) before its first await.
+    const deliveries = this.questions.due().map((q) => this.questions.deliver(q.key, q.attempt));
+    await this.rearm();
+    await Promise.all([...tasks, ...deliveries]);
+    await this.rearm();
+  }
+
+  /**
+   * One alarm covers every job: now for a pending job, a few seconds on for a report the
+   * RepositoryActor has not taken yet, timeout + margin for a running job (the watchdog that
+   * re-runs it if this instance died while its code ran), and for a job waiting on a question its
+   * deadline, or sooner the next try at a question Telegram has not taken yet.
+   */
+  private async rearm(): Promise<void> {
+    const now = Date.now();
+    const due = this.store.openOrWaiting().map((r) =>
+      wakeAt(r, {
+        now,
+        timeoutSeconds: r.state === "running" ? specOf(r).timeoutSeconds : 0,
+        slotRetry: this.waiting.get(idOf(r))?.retry,
+        question: r.state === "waiting" ? this.store.question(r.key, r.attempt) : undefined,
+      }),
+    );
+    for (const r of this.store.recurring()) due.push(r.next_due);
+    if (due.length === 0) return this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.setAlarm(Math.max(Math.min(...due), now));
+  }
+
+  /** Wakes this actor at once: a `max_parallel` slot it waits for was freed. */
+  async wake(): Promise<void> {
+    for (const wait of this.waiting.values()) wait.retry = Date.now();
+    await this.rearm();
+  }
+
+  private slotOf(spec: JobSpec, row: JobRow) {
+    return {
+      org: this.env.ORGANIZATION.getByName(spec.repo.org),
+      scope: `${spec.service.actor}.${spec.action}`,
+      holder: `${spec.actorName}#${idOf(row)}`,
+    };
+  }
+
+  /** Takes a `max_parallel` slot for the job, or leaves it pending and asks again later. */
+  private async takeSlot(row: JobRow): Promise<boolean> {
+    const spec = specOf(row);
+    if (!spec.maxParallel) return true;
+    const { org, scope, holder } = this.slotOf(spec, row);
+    const expires = Date.now() + spec.timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
+    if (await org.acquireSlot(scope, holder, spec.maxParallel, expires, spec.actorName)) return true;
+    const since = this.waiting.get(idOf(row))?.since ?? Date.now();
+    this.waiting.set(idOf(row), { since, retry: Date.now() + SLOT_POLL_MS });
+    return false;
+  }
+
+  /** Frees the job's `max_parallel` slot, if it has one. */
+  private async releaseSlot(spec: JobSpec, row: JobRow): Promise<void> {
+    if (!spec.maxParallel) return;
+    const { org, scope, holder } = this.slotOf(spec, row);
+    // A release that does not arrive is not fatal: the slot lapses at its expiry.
+    await org.releaseSlot(scope, holder).catch((err: unknown) => console.error(`release of ${scope} slot failed`, err instanceof Error ? err.message : String(err)));
+  }
+
+  /** Fails a job whose executions died MAX_INTERRUPTIONS times, without running it again. */
+  private async giveUp(row: JobRow): Promise<void> {
+    const outcome: JobOutcome = { ...failure(`interrupted ${interruptions(row)} times (the runtime died: memory?)`, Date.now()), errorCode: "interrupted" };
+    // A job that asked a question ran before: its earlier lines stay in front.
+    this.store.end(row.key, row.attempt, afterEarlier(outcome, outcomeOf(row)), { onlyIf: "running" });
+    // The dead execution's slot would otherwise stay taken until it lapses.
+    await this.releaseSlot(specOf(row), row);
+  }
+
+  /** Runs a pending job, or again one whose execution was interrupted; then saves what came of it. */
+  private async run(row: JobRow): Promise<void> {
+    const spec = specOf(row);
+    const id = idOf(row);
+    // Cancelled while it waited for a slot: not to be run, and the slot it may just have taken is free.
+    if (this.store.job(row.key, row.attempt)?.state !== row.state) return this.releaseSlot(spec, row);
+    this.live.add(id);
+    const started = Date.now();
+    this.store.markRunning(row.key, row.attempt, started, startsNow(row));
+    const live = liveLog(this.env, spec);
+    const notes: LogEntry[] = [];
+    if (row.state === "running") notes.push(line(started, "warning", "msg", "the previous execution was interrupted (eviction); ran again"));
+    const waited = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (waited) {
+      const seconds = ((started - waited.since) / 1000).toFixed(1);
+      notes.push(line(started, "info", "msg", `waited ${seconds} s for a slot (max_parallel ${spec.maxParallel} of ${spec.service.actor}.${spec.action} in the organization)`));
+    }
+    for (const note of notes) live.push(note);
+    let outcome: Execution;
+    try {
+      // The count is on disk before the action runs: if the action kills the runtime, the restart knows.
+      await this.ctx.storage.sync();
+      outcome = await execute(this.env, spec, (entry) => live.push(entry));
+    } catch (err) {
+      outcome = failure(`job crashed: ${err instanceof Error ? err.message : String(err)}`, Date.now());
+    } finally {
+      this.live.delete(id);
+    }
+    await live.close();
+    outcome.logs.unshift(...notes);
+    // A job that asked a question ran before: its earlier lines stay in front.
+    afterEarlier(outcome, outcomeOf(row));
+    // Waiting for a person's answer, or done: either way the max_parallel slot is free again.
+    await this.releaseSlot(spec, row);
+    // Cancelled meanwhile (its run, or its repository): the outcome is dropped, nobody waits for it.
+    if (this.store.job(row.key, row.attempt)?.state !== "running") return;
+    const { question, ...done } = outcome;
+    if (done.state === "ok" && question) return this.questions.ask(row, spec, done, question);
+    this.store.end(row.key, row.attempt, done);
+  }
+
+  private async report(key: string, attempt: number): Promise<void> {
+    const row = this.store.job(key, attempt);
+    const outcome = row ? outcomeOf(row) : null;
+    if (!row || row.reported === 1 || !outcome || (row.state !== "ok" && row.state !== "error")) return;
+    const spec = specOf(row);
+    try {
+      const repo = this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`);
+      if (row.run_key === "") await repo.looseJobFinished(spec.service.key, spec.action, outcome);
+      else await repo.jobFinished(spec.runKey, key, attempt, outcome);
+      this.store.markReported(key, attempt);
+    } catch (err) {
+      console.error(`report of ${key} failed; retrying`, err instanceof Error ? err.message : String(err));
+    }
+  }
+}
+
+function view(r: JobRow): JobView {
+  const outcome = outcomeOf(r);
+  return {
+    key: r.key,
+    run: r.run_key,
+    action: r.action,
+    attempt: r.attempt,
+    state: r.state,
+    started: r.started,
+    ended: r.ended,
+    logs: outcome?.logs ?? [],
+    result: outcome?.result ?? null,
+  };
+}

@@ -1,0 +1,244 @@
+/**
+ * All SQL of the ServiceActor: its tables (as migrations, see src/actors/sql.ts), the job rows,
+ * the recurring schedule, the service's identity and job.ask questions. It decides nothing.
+ */
+import type { SandboxQuestion } from "../../sandbox/index.ts";
+import { addMissingColumns, type Migration } from "../sql.ts";
+import type { JobOutcome, JobSpec, JobView } from "./protocol.ts";
+
+/**
+ * The ServiceActor's tables, oldest step first. The first is every shape services stored before
+ * versions: questions before delivery was retried gain its columns (theirs had been delivered),
+ * jobs before interruptions were counted gain the counter (a running one had started once).
+ */
+export const SERVICE_MIGRATIONS: readonly Migration[] = [
+  (sql) => {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS jobs(key TEXT NOT NULL, attempt INTEGER NOT NULL, run_key TEXT NOT NULL,
+        action TEXT NOT NULL, state TEXT NOT NULL, spec TEXT NOT NULL, outcome TEXT, reported INTEGER NOT NULL DEFAULT 0,
+        started INTEGER, ended INTEGER, PRIMARY KEY (key, attempt));
+      CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state, reported);
+      CREATE TABLE IF NOT EXISTS recurring(action TEXT PRIMARY KEY, period INTEGER NOT NULL, next_due INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS questions(key TEXT NOT NULL, attempt INTEGER NOT NULL, id TEXT NOT NULL, deadline INTEGER NOT NULL,
+        question TEXT NOT NULL, delivered INTEGER NOT NULL DEFAULT 1, tries INTEGER NOT NULL DEFAULT 0, next_try INTEGER, failure TEXT,
+        PRIMARY KEY (key, attempt));
+      CREATE TABLE IF NOT EXISTS identity(id INTEGER PRIMARY KEY CHECK (id = 1), org TEXT NOT NULL, repo TEXT NOT NULL, service TEXT NOT NULL);
+    `);
+    addMissingColumns(sql, "questions", {
+      delivered: "INTEGER NOT NULL DEFAULT 1",
+      tries: "INTEGER NOT NULL DEFAULT 0",
+      next_try: "INTEGER",
+      failure: "TEXT",
+    });
+    addMissingColumns(sql, "jobs", { starts: "INTEGER NOT NULL DEFAULT 0" });
+  },
+];
+
+export type JobRow = {
+  key: string;
+  attempt: number;
+  run_key: string;
+  action: string;
+  state: JobView["state"];
+  spec: string;
+  outcome: string | null;
+  reported: number;
+  started: number | null;
+  ended: number | null;
+  /**
+   * Executions started since the job last ran to an end (or parked on a question), counted before
+   * the action is invoked: found `running` with no live execution, every one of them died.
+   */
+  starts: number;
+};
+
+export type QuestionRow = {
+  key: string;
+  attempt: number;
+  id: string;
+  deadline: number;
+  /** The SandboxQuestion, as JSON. */
+  question: string;
+  /** 1 once Telegram took the question; until then the alarm tries again at `next_try`. */
+  delivered: number;
+  tries: number;
+  next_try: number | null;
+  /** Why the last try failed. */
+  failure: string | null;
+};
+
+export type RecurringRow = { action: string; period: number; next_due: number };
+
+/** Where jobs not started yet sort among the others' start times (first, newest first). */
+export const NOT_STARTED = 9_000_000_000_000_000;
+
+/** A job row's stored JSON, parsed. */
+export const specOf = (row: JobRow): JobSpec => JSON.parse(row.spec) as JobSpec;
+export const outcomeOf = (row: JobRow): JobOutcome | null => (row.outcome ? (JSON.parse(row.outcome) as JobOutcome) : null);
+
+const OPEN = "state IN ('pending', 'running') OR (state IN ('ok', 'error') AND reported = 0)";
+
+export class ServiceStore {
+  private readonly sql: SqlStorage;
+
+  constructor(sql: SqlStorage) {
+    this.sql = sql;
+  }
+
+  // --- jobs
+
+  job(key: string, attempt: number): JobRow | undefined {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE key = ? AND attempt = ?", key, attempt).toArray()[0];
+  }
+
+  addJob(job: { key: string; attempt: number; runKey: string; action: string }, spec: JobSpec): void {
+    this.sql.exec(
+      "INSERT INTO jobs(key, attempt, run_key, action, state, spec) VALUES (?, ?, ?, ?, 'pending', ?)",
+      job.key, job.attempt, job.runKey, job.action, JSON.stringify(spec),
+    );
+  }
+
+  /** Offers a finished job's report again. */
+  unreport(key: string, attempt: number): void {
+    this.sql.exec("UPDATE jobs SET reported = 0 WHERE key = ? AND attempt = ?", key, attempt);
+  }
+
+  markReported(key: string, attempt: number): void {
+    this.sql.exec("UPDATE jobs SET reported = 1 WHERE key = ? AND attempt = ?", key, attempt);
+  }
+
+  /** Pending, running and waiting jobs of run `runKey`, or of every run when it is null. */
+  unfinished(runKey: string | null): JobRow[] {
+    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running', 'waiting') AND (? IS NULL OR run_key = ?)", runKey, runKey).toArray();
+  }
+
+  /** Jobs the alarm has work for: to run, to watch, or whose report the RepositoryActor has not taken. */
+  open(): JobRow[] {
+    return this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE ${OPEN}`).toArray();
+  }
+
+  /** open() and the jobs waiting for an answer: every job the alarm must wake for. */
+  openOrWaiting(): JobRow[] {
+    return this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE state = 'waiting' OR ${OPEN}`).toArray();
+  }
+
+  markRunning(key: string, attempt: number, started: number, starts: number): void {
+    this.sql.exec("UPDATE jobs SET state = 'running', started = ?, starts = ? WHERE key = ? AND attempt = ?", started, starts, key, attempt);
+  }
+
+  /**
+   * Ends a job with `outcome` (its state and end time too). `reported`: nobody is to be told
+   * (cancelled). `onlyIf`: only while the job is still in that state.
+   */
+  end(key: string, attempt: number, outcome: JobOutcome, options: { reported?: boolean; onlyIf?: JobView["state"] } = {}): void {
+    this.sql.exec(
+      "UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = ? WHERE key = ? AND attempt = ? AND (? IS NULL OR state = ?)",
+      outcome.state, JSON.stringify(outcome), outcome.ended, options.reported ? 1 : 0, key, attempt, options.onlyIf ?? null, options.onlyIf ?? null,
+    );
+  }
+
+  /** Parks a job on a question, keeping its lines so far. */
+  park(key: string, attempt: number, partial: JobOutcome): void {
+    this.sql.exec("UPDATE jobs SET state = 'waiting', outcome = ?, ended = NULL WHERE key = ? AND attempt = ?", JSON.stringify(partial), key, attempt);
+  }
+
+  /** Makes a waiting job pending again, to run with `spec` (its answer in the arguments). */
+  resume(key: string, attempt: number, spec: JobSpec): void {
+    this.sql.exec("UPDATE jobs SET state = 'pending', spec = ? WHERE key = ? AND attempt = ?", JSON.stringify(spec), key, attempt);
+  }
+
+  setOutcome(key: string, attempt: number, outcome: JobOutcome): void {
+    this.sql.exec("UPDATE jobs SET outcome = ? WHERE key = ? AND attempt = ?", JSON.stringify(outcome), key, attempt);
+  }
+
+  /** Up to `limit` jobs, newest first (not started yet first), after the cursor position if given. */
+  jobs(limit: number, before: { started: number; key: string; attempt: number } | null): JobRow[] {
+    const order = `COALESCE(started, ${NOT_STARTED})`;
+    const where = before ? `WHERE (${order}, key, attempt) < (?, ?, ?)` : "";
+    const params = before ? [before.started, before.key, before.attempt] : [];
+    return this.sql.exec<JobRow>(`SELECT * FROM jobs ${where} ORDER BY ${order} DESC, key DESC, attempt DESC LIMIT ?`, ...params, limit).toArray();
+  }
+
+  /** Waiting jobs without a question: nothing could ever end their wait. */
+  orphanedWaits(): { key: string; attempt: number }[] {
+    return this.sql
+      .exec<{ key: string; attempt: number }>(
+        "SELECT j.key, j.attempt FROM jobs j LEFT JOIN questions q ON q.key = j.key AND q.attempt = j.attempt WHERE j.state = 'waiting' AND q.key IS NULL",
+      )
+      .toArray();
+  }
+
+  // --- recurring actions and the service they belong to
+
+  recurring(): RecurringRow[] {
+    return this.sql.exec<RecurringRow>("SELECT * FROM recurring ORDER BY action").toArray();
+  }
+
+  replaceRecurring(rows: readonly RecurringRow[]): void {
+    this.sql.exec("DELETE FROM recurring");
+    for (const r of rows) this.sql.exec("INSERT INTO recurring(action, period, next_due) VALUES (?, ?, ?)", r.action, r.period, r.next_due);
+  }
+
+  dueRecurring(now: number): { action: string; period: number }[] {
+    return this.sql.exec<{ action: string; period: number }>("SELECT action, period FROM recurring WHERE next_due <= ?", now).toArray();
+  }
+
+  setNextDue(action: string, at: number): void {
+    this.sql.exec("UPDATE recurring SET next_due = ? WHERE action = ?", at, action);
+  }
+
+  setIdentity(org: string, repo: string, service: string): void {
+    this.sql.exec(
+      "INSERT INTO identity(id, org, repo, service) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET org = excluded.org, repo = excluded.repo, service = excluded.service",
+      org, repo, service,
+    );
+  }
+
+  identity(): { org: string; repo: string; service: string } | undefined {
+    return this.sql.exec<{ org: string; repo: string; service: string }>("SELECT org, repo, service FROM identity WHERE id = 1").toArray()[0];
+  }
+
+  // --- job.ask questions
+
+  question(key: string, attempt: number): QuestionRow | undefined {
+    return this.sql.exec<QuestionRow>("SELECT * FROM questions WHERE key = ? AND attempt = ?", key, attempt).toArray()[0];
+  }
+
+  /** Stores a new question, not delivered yet, its first try due `now`. */
+  putQuestion(key: string, attempt: number, id: string, deadline: number, question: SandboxQuestion, now: number): void {
+    this.sql.exec(
+      `INSERT INTO questions(key, attempt, id, deadline, question, delivered, tries, next_try, failure) VALUES (?, ?, ?, ?, ?, 0, 0, ?, NULL)
+       ON CONFLICT(key, attempt) DO UPDATE SET id = excluded.id, deadline = excluded.deadline, question = excluded.question,
+         delivered = 0, tries = 0, next_try = excluded.next_try, failure = NULL`,
+      key, attempt, id, deadline, JSON.stringify(question), now,
+    );
+  }
+
+  dropQuestion(key: string, attempt: number): void {
+    this.sql.exec("DELETE FROM questions WHERE key = ? AND attempt = ?", key, attempt);
+  }
+
+  /** Questions Telegram has not taken yet whose next try is due. */
+  undelivered(now: number): { key: string; attempt: number }[] {
+    return this.sql
+      .exec<{ key: string; attempt: number }>("SELECT key, attempt FROM questions WHERE delivered = 0 AND next_try <= ? AND deadline > ?", now, now)
+      .toArray();
+  }
+
+  expired(now: number): QuestionRow[] {
+    return this.sql.exec<QuestionRow>("SELECT * FROM questions WHERE deadline <= ?", now).toArray();
+  }
+
+  /** Notes a try at sending (its number) and when the next may be. */
+  noteTry(key: string, attempt: number, tries: number, nextTry: number): void {
+    this.sql.exec("UPDATE questions SET tries = ?, next_try = ? WHERE key = ? AND attempt = ?", tries, nextTry, key, attempt);
+  }
+
+  markDelivered(key: string, attempt: number): void {
+    this.sql.exec("UPDATE questions SET delivered = 1, failure = NULL WHERE key = ? AND attempt = ?", key, attempt);
+  }
+
+  noteFailure(key: string, attempt: number, failure: string, nextTry: number): void {
+    this.sql.exec("UPDATE questions SET failure = ?, next_try = ? WHERE key = ? AND attempt = ?", failure, nextTry, key, attempt);
+  }
+}
