@@ -27,7 +27,7 @@ import {
 } from "../ays/index.ts";
 import { withoutSecret, type CockpitEvent } from "../events/event.ts";
 import { matchEvent } from "../events/filters.ts";
-import { nextActionState, type ActionEvent } from "./action-machine.ts";
+import { nextActionState, type ActionEvent } from "../runs/action-machine.ts";
 import { cutPage, pageLimit } from "./paging.ts";
 import { ok, refuse, type Refusal, type Result } from "./results.ts";
 import { RunStreams } from "./run-stream.ts";
@@ -44,8 +44,8 @@ import {
   type RunState,
   hasEnded,
   withoutLogs,
-} from "./run-model.ts";
-import type { JobOutcome, JobSpec, RecurringAction } from "./service.ts";
+} from "../runs/model.ts";
+import type { JobOutcome, JobSpec, RecurringAction } from "../runs/protocol.ts";
 
 export interface TemplateInput {
   name: string;

@@ -12,52 +12,12 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../config/index.ts";
-import { runAction, type ActionOutcome, type SandboxFieldDef, type SandboxFile, type SandboxQuestion, type SandboxService } from "../sandbox/index.ts";
+import { runAction, type ActionOutcome, type SandboxQuestion } from "../sandbox/index.ts";
 import { askQuestion, NotAskable, NotDelivered } from "../telegram/notify.ts";
 import { cutPage, DEFAULT_JOBS_PAGE, JOB_CURSOR, MAX_PAGE, pageLimit } from "./paging.ts";
-import type { JobFile, Json, LogEntry } from "./run-model.ts";
+import type { Json, LogEntry } from "../runs/model.ts";
+import type { JobOutcome, JobSpec, RecurringAction } from "../runs/protocol.ts";
 import { addMissingColumns } from "./sql.ts";
-
-export interface JobSpec {
-  /** The ServiceActor's name: `org/repo/role!instance`. */
-  actorName: string;
-  repo: { org: string; name: string };
-  runKey: string;
-  jobKey: string;
-  attempt: number;
-  action: string;
-  args: Record<string, unknown>;
-  timeoutSeconds: number;
-  noexec: boolean;
-  code: "js" | "py" | "none";
-  actionsJs: string;
-  egress: string[];
-  schema: SandboxFieldDef[];
-  service: SandboxService;
-  /** Files the job may read (an email's attachments, for one), stored in R2. */
-  inputFiles?: SandboxFile[];
-  /** config.yaml `actions.<action>.max_parallel`: jobs of this action running at once in the organization. */
-  maxParallel?: number;
-  /** config.yaml `actions.<action>.max_storage_hours`: how long the job's result files are kept. */
-  storageHours?: number;
-}
-
-export interface RecurringAction {
-  action: string;
-  /** Seconds between two runs. */
-  period: number;
-}
-
-export interface JobOutcome {
-  state: "ok" | "error";
-  ended: number;
-  logs: LogEntry[];
-  result: Json;
-  dataPatch: Record<string, unknown>;
-  files: JobFile[];
-  /** What kind of failure this was, for config.yaml `error_codes` (see ActionOutcome.error.code). */
-  errorCode?: string;
-}
 
 export interface JobView {
   key: string;

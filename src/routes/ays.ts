@@ -6,7 +6,7 @@ import { createRoute, OpenAPIHono, z, type RouteConfig } from "@hono/zod-openapi
 import type { Context } from "hono";
 import type { Channel } from "../actors/organization.ts";
 import type { Refusal, Result } from "../actors/results.ts";
-import type { JobFile, JobRecord, RunRecord } from "../actors/run-model.ts";
+import type { JobFile, JobRecord, RunRecord } from "../runs/model.ts";
 import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { createRepository, deleteRepository } from "../actors/repositories.ts";

@@ -10,7 +10,7 @@ import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
 import { MAX_PAGE } from "../actors/paging.ts";
 import type { ServiceQuery, ServiceView } from "../actors/repository.ts";
 import type { Result } from "../actors/results.ts";
-import type { RunRecord } from "../actors/run-model.ts";
+import type { RunRecord } from "../runs/model.ts";
 import { NAME_PATTERN } from "../routes/schemas.ts";
 import { sendBlocks } from "./bot.ts";
 import type { Question } from "./conversation.ts";

@@ -4,7 +4,7 @@
  */
 import { createRepository, deleteRepository, repositoryActor } from "../actors/repositories.ts";
 import type { Result } from "../actors/results.ts";
-import type { RunRecord } from "../actors/run-model.ts";
+import type { RunRecord } from "../runs/model.ts";
 import type { Cockpit } from "./context.ts";
 
 export function orgActor(cp: Cockpit) {

@@ -1,5 +1,5 @@
 /** How the bot shows runs, services and blueprints: HTML blocks (see format.ts). */
-import { hasEnded, type RunRecord } from "../actors/run-model.ts";
+import { hasEnded, type RunRecord } from "../runs/model.ts";
 import type { ServiceView } from "../actors/repository.ts";
 import { b, code, html, pre, escapeHtml, type Block } from "./format.ts";
 

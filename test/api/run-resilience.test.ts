@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import type { JobView } from "../../src/actors/service.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";

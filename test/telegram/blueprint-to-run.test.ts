@@ -4,7 +4,7 @@ import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { button, converse, deliver, documentUpdate, linkUser, reply, textUpdate, callbackUpdate, type Person, withFakes } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 
 const fakes = withFakes();
 
