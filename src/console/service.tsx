@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { ServiceView } from "../actors/repository.ts";
+import type { ServiceView } from "../actors/repository/views.ts";
 import type { JobView } from "../actors/service.ts";
 import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 import { RunButtons } from "./repository.tsx";

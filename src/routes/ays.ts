@@ -10,7 +10,7 @@ import type { JobFile, JobRecord, RunRecord } from "../runs/model.ts";
 import { fileNameProblem } from "../sandbox/files.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { createRepository, deleteRepository } from "../actors/repositories.ts";
-import type { TemplateInUse } from "../actors/repository.ts";
+import type { TemplateInUse } from "../actors/repository/views.ts";
 import type { AppEnv } from "./app.ts";
 import { ApiError, validationHook } from "./errors.ts";
 import { expiryOf } from "../files/retention.ts";

@@ -8,7 +8,7 @@ import { Composer } from "grammy";
 import type { InlineKeyboardButton, InlineKeyboardMarkup } from "grammy/types";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
 import { MAX_PAGE } from "../actors/paging.ts";
-import type { ServiceQuery, ServiceView } from "../actors/repository.ts";
+import type { ServiceQuery, ServiceView } from "../actors/repository/views.ts";
 import type { Result } from "../actors/results.ts";
 import type { RunRecord } from "../runs/model.ts";
 import { NAME_PATTERN } from "../routes/schemas.ts";
