@@ -293,9 +293,9 @@ export class RepositoryActor extends DurableObject<Env> {
   }
 
   /** Log lines of a running job, as they happen (for the live stream). */
-  jobLog(runKey: string, jobKey: string, attempt: number, entries: LogEntry[]): void {
+  async jobLog(runKey: string, jobKey: string, attempt: number, entries: LogEntry[]): Promise<void> {
     const run = this.store.run(runKey);
-    if (run) void this.carryOut(this.decide(run, { type: "jobLog", job: jobKey, attempt, entries }));
+    if (run) await this.carryOut(this.decide(run, { type: "jobLog", job: jobKey, attempt, entries }));
   }
 
   /** A ServiceActor reports a finished job. Idempotent: a repeated report changes nothing. */
