@@ -357,8 +357,9 @@ export class RepositoryActor extends DurableObject<Env> {
       if (!key) break;
       const decision = this.decide(this.store.run(key)!, { type: "advance", resend });
       await this.carryOut(decision);
-      // Still running: its jobs are out, and their reports call pump again.
-      if (decision.state.run.state === "running") break;
+      // Still running: its jobs are out, and their reports call pump again. A run the reducer would
+      // not start (no effects) is not picked again and again.
+      if (decision.state.run.state === "running" || decision.effects.length === 0) break;
     }
     const at = alarmAt(this.store.openRuns(), Date.now());
     await (at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at));
