@@ -30,10 +30,10 @@ export default defineConfig({
             miniflare: { bindings: { ...bindings.vars, ...bindings.secrets, ...testOnlyBindings } },
           }),
         ],
-        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**", "test/e2e/**"], testTimeout: 30_000 },
+        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**", "test/e2e/**", "test/runs/**"], testTimeout: 30_000 },
       },
       {
-        test: { name: "node", environment: "node", include: ["test/cli/**/*.test.ts"], testTimeout: 30_000 },
+        test: { name: "node", environment: "node", include: ["test/cli/**/*.test.ts", "test/runs/**/*.test.ts"], testTimeout: 30_000 },
       },
       {
         // The console in Debian's chromium against `wrangler dev` (started once, in globalSetup).

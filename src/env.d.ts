@@ -16,7 +16,7 @@ declare namespace Cloudflare {
     /** Job input and result files. */
     FILES: R2Bucket;
     ORGANIZATION: DurableObjectNamespace<import("./actors/organization.ts").OrganizationActor>;
-    REPOSITORY: DurableObjectNamespace<import("./actors/repository.ts").RepositoryActor>;
+    REPOSITORY: DurableObjectNamespace<import("./actors/repository/actor.ts").RepositoryActor>;
     SERVICE: DurableObjectNamespace<import("./actors/service/actor.ts").ServiceActor>;
     /** One per Telegram chat (src/actors/chat.ts). */
     CHAT: DurableObjectNamespace<import("./actors/chat.ts").ChatActor>;

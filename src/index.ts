@@ -10,7 +10,7 @@ import { sweepExpiredFiles } from "./files/retention.ts";
 import { createApp } from "./routes/app.ts";
 
 export { OrganizationActor } from "./actors/organization.ts";
-export { RepositoryActor } from "./actors/repository.ts";
+export { RepositoryActor } from "./actors/repository/actor.ts";
 export { ServiceActor } from "./actors/service/actor.ts";
 export { ChatActor } from "./actors/chat.ts";
 

@@ -20,7 +20,7 @@ import { next, pendingFor, persist, restore, type ConversationSnapshot, type Que
 import { escapeHtml, html, renderMessages } from "../telegram/format.ts";
 import { addMissingColumns, openSql, type ActorSql, type Migration } from "./sql.ts";
 import { runEnded, runProgress, runSummary } from "../telegram/render.ts";
-import type { RunRecord } from "./run-model.ts";
+import type { RunRecord } from "../runs/model.ts";
 import type { Result } from "./results.ts";
 
 /** Processed update ids are remembered this long: Telegram gives up redelivering long before. */

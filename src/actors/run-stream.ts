@@ -7,7 +7,7 @@
  * reconnects, getting the whole run again, so nothing is missed (without logs, each job's
  * `log_count` tells a client which lines it lacks).
  */
-import { hasEnded, type JobRecord, type RunRecord, withoutLogs } from "./run-model.ts";
+import { hasEnded, type JobRecord, type RunRecord, withoutLogs } from "../runs/model.ts";
 
 const encoder = new TextEncoder();
 

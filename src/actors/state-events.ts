@@ -8,7 +8,7 @@
  */
 import { publishMany } from "../events/bus.ts";
 import type { CockpitEvent } from "../events/event.ts";
-import { hasEnded, type JobRecord, type RunRecord } from "./run-model.ts";
+import { hasEnded, type JobRecord, type RunRecord } from "../runs/model.ts";
 
 const FLUSH_MS = 100;
 

@@ -31,4 +31,6 @@ export { executeBlueprint, newService, scheduleAction } from "./execute.ts";
 export { checkServiceLimits, MAX_BLUEPRINT_SERVICES, MAX_REPOSITORY_SERVICES } from "./limits.ts";
 export type { ExecuteResult, ScheduleSelector } from "./execute.ts";
 export { planRun } from "./planner.ts";
+export { deleteServiceCascade, templateUsers } from "./registry.ts";
+export type { TemplateUsers } from "./registry.ts";
 export type { Plan, PlannedJob } from "./planner.ts";

@@ -4,7 +4,7 @@
  */
 import { basename, resolve } from "node:path";
 import { AysError, emptyRepository, executeBlueprint, parseBlueprint } from "../ays/index.ts";
-import { hasEnded, type RunRecord } from "../actors/run-model.ts";
+import { hasEnded, type RunRecord } from "../runs/model.ts";
 import { CommandError, stringOption, UsageError, type Command } from "./command.ts";
 import { API_HELP, API_OPTIONS, cockpitApiFrom, refusal, type CockpitApi } from "./cockpit-api.ts";
 import { loadRepositoryFolder, type LoadedRepository } from "./repo-loader.ts";

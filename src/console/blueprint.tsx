@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { BlueprintView } from "../actors/repository.ts";
+import type { BlueprintView } from "../actors/repository/views.ts";
 import { apiRepo, Layout, repoHref, Time, type Frame } from "./layout.tsx";
 
 /**

@@ -1,5 +1,5 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { BlueprintView, RunSummary, ServiceView, TemplateView } from "../actors/repository.ts";
+import type { BlueprintView, RunSummary, ServiceView, TemplateView } from "../actors/repository/views.ts";
 import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 
 export interface RepositoryData {

@@ -7,7 +7,7 @@
  * A wide step draws at most MAX_DRAWN_PER_STEP boxes (failed and running jobs first) and a
  * "+N more" box linking to the step's list: a run of 600 jobs stays a picture, not a wall.
  */
-import type { JobRecord, RunRecord } from "../actors/run-model.ts";
+import type { JobRecord, RunRecord } from "../runs/model.ts";
 
 const BOX_W = 200;
 const BOX_H = 48;

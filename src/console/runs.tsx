@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { RunSummary } from "../actors/repository.ts";
-import { hasEnded, type JobFile, type JobRecord, type RunRecord } from "../actors/run-model.ts";
+import type { RunSummary } from "../actors/repository/views.ts";
+import { hasEnded, type JobFile, type JobRecord, type RunRecord } from "../runs/model.ts";
 import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 import { RunButtons, runHref } from "./repository.tsx";
 import { RunGraph } from "./run-graph.tsx";

@@ -1,6 +1,6 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
-import type { ServiceView } from "../actors/repository.ts";
-import type { JobView } from "../actors/service.ts";
+import type { ServiceView } from "../actors/repository/views.ts";
+import type { JobView } from "../actors/service/protocol.ts";
 import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
 import { RunButtons } from "./repository.tsx";
 

@@ -1,6 +1,6 @@
 /** Actor RPC results (src/actors/results.ts) as the channels read them. */
 import type { Refusal, Result } from "../actors/results.ts";
-import type { RunRecord } from "../actors/run-model.ts";
+import type { RunRecord } from "../runs/model.ts";
 import { ApiError } from "./errors.ts";
 
 /** Unwraps an actor result, turning a refusal into the matching ApiError (`{error, code}` answer). */

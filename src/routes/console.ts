@@ -7,7 +7,7 @@
 import type { z } from "@hono/zod-openapi";
 import { Hono, type Context } from "hono";
 import type { AuditEntry } from "../actors/organization.ts";
-import type { ServiceView } from "../actors/repository.ts";
+import type { ServiceView } from "../actors/repository/views.ts";
 import type { Result } from "../actors/results.ts";
 import { NAME_PATTERN } from "../ays/names.ts";
 import { requireSignedIn } from "../auth/middleware.ts";

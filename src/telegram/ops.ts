@@ -5,7 +5,7 @@
  */
 import { MAX_PAGE } from "../actors/paging.ts";
 import { createRepository, deleteRepository, repositoryActor } from "../actors/repository-lifecycle.ts";
-import type { ServiceQuery, ServiceView } from "../actors/repository.ts";
+import type { ServiceQuery, ServiceView } from "../actors/repository/views.ts";
 import type { Result } from "../actors/results.ts";
 import { audit as record } from "../operations/audit.ts";
 import { organization } from "../operations/repository.ts";

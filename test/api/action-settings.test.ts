@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { createScheduledController } from "cloudflare:test";
 import { describe, it } from "vitest";
-import type { JobRecord, RunRecord } from "../../src/actors/run-model.ts";
+import type { JobRecord, RunRecord } from "../../src/runs/model.ts";
 import { sweepExpiredFiles } from "../../src/files/retention.ts";
 import worker from "../../src/index.ts";
 import { api, ORG } from "../helpers/auth.ts";

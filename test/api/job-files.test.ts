@@ -1,6 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import { api } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 

@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { runDurableObjectAlarm } from "cloudflare:test";
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
-import type { JobView } from "../../src/actors/service.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { api, ORG } from "../helpers/auth.ts";
 
 type ServiceBody = { data: Record<string, unknown>; actions: { name: string; state: string; period: number; last_run: number | null }[] };

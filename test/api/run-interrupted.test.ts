@@ -7,8 +7,8 @@
 import { env } from "cloudflare:workers";
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
-import type { JobView } from "../../src/actors/service.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { beforeVersions } from "../helpers/storage.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { createRun, getRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";

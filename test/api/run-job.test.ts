@@ -1,6 +1,6 @@
 import { exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import { api } from "../helpers/auth.ts";
 import { createRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 

@@ -3,7 +3,7 @@ import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 import { blueprintFile, templateFolders } from "../ays/samples.ts";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 
 /** Every action logs what it does, so the run view shows the order the jobs really ran in. */
 const ACTIONS_JS = `

@@ -1,7 +1,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
-import type { ServiceView } from "../../src/actors/repository.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
+import type { ServiceView } from "../../src/actors/repository/views.ts";
 import { api, mintToken, ORG } from "../helpers/auth.ts";
 import { createRun, getRun, must, repoWithBlueprint, shape, waitForRun } from "../helpers/runs.ts";
 import { until } from "../helpers/until.ts";

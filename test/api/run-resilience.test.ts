@@ -1,8 +1,8 @@
 import { env } from "cloudflare:workers";
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm } from "cloudflare:test";
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
-import type { JobView } from "../../src/actors/service.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 

@@ -1,5 +1,5 @@
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import { api } from "../helpers/auth.ts";
 import { createRun, getRun, must, parseSse, repoWithBlueprint, type SseEvent } from "../helpers/runs.ts";
 import { until } from "../helpers/until.ts";

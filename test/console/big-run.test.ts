@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import type { JobRecord, RunRecord } from "../../src/actors/run-model.ts";
+import type { JobRecord, RunRecord } from "../../src/runs/model.ts";
 import { drawnJobs, MAX_DRAWN_PER_STEP } from "../../src/console/run-graph.tsx";
 import { INLINE_JOBS } from "../../src/console/runs.tsx";
 import { api, mintToken, ORG } from "../helpers/auth.ts";

@@ -5,7 +5,7 @@ import { CLAIM_LEASE_MS, EventClaims } from "../../src/actors/event-claims.ts";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import { publish } from "../../src/events/bus.ts";
 import type { CockpitEvent } from "../../src/events/event.ts";
-import type { JobView } from "../../src/actors/service.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 

@@ -2,7 +2,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
-import type { JobView } from "../../src/actors/service.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { DEAD_LETTER_QUEUE, EVENTS_QUEUE } from "../../src/events/bus.ts";
 import worker from "../../src/index.ts";
 import type { CockpitEvent } from "../../src/events/event.ts";

@@ -6,7 +6,7 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import examples from "@octokit/webhooks-examples";
-import type { JobView } from "../../src/actors/service.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 

@@ -1,6 +1,6 @@
 import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import type { JobView } from "../../src/actors/service.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 

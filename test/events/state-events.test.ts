@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
-import type { JobView } from "../../src/actors/service.ts";
+import type { JobView } from "../../src/actors/service/protocol.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { until } from "../helpers/until.ts";
 

@@ -2,7 +2,7 @@
  * A repository with one template and one executed blueprint, and runs of it, through the API: what
  * most run tests start from.
  */
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import { api } from "./auth.ts";
 import { until } from "./until.ts";
 

@@ -4,7 +4,7 @@
  * ok, with the service's data unchanged.
  */
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import { SANDBOX_LIMITS } from "../../src/sandbox/index.ts";
 import { api } from "../helpers/auth.ts";
 import { createRun, must, waitForRun } from "../helpers/runs.ts";

@@ -5,7 +5,7 @@
  * that replaced `Promise.all` broke every later job of the same code.
  */
 import { describe, it, type ExpectStatic } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import { api } from "../helpers/auth.ts";
 import { createRun, must, waitForRun } from "../helpers/runs.ts";
 

@@ -3,7 +3,7 @@
  * throw was reported as "actions.js could not be loaded".
  */
 import { describe, it } from "vitest";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 import { createRun, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 
 const NO_RETRY = "actions:\n  install:\n    max_repeats_if_failed: 0\n";

@@ -5,7 +5,7 @@ import { api } from "../helpers/auth.ts";
 import { button, converse, deliver, documentUpdate, linkUser, reply, textUpdate, callbackUpdate, type Person, withFakes } from "../helpers/telegram.ts";
 import { beforeVersions } from "../helpers/storage.ts";
 import { until } from "../helpers/until.ts";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 
 const fakes = withFakes();
 

@@ -5,7 +5,7 @@ import { api } from "../helpers/auth.ts";
 import { BOT_TOKEN, button, callbackUpdate, converse, deliver, linkUser, reply, withFakes } from "../helpers/telegram.ts";
 import { beforeVersions } from "../helpers/storage.ts";
 import { until } from "../helpers/until.ts";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 
 const fakes = withFakes();
 

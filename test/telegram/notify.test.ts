@@ -2,7 +2,7 @@ import { describe, it } from "vitest";
 import { api } from "../helpers/auth.ts";
 import { linkUser, reply, withFakes } from "../helpers/telegram.ts";
 import { until } from "../helpers/until.ts";
-import type { RunRecord } from "../../src/actors/run-model.ts";
+import type { RunRecord } from "../../src/runs/model.ts";
 
 const fakes = withFakes();
 

@@ -15,7 +15,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { cutPage, DEFAULT_JOBS_PAGE, JOB_CURSOR, MAX_PAGE, pageLimit } from "../paging.ts";
-import type { LogEntry } from "../run-model.ts";
+import type { LogEntry } from "../../runs/model.ts";
 import { openSql } from "../sql.ts";
 import { afterEarlier, alarmStep, failure, interruptions, line, reschedule, SLOT_POLL_MS, startsNow, wakeAt, WATCHDOG_MARGIN_MS } from "./decide.ts";
 import { execute, liveLog, type Execution } from "./execution.ts";

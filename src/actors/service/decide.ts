@@ -3,7 +3,7 @@
  * how recurring actions are rescheduled, when an undelivered question is sent again. No storage, no
  * clock of their own (`now` is given), so they are unit-tested without workerd.
  */
-import type { LogEntry } from "../run-model.ts";
+import type { LogEntry } from "../../runs/model.ts";
 import type { JobOutcome, JobView, RecurringAction } from "./protocol.ts";
 
 /**

@@ -4,7 +4,7 @@
  */
 import { configFromBindings } from "../../config/index.ts";
 import { runAction, type SandboxQuestion } from "../../sandbox/index.ts";
-import type { Json, LogEntry } from "../run-model.ts";
+import type { Json, LogEntry } from "../../runs/model.ts";
 import { failure, line } from "./decide.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
 

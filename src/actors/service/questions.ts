@@ -5,7 +5,7 @@
  */
 import type { SandboxQuestion } from "../../sandbox/index.ts";
 import { askQuestion, NotAskable, NotDelivered } from "../../telegram/notify.ts";
-import type { LogEntry } from "../run-model.ts";
+import type { LogEntry } from "../../runs/model.ts";
 import { deliveryRetryAt, expiryLines, failure, honourRetryAfter, line } from "./decide.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
 import { outcomeOf, specOf, type JobRow, type ServiceStore } from "./store.ts";

@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { DEFAULT_PAGE } from "../../actors/paging.ts";
 import type { Result } from "../../actors/results.ts";
-import type { JobRecord } from "../../actors/run-model.ts";
+import type { JobRecord } from "../../runs/model.ts";
 import { ApiError } from "../../operations/errors.ts";
 import { repository } from "../../operations/repository.ts";
 import { unwrap, unwrapRun } from "../../operations/results.ts";

@@ -2,7 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { DEFAULT_JOBS_PAGE, DEFAULT_PAGE } from "../../actors/paging.ts";
-import type { JobFile } from "../../actors/run-model.ts";
+import type { JobFile } from "../../runs/model.ts";
 import { ApiError } from "../../operations/errors.ts";
 import { repository } from "../../operations/repository.ts";
 import { unwrap } from "../../operations/results.ts";

@@ -1,6 +1,6 @@
 /** `/ays/repository/{repo}/template`: a repository's actor templates. */
 import { z } from "@hono/zod-openapi";
-import type { TemplateInUse } from "../../actors/repository.ts";
+import type { TemplateInUse } from "../../actors/repository/views.ts";
 import { repository } from "../../operations/repository.ts";
 import { unwrap } from "../../operations/results.ts";
 import { auditRequest, scopeOf } from "../scope.ts";

@@ -4,7 +4,7 @@
  * services offer `runButtons()` after scheduling actions, and start runs with `startRun`.
  */
 import { Composer } from "grammy";
-import type { RunRecord } from "../../actors/run-model.ts";
+import type { RunRecord } from "../../runs/model.ts";
 import type { ButtonAction } from "../context.ts";
 import { b, code, html, renderMessages } from "../format.ts";
 import { audit, repoActor, runResult } from "../ops.ts";

@@ -1,0 +1,399 @@
+/**
+ * RepositoryActor: one per repository. Owns the repo-local actor templates, the blueprints (archived
+ * ones included), the service registry (the AYS engine's RepositoryState), and the run queue and
+ * history. Every change follows one protocol: load (store.ts), decide with pure code (`ays/`,
+ * `runs/`), save, then send (RPC to ServiceActors, the alarm, the run streams and state events).
+ *
+ * Jobs execute in ServiceActors. A run advances by messages, never by awaiting a job: the
+ * RepositoryActor hands a job to its ServiceActor (`startJob`, which returns at once) and the
+ * ServiceActor reports back (`jobFinished`). Both sides persist before they talk, and both calls are
+ * idempotent, so an eviction on either side loses nothing: the watchdog alarm re-sends what is
+ * still open, and a job that already succeeded is never run again.
+ */
+import { DurableObject } from "cloudflare:workers";
+import { configFromBindings } from "../../config/index.ts";
+import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
+import { withoutSecret, type CockpitEvent } from "../../events/event.ts";
+import { matchEvent } from "../../events/filters.ts";
+import { DEFAULT_TIMEOUT_SECONDS, hasEnded, withoutLogs, type JobFile, type JobRecord, type LogEntry, type RunRecord } from "../../runs/model.ts";
+import type { JobOutcome, JobSpec, RecurringAction } from "../../runs/protocol.ts";
+import { decide, newRun, rerunSteps, type Decision, type QueueEvent, type StepPlan } from "../../runs/queue.ts";
+import { alarmAt, nextRun, schedulerStatus } from "../../runs/schedule.ts";
+import { applyLooseOutcome, recurringActions, recurringDue, ServicesDraft, startLooseJob, type RunContext } from "../../runs/services.ts";
+import { cutPage, pageLimit } from "../paging.ts";
+import { ok, refuse, type Result } from "../results.ts";
+import { RunStreams } from "../run-stream.ts";
+import { StateEvents } from "../state-events.ts";
+import { Catalog } from "./catalog.ts";
+import { RepositoryStore } from "./store.ts";
+import {
+  leavesOutLogs, runSummary,
+  type BlueprintCheck, type BlueprintView, type RunSummary, type ServiceQuery, type ServiceView, type TemplateInput, type TemplateInUse, type TemplateView,
+} from "./views.ts";
+
+function errorOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export class RepositoryActor extends DurableObject<Env> {
+  private readonly store: RepositoryStore;
+  private readonly catalog: Catalog;
+  private readonly streams = new RunStreams();
+  private readonly stateEvents = new StateEvents(this.env, () => ({ org: this.org(), repo: this.repoName() }));
+  private lastPrune = 0;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.store = new RepositoryStore(ctx.storage.sql);
+    this.catalog = new Catalog(this.store);
+  }
+
+  // === Identity
+
+  private org = (): string => this.store.meta("org") ?? "";
+  private repoName = (): string => this.store.meta("name") ?? "";
+
+  init(org: string, name: string, git_url: string): void {
+    this.store.setMeta("org", org);
+    this.store.setMeta("name", name);
+    this.store.setMeta("git_url", git_url);
+  }
+
+  info(): { name: string; git_url: string; noexec: boolean } {
+    return { name: this.repoName(), git_url: this.store.meta("git_url") ?? "", noexec: this.store.meta("noexec") === "1" };
+  }
+
+  /** No-exec mode (the original's `ays noexec`): jobs are marked ok without running. */
+  setNoExec(on: boolean): void {
+    this.store.setMeta("noexec", on ? "1" : "0");
+  }
+
+  /**
+   * Forgets everything: used when the repository is deleted. Its services' recurring timers are
+   * stopped and their open jobs ended first, or they would keep waking up for a repository that is gone.
+   */
+  async destroy(): Promise<void> {
+    const services = Object.keys(this.store.state().services);
+    this.store.saveState(emptyRepository());
+    await this.syncRecurring();
+    await this.cancelServiceJobs(services, null, "its repository was deleted");
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.store.forget();
+  }
+
+  // === Templates, blueprints and services (catalog.ts); a change of the registry then syncs recurring actions
+
+  listTemplates(): TemplateView[] { return this.catalog.listTemplates(); }
+  getTemplate(name: string): Result<TemplateView> { return this.catalog.getTemplate(name); }
+  putTemplate(input: TemplateInput): Result<TemplateView> { return this.catalog.putTemplate(input); }
+  deleteTemplate(name: string): Result<null> | TemplateInUse { return this.catalog.deleteTemplate(name); }
+  listServices(query: ServiceQuery = {}): { services: ServiceView[]; next: string | null } { return this.catalog.listServices(query); }
+  /** The producers of each of these services (a run view draws its arrows with them). */
+  producersOf(keys: string[]): Record<string, string[]> { return this.catalog.producersOf(keys); }
+  getService(role: string, name: string): Result<ServiceView> { return this.catalog.getService(role, name); }
+  listBlueprints(archived?: boolean): BlueprintView[] { return this.catalog.listBlueprints(archived); }
+  getBlueprint(name: string): Result<BlueprintView> { return this.catalog.getBlueprint(name); }
+  checkBlueprint(name: string, content: string): BlueprintCheck { return this.catalog.checkBlueprint(name, content); }
+  saveBlueprint(name: string, content: string, mode: "create" | "update"): Result<BlueprintView> { return this.catalog.saveBlueprint(name, content, mode); }
+  deleteBlueprint(name: string): Result<null> { return this.catalog.deleteBlueprint(name); }
+  setArchived(name: string, archived: boolean): Result<BlueprintView> { return this.catalog.setArchived(name, archived); }
+
+  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = []): Promise<Result<ServiceView>> {
+    return this.synced(this.catalog.scheduleServiceAction(role, name, action, force, inputFiles));
+  }
+
+  deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> {
+    return this.synced(this.catalog.deleteService(role, name));
+  }
+
+  executeBlueprint(name: string): Promise<Result<{ msg: string; created: string[]; changed: string[]; scheduled: number }>> {
+    return this.synced(this.catalog.executeBlueprint(name));
+  }
+
+  private async synced<T>(result: Result<T>): Promise<Result<T>> {
+    if (result.ok) await this.syncRecurring();
+    return result;
+  }
+
+  // === Recurring actions and events: jobs outside any run
+
+  /** Tells each ServiceActor whose list changed which of its actions recur, and how often. */
+  private async syncRecurring(): Promise<void> {
+    const state = this.store.state();
+    const org = this.org();
+    const repo = this.repoName();
+    const known = this.store.recurring();
+    const calls: Promise<void>[] = [];
+    const update = (key: string, list: RecurringAction[]) => {
+      const json = JSON.stringify(list);
+      if ((known.get(key) ?? "[]") === json) return;
+      this.store.setRecurring(key, list.length ? json : null);
+      calls.push(this.env.SERVICE.getByName(`${org}/${repo}/${key}`).setRecurring({ org, name: repo }, key, list));
+    };
+    for (const service of Object.values(state.services)) update(service.key, recurringActions(service));
+    for (const key of known.keys()) if (!state.services[key]) update(key, []);
+    await Promise.all(calls);
+  }
+
+  /** A ServiceActor asks for the job of a recurring action that is due; `null` skips this period (recurringDue). */
+  recurringJob(serviceKey: string, action: string, jobKey: string): JobSpec | null {
+    if (!recurringDue(this.store.state().services, serviceKey, action)) return null;
+    const draft = new ServicesDraft(this.store.state().services);
+    const spec = startLooseJob(draft, this.runContext(), serviceKey, action, jobKey);
+    this.saveDraft(draft);
+    return spec;
+  }
+
+  /** The outcome of a job outside any run (recurring, or started by an event): like a run's job. */
+  looseJobFinished(serviceKey: string, action: string, outcome: JobOutcome): void {
+    const draft = new ServicesDraft(this.store.state().services);
+    applyLooseOutcome(draft, serviceKey, action, outcome);
+    this.saveDraft(draft);
+  }
+
+  private saveDraft(draft: ServicesDraft): void {
+    for (const warning of draft.warnings) console.warn(warning);
+    if (draft.changed.size) this.store.saveServices(draft.services, draft.changed);
+  }
+
+  /**
+   * Delivers a bus event to the services whose filters match; each listed action runs as a job
+   * outside any run, with the event (secret removed) as its args. Delivery is at least once, so an
+   * event id already seen is dropped: a redelivered event never starts its actions twice.
+   */
+  async deliverEvent(event: CockpitEvent): Promise<{ duplicate: boolean; jobs: string[] }> {
+    if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] };
+    const matches = matchEvent(this.store.state(), event);
+    // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
+    if (matches.length === 0) return { duplicate: false, jobs: [] };
+    this.store.rememberEvent(event.id, Date.now());
+    // Redeliveries come within minutes; a week of ids is plenty, pruned at most hourly.
+    if (Date.now() - this.lastPrune > 3_600_000) {
+      this.lastPrune = Date.now();
+      this.store.forgetEventsBefore(Date.now() - 7 * 86_400_000);
+    }
+    const ctx = this.runContext();
+    const args = withoutSecret(event) as unknown as Record<string, unknown>;
+    // An email's attachments are the job's input files (job.files.read(name)).
+    const inputFiles = event.type === "email" ? event.payload.attachments.map((a) => ({ name: a.filename, key: a.key, size: a.size, contentType: a.content_type })) : [];
+    const draft = new ServicesDraft(this.store.state().services);
+    const specs = matches.map(({ service, action }) => ({ ...startLooseJob(draft, ctx, service, action, `event.${event.id}.${service}.${action}`), args, inputFiles }));
+    this.saveDraft(draft);
+    try {
+      await Promise.all(specs.map((spec) => this.env.SERVICE.getByName(spec.actorName).startJob(spec)));
+    } catch (err) {
+      // Not delivered: forget the id so the queue's retry is not taken for a duplicate.
+      this.store.forgetEvent(event.id);
+      throw err;
+    }
+    return { duplicate: false, jobs: specs.map((s) => s.jobKey) };
+  }
+
+  // === Runs
+
+  /**
+   * Server-Sent Events for one run: the run now, then every change until it ends. `logsUpTo` as for
+   * getRun: the first event of a bigger run has no logs, the log lines that follow do.
+   */
+  streamRun(key: string, opts: { logsUpTo?: number } = {}): Result<ReadableStream<Uint8Array>> {
+    const run = this.store.run(key);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    return ok(this.streams.open(run, { logs: !leavesOutLogs(run, opts.logsUpTo) }));
+  }
+
+  /** Builds a run from the scheduled actions; starts it unless `simulate`. */
+  async createRun(opts: { simulate: boolean; by: string }): Promise<Result<RunRecord>> {
+    let plan;
+    try {
+      plan = planRun(this.store.state(), this.store.templates());
+    } catch (err) {
+      if (err instanceof AysError) return refuse(409, "plan_failed", err.message);
+      throw err;
+    }
+    if (plan.steps.length === 0) return refuse(409, "nothing_to_run", "nothing to run: no action is scheduled (or all are ok)");
+    return ok(await this.addRun(plan.steps, { simulate: opts.simulate, by: opts.by }));
+  }
+
+  /**
+   * A new run with the jobs of run `key`, step by step, executed again even where an action is ok
+   * (the run is marked `rerun_of`), and simulated when the original was. Service states are left
+   * alone until a job starts, so a simulated re-run changes nothing until it is started.
+   */
+  async rerunRun(key: string, by: string): Promise<Result<RunRecord>> {
+    const original = this.store.run(key);
+    if (!original) return refuse(404, "not_found", `no run ${key} in this repository`);
+    const rerun = rerunSteps(original, this.store.state().services);
+    if (!rerun.ok) return refuse(409, rerun.code, rerun.error);
+    return ok(await this.addRun(rerun.steps, { simulate: original.simulate, by, rerun_of: key }));
+  }
+
+  /** Stores a new run of these steps and, unless simulated, moves the queue. */
+  private async addRun(steps: StepPlan, opts: { simulate: boolean; by: string; rerun_of?: string }): Promise<RunRecord> {
+    const { run, effects } = newRun(this.store.nextSeq(), steps, opts, Date.now());
+    await this.carryOut({ state: { run, services: this.store.state().services }, effects });
+    if (!run.simulate) await this.pump();
+    return this.store.run(run.key)!;
+  }
+
+  /** A page of the runs, newest first, before run number `before`; `next` is the `before` of the following page. */
+  listRuns(query: { before?: number; limit?: number } = {}): { runs: RunSummary[]; next: number | null } {
+    const limit = pageLimit(query.limit);
+    const page = cutPage(this.store.runRows(query.before ?? Number.MAX_SAFE_INTEGER, limit + 1), limit, (r) => r.seq);
+    return { runs: page.items.map((r) => runSummary(r.run)), next: page.next };
+  }
+
+  /**
+   * A run, with every job's log; with `logsUpTo`, a run of more jobs than that comes without them
+   * (withoutLogs: the run view of a big run fetches them job by job; `logsUpTo: 0` is `?logs=none`).
+   */
+  getRun(key: string, opts: { logsUpTo?: number } = {}): Result<RunRecord> {
+    const run = this.store.run(key);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    return ok(leavesOutLogs(run, opts.logsUpTo) ? withoutLogs(run) : run);
+  }
+
+  /** One job of a run, with its log and files: what the run view fetches when a job is opened. */
+  getRunJob(runKey: string, jobKey: string): Result<JobRecord & { run: string; step: number }> {
+    const run = this.store.run(runKey);
+    if (!run) return refuse(404, "not_found", `no run ${runKey} in this repository`);
+    for (const step of run.steps) {
+      const job = step.jobs.find((j) => j.key === jobKey);
+      if (job) return ok({ ...job, run: run.key, step: step.number });
+    }
+    return refuse(404, "not_found", `no job ${jobKey} in run ${runKey}`);
+  }
+
+  /** Executes a simulated run (POST on a run key). */
+  async startRun(key: string): Promise<Result<RunRecord>> {
+    const run = this.store.run(key);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    if (!run.simulate) return refuse(409, "not_simulated", `run ${key} is ${run.state}: only a simulated run can be started`);
+    await this.carryOut(this.decide(run, { type: "start" }));
+    await this.pump();
+    return ok(this.store.run(key)!);
+  }
+
+  /**
+   * Cancels a run that has not ended. Its running jobs are cancelled too, and their ServiceActors
+   * drop them (`cancelJobs`), so no alarm runs them again; their actions go back to `scheduled`.
+   */
+  async cancelRun(key: string): Promise<Result<RunRecord>> {
+    const run = this.store.run(key);
+    if (!run) return refuse(404, "not_found", `no run ${key} in this repository`);
+    if (hasEnded(run.state)) return refuse(409, "finished", `run ${key} has already ended (${run.state})`);
+    const decision = this.decide(run, { type: "cancel" });
+    await this.carryOut(decision);
+    void this.pump();
+    return ok(decision.state.run);
+  }
+
+  scheduler(): { status: "running" | "idle"; queue_size: number; running: string | null } {
+    return schedulerStatus(this.store.openRuns());
+  }
+
+  /** Log lines of a running job, as they happen (for the live stream). */
+  async jobLog(runKey: string, jobKey: string, attempt: number, entries: LogEntry[]): Promise<void> {
+    const run = this.store.run(runKey);
+    if (run) await this.carryOut(this.decide(run, { type: "jobLog", job: jobKey, attempt, entries }));
+  }
+
+  /** A ServiceActor reports a finished job. Idempotent: a repeated report changes nothing. */
+  async jobFinished(runKey: string, jobKey: string, attempt: number, outcome: JobOutcome): Promise<void> {
+    const run = this.store.run(runKey);
+    if (!run) return;
+    const decision = this.decide(run, { type: "jobFinished", job: jobKey, attempt, outcome });
+    if (decision.effects.length === 0) return;
+    await this.carryOut(decision);
+    await this.pump();
+  }
+
+  // === Execution
+
+  private runContext(): RunContext {
+    const env = this.env;
+    return {
+      org: this.org(), repo: this.repoName(), noexec: this.info().noexec, templates: this.store.templates(),
+      actionsJs: (name) => this.store.templateRow(name)?.actions_js ?? "",
+      // Read when a job is built: a configuration error fails that job's dispatch, not every report.
+      get defaultTimeout() {
+        return configFromBindings(env).jobs.default_timeout ?? DEFAULT_TIMEOUT_SECONDS;
+      },
+    };
+  }
+
+  private decide(run: RunRecord, event: QueueEvent): Decision {
+    return decide({ run, services: this.store.state().services }, event, this.runContext(), Date.now());
+  }
+
+  /**
+   * Saves what a decision changed (publishing each saved run to its stream and the state events),
+   * then sends: jobs to their ServiceActors, cancellations.
+   */
+  private async carryOut(decision: Decision): Promise<void> {
+    const sends: Promise<void>[] = [];
+    for (const effect of decision.effects) {
+      if (effect.type === "saveRun") {
+        this.store.saveRun(effect.run, effect.jobs, effect.seq);
+        this.streams.publish(effect.run);
+        this.stateEvents.observe(effect.run, effect.jobs);
+      } else if (effect.type === "saveServices") this.store.saveServices(decision.state.services, effect.keys);
+      else if (effect.type === "warn") console.warn(effect.message);
+    }
+    for (const effect of decision.effects) {
+      if (effect.type === "dispatch") sends.push(this.sendJobs(effect.specs));
+      else if (effect.type === "cancelJobs") sends.push(this.cancelServiceJobs(effect.services, effect.run, effect.reason));
+    }
+    if (sends.length) await Promise.all(sends);
+  }
+
+  /**
+   * Moves the queue forward: continues the active run, or starts the next ready one (people's runs
+   * first, then retries whose delay has passed). Safe to call at any time and repeatedly.
+   */
+  private async pump(resend = false): Promise<void> {
+    for (;;) {
+      const key = nextRun(this.store.openRuns(), Date.now());
+      if (!key) break;
+      const decision = this.decide(this.store.run(key)!, { type: "advance", resend });
+      await this.carryOut(decision);
+      // Still running: its jobs are out, and their reports call pump again. A run the reducer would
+      // not start (no effects) is not picked again and again.
+      if (decision.state.run.state === "running" || decision.effects.length === 0) break;
+    }
+    const at = alarmAt(this.store.openRuns(), Date.now());
+    await (at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at));
+  }
+
+  /**
+   * Each ServiceActor persists the job before returning, so a lost reply is harmless: the watchdog
+   * sends the same spec again and the ServiceActor recognises it by key and attempt.
+   */
+  private async sendJobs(specs: JobSpec[]): Promise<void> {
+    await Promise.all(
+      specs.map((spec) =>
+        this.env.SERVICE.getByName(spec.actorName)
+          .startJob(spec)
+          .catch((err: unknown) => console.error(`startJob ${spec.jobKey} failed, the watchdog will retry`, errorOf(err))),
+      ),
+    );
+  }
+
+  /** Has the ServiceActors end their open jobs of run `runKey` (all of them when null). Best effort: one that cannot be reached is logged. */
+  private async cancelServiceJobs(services: string[], runKey: string | null, reason: string): Promise<void> {
+    const org = this.org();
+    const repo = this.repoName();
+    await Promise.all(
+      services.map((service) =>
+        this.env.SERVICE.getByName(`${org}/${repo}/${service}`)
+          .cancelJobs(runKey, reason)
+          .catch((err: unknown) => console.error(`cancelJobs of ${service} failed`, errorOf(err))),
+      ),
+    );
+  }
+
+  /** Continues the queue and re-sends open jobs: what an eviction interrupted resumes here. */
+  override async alarm(): Promise<void> {
+    await this.pump(true);
+  }
+}
