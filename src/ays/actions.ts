@@ -102,7 +102,7 @@ export function applyChanges(ex: Execution, c: CheckedEntry): void {
     moveAction(pc, event);
     ex.scheduled.push({ key: c.key, action: "processChange" });
   } else if (pc.state === "running") {
-    ex.warnings.push(`${c.key}: processChange is running; the changed arguments are kept for its next call: schedule processChange again once it ends`);
+    ex.warnings.push(`${c.key}: processChange is running; the changed arguments are kept for its next call: schedule it again, with force, once it ends`);
   }
 }
 

@@ -99,3 +99,30 @@ describe("a template's code changes", () => {
     expect(await stateOf(repo, "box!a", "install")).toBe("ok");
   });
 });
+
+describe("processChange on changed arguments", () => {
+  it("runs with the changed arguments; a change while it runs is kept for its next call, and the execution says so", async ({ expect }) => {
+    const repo = "proc-change";
+    const actions = "export async function processChange(job) { job.log('port ' + job.args.port); await new Promise((r) => setTimeout(r, 400)); }\n";
+    await repoWithBlueprint(repo, "box__a:\n  port: 1\n", { actions });
+    const execute = async (port: number) => {
+      await must(api(`/ays/repository/${repo}/blueprint/main.yaml`, { method: "PUT", json: { content: `box__a:\n  port: ${port}\n` } }), 200);
+      return ((await (await must(api(`/ays/repository/${repo}/blueprint/main.yaml`, { method: "POST" }), 200)).json()) as { msg: string }).msg;
+    };
+    expect(await execute(2)).toBe("blueprint main.yaml executed: 0 services created, 1 changed, 1 actions scheduled");
+    const run = await createRun(repo);
+    expect(shape(run)).toEqual([["box!a processChange"]]);
+    await until(() => stateOf(repo, "box!a", "processChange"), (s) => s === "running", 10_000);
+    expect(await execute(3)).toBe(
+      "blueprint main.yaml executed: 0 services created, 1 changed, 0 actions scheduled; " +
+        "warnings: box!a: processChange is running; the changed arguments are kept for its next call: schedule it again, with force, once it ends",
+    );
+    const done = await waitForRun(repo, run.key);
+    expect(done.steps[0]!.jobs[0]!.logs.map((l) => l.log)).toContain("port 2");
+    expect(await stateOf(repo, "box!a", "processChange")).toBe("ok");
+
+    await must(api(`/ays/repository/${repo}/service/box/a/action/processChange?force=true`, { method: "POST" }), 200);
+    const next = await waitForRun(repo, (await createRun(repo)).key);
+    expect(next.steps[0]!.jobs[0]!.logs.map((l) => l.log)).toContain("port 3");
+  });
+});

@@ -76,7 +76,7 @@ describe("processChange on changed arguments", () => {
     expect(r.scheduled).toEqual([]);
     expect(r.state.services["web!w1"]?.data.port).toBe(82);
     expect(r.state.services["web!w1"]?.actions.processChange).toMatchObject({ state: "running", args: { changeCategory: "dataschema", port: 82 } });
-    expect(r.warnings).toEqual(["web!w1: processChange is running; the changed arguments are kept for its next call: schedule processChange again once it ends"]);
+    expect(r.warnings).toEqual(["web!w1: processChange is running; the changed arguments are kept for its next call: schedule it again, with force, once it ends"]);
   });
 
   it("leaves a disabled processChange disabled", ({ expect }) => {

@@ -197,7 +197,9 @@ export class Catalog {
       this.store.saveState(result.state);
       const msg =
         `blueprint ${name} executed: ${result.created.length} services created, ${result.changed.length} changed, ` +
-        `${result.scheduled.length} actions scheduled`;
+        `${result.scheduled.length} actions scheduled` +
+        // What was accepted but deserves a look (a running processChange not scheduled again, a name kept as data).
+        (result.warnings.length ? `; warnings: ${result.warnings.join("; ")}` : "");
       return ok({ msg, created: result.created, changed: result.changed.map((c) => c.key), scheduled: result.scheduled.length });
     } catch (err) {
       // An engine error is the 400 the API answers, with the engine's own message.
