@@ -139,3 +139,52 @@ export function checkDependencyMap(value: unknown, error: (reason: string) => Er
   }
   return out;
 }
+
+/**
+ * The source text of each exported function of an actions.js module: an action's code, as AYS keyed
+ * it (by content, per action). Empty for a module that does not parse.
+ */
+function actionSources(source: string): Map<string, string> {
+  let program: Program;
+  try {
+    program = parse(source, { ecmaVersion: "latest", sourceType: "module" });
+  } catch {
+    return new Map();
+  }
+  const text = (node: { start: number; end: number }) => source.slice(node.start, node.end);
+  const local = new Map<string, string>();
+  const visit = (node: TopLevel | null | undefined) => {
+    if (node?.type === "FunctionDeclaration") local.set(node.id.name, text(node));
+    if (node?.type === "VariableDeclaration") {
+      for (const d of node.declarations) if (d.id.type === "Identifier" && isFunctionValue(d.init)) local.set(d.id.name, text(d));
+    }
+    if (node?.type === "ExportNamedDeclaration") visit(node.declaration);
+  };
+  for (const node of program.body) visit(node);
+  const exported = new Map<string, string>();
+  for (const node of program.body) {
+    if (node.type !== "ExportNamedDeclaration" || node.source) continue;
+    const decl = node.declaration;
+    if (decl?.type === "FunctionDeclaration") exported.set(decl.id.name, local.get(decl.id.name)!);
+    if (decl?.type === "VariableDeclaration") {
+      for (const d of decl.declarations) if (d.id.type === "Identifier" && local.has(d.id.name)) exported.set(d.id.name, local.get(d.id.name)!);
+    }
+    for (const spec of node.specifiers) {
+      const name = spec.exported.type === "Identifier" ? spec.exported.name : String(spec.exported.value);
+      const code = local.get(spec.local.type === "Identifier" ? spec.local.name : String(spec.local.value));
+      if (code !== undefined) exported.set(name, code);
+    }
+  }
+  return exported;
+}
+
+/**
+ * The actions whose code differs between two versions of an actions.js (AYS `action_mod_<name>`,
+ * plus actions gaining or losing their code), sorted. Only an action's own function counts: a
+ * change to a helper it calls does not.
+ */
+export function changedJsActions(before: string, after: string): string[] {
+  const a = actionSources(before);
+  const b = actionSources(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((name) => a.get(name) !== b.get(name)).sort();
+}

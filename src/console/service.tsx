@@ -17,7 +17,7 @@ function Links(props: { repo: string; keys: string[] }) {
   );
 }
 
-/** One service: its data, its links, and its actions with buttons to schedule or force each. */
+/** One service: its data, its links, and its actions with buttons to schedule, force or disable each (enable a disabled one). */
 export function ServicePage(props: { frame: Omit<Frame, "title">; repo: string; service: ServiceView; jobs: JobView[] }) {
   const s = props.service;
   const actionUrl = (action: string) =>
@@ -42,14 +42,27 @@ export function ServicePage(props: { frame: Omit<Frame, "title">; repo: string; 
               </td>
               <td>{a.period ? `${a.period} s` : <span class="muted">—</span>}</td>
               <td class="buttons">
-                <button type="button" data-api="POST" data-url={actionUrl(a.name)} data-then="reload" aria-label={`Schedule ${a.name}`}
-                  data-done={`${a.name} scheduled on ${s.key}`}>
-                  Schedule
-                </button>
-                <button type="button" class="secondary" data-api="POST" data-url={`${actionUrl(a.name)}?force=true`} data-then="reload"
-                  aria-label={`Force ${a.name}`} data-done={`${a.name} scheduled on ${s.key} (forced)`}>
-                  Force
-                </button>
+                {a.state === "disabled" ? (
+                  <button type="button" data-api="POST" data-url={`${actionUrl(a.name)}/enable`} data-then="reload" aria-label={`Enable ${a.name}`}
+                    data-done={`${a.name} enabled on ${s.key}`}>
+                    Enable
+                  </button>
+                ) : (
+                  <>
+                    <button type="button" data-api="POST" data-url={actionUrl(a.name)} data-then="reload" aria-label={`Schedule ${a.name}`}
+                      data-done={`${a.name} scheduled on ${s.key}`}>
+                      Schedule
+                    </button>
+                    <button type="button" class="secondary" data-api="POST" data-url={`${actionUrl(a.name)}?force=true`} data-then="reload"
+                      aria-label={`Force ${a.name}`} data-done={`${a.name} scheduled on ${s.key} (forced)`}>
+                      Force
+                    </button>
+                    <button type="button" class="secondary" data-api="POST" data-url={`${actionUrl(a.name)}/disable`} data-then="reload"
+                      aria-label={`Disable ${a.name}`} data-done={`${a.name} disabled on ${s.key}: runs skip it until it is enabled`}>
+                      Disable
+                    </button>
+                  </>
+                )}
               </td>
             </tr>
           ))}

@@ -27,7 +27,7 @@ export function filterMatches(filter: EventFilter, event: Pick<CockpitEvent, "ch
   return true;
 }
 
-/** Every (service, action) an event reaches, each pair once. */
+/** Every (service, action) an event reaches, each pair once; a disabled action hears nothing. */
 export function matchEvent(state: RepositoryState, event: CockpitEvent): { service: string; action: string }[] {
   const out: { service: string; action: string }[] = [];
   const seen = new Set<string>();
@@ -36,7 +36,7 @@ export function matchEvent(state: RepositoryState, event: CockpitEvent): { servi
       if (!filterMatches(filter, event)) continue;
       for (const action of filter.actions) {
         const id = `${service.key} ${action}`;
-        if (seen.has(id) || !service.actions[action]) continue;
+        if (seen.has(id) || !service.actions[action] || service.actions[action].state === "disabled") continue;
         seen.add(id);
         out.push({ service: service.key, action });
       }

@@ -8,7 +8,7 @@
  * its current step's jobs are dispatched, and each report (`jobFinished`) moves it on. A step with
  * failed jobs retries the whole run after a delay (AYS RunScheduler), or ends it in error.
  */
-import type { ActionEvent } from "./action-machine.ts";
+import type { ActionEvent } from "../ays/index.ts";
 import { nextJobState, nextRunState, type JobEvent } from "./lifecycle.ts";
 import { ERROR_TAIL_LINES, hasEnded, type JobFile, type JobRecord, type LogEntry, type RunRecord, type StepRecord } from "./model.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";

@@ -4,7 +4,7 @@
  * alters the registry it was given and a job report copies one service, not the registry.
  */
 import type { RepositoryState, ServiceAction, ServiceModel, TemplateIndex } from "../ays/index.ts";
-import { nextActionState, type ActionEvent } from "./action-machine.ts";
+import { actionRefusal, moveAction, type ActionEvent } from "../ays/index.ts";
 import type { JobRecord } from "./model.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
 
@@ -70,17 +70,10 @@ export class ServicesDraft {
   applyActionEvent(key: string, name: string, event: ActionEvent): void {
     const current = this.current[key]?.actions[name];
     if (!current) return;
-    let next;
-    try {
-      next = nextActionState(current.state, current.errorCount, event);
-    } catch (err) {
-      this.warnings.push(`action ${key} ${name}: ${err instanceof Error ? err.message : String(err)}`);
-      return;
-    }
-    const action = this.action(key, name)!;
-    action.state = next.state;
-    action.errorCount = next.errorCount;
-    if (event.type === "SUCCEED") delete action.force;
+    // Checked first, so a refused event copies nothing.
+    const refused = actionRefusal(current.state, event);
+    if (refused) this.warnings.push(`action ${key} ${name}: ${refused}`);
+    else moveAction(this.action(key, name)!, event);
   }
 }
 

@@ -79,6 +79,26 @@ describe("console pages", () => {
     expect(body).toContain('aria-label="Schedule install"');
   });
 
+  it("disables an action with its button, as the page's script posts it, and then offers Enable instead", async () => {
+    await repoWithService("pages-switch");
+    const url = "/console/repo/pages-switch/service/web/front";
+    const before = await (await page(url)).text();
+    expect(before).toContain(
+      '<button type="button" class="secondary" data-api="POST" data-url="/ays/repository/pages-switch/service/web/front/action/install/disable" data-then="reload" ' +
+        'aria-label="Disable install" data-done="install disabled on web!front: runs skip it until it is enabled">Disable</button>',
+    );
+    expect(before).not.toContain('aria-label="Enable install"');
+    // The button's request: the session cookie, from the console's own origin.
+    const headers = { cookie: `jwt=${await mintToken()}`, origin: "http://cockpit.test" };
+    const disabled = await exports.default.fetch(new Request("http://cockpit.test/ays/repository/pages-switch/service/web/front/action/install/disable", { method: "POST", headers }));
+    expect(disabled.status).toBe(200);
+    const after = await (await page(url)).text();
+    expect(after).toContain('data-url="/ays/repository/pages-switch/service/web/front/action/install/enable"');
+    expect(after).toContain('aria-label="Enable install"');
+    expect(after).not.toContain('aria-label="Schedule install"');
+    expect(after).toContain('aria-label="Schedule init"');
+  });
+
   it("draws a run as an SVG graph of steps and jobs, with the stream to follow", async () => {
     await repoWithService("pages-run");
     const run = (await (await api("/ays/repository/pages-run/aysrun?simulate=true", { method: "POST" })).json()) as { key: string };

@@ -99,17 +99,14 @@ export class RepositoryActor extends DurableObject<Env> {
   deleteBlueprint(name: string): Result<null> { return this.catalog.deleteBlueprint(name); }
   setArchived(name: string, archived: boolean): Result<BlueprintView> { return this.catalog.setArchived(name, archived); }
 
-  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = []): Promise<Result<ServiceView>> {
-    return this.synced(this.catalog.scheduleServiceAction(role, name, action, force, inputFiles));
-  }
+  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = []): Promise<Result<ServiceView>> { return this.synced(this.catalog.scheduleServiceAction(role, name, action, force, inputFiles)); }
 
-  deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> {
-    return this.synced(this.catalog.deleteService(role, name));
-  }
+  /** Disables or enables one action of a service; a disabled recurring action stops recurring. */
+  switchServiceAction(role: string, name: string, action: string, enable: boolean): Promise<Result<ServiceView>> { return this.synced(this.catalog.switchServiceAction(role, name, action, enable)); }
 
-  executeBlueprint(name: string): Promise<Result<{ msg: string; created: string[]; changed: string[]; scheduled: number }>> {
-    return this.synced(this.catalog.executeBlueprint(name));
-  }
+  deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> { return this.synced(this.catalog.deleteService(role, name)); }
+
+  executeBlueprint(name: string): Promise<Result<{ msg: string; created: string[]; changed: string[]; scheduled: number }>> { return this.synced(this.catalog.executeBlueprint(name)); }
 
   private async synced<T>(result: Result<T>): Promise<Result<T>> {
     if (result.ok) await this.syncRecurring();

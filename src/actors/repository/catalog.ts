@@ -3,7 +3,9 @@
  * RPC methods, with the engine (`ays/`) deciding and the store saving. Nothing here sends: after a
  * change of the registry the actor tells the ServiceActors about their recurring actions.
  */
-import { AysError, deleteServiceCascade, executeBlueprint, parseBlueprint, scheduleAction, templateUsers, type ActorTemplate } from "../../ays/index.ts";
+import {
+  AysError, changedJsActions, changeTemplateActions, deleteServiceCascade, executeBlueprint, parseBlueprint, scheduleAction, switchAction, templateUsers, type ActorTemplate,
+} from "../../ays/index.ts";
 import type { JobFile } from "../../runs/model.ts";
 import { cutPage, pageLimit } from "../paging.ts";
 import { ok, refuse, type Result } from "../results.ts";
@@ -33,7 +35,10 @@ export class Catalog {
     return ok(templateView(t, row));
   }
 
-  /** Validates the template fully before storing it; an existing one of the same name is replaced. */
+  /**
+   * Validates the template fully before storing it; an existing one of the same name is replaced, and
+   * the actions whose code changed go ok | error -> changed on its services (AYS `action_mod_<name>`).
+   */
   putTemplate(input: TemplateInput): Result<TemplateView> {
     const row: TemplateRow = { name: input.name, config: input.config ?? "", schema: input.schema ?? "", actions_js: input.actions ?? "", actions_py: input.actions_py ?? "" };
     let template: ActorTemplate;
@@ -43,7 +48,13 @@ export class Catalog {
       if (err instanceof AysError) return refuse(400, "invalid_template", err.message);
       throw err;
     }
+    const before = this.store.templateRow(row.name);
     this.store.putTemplate(row);
+    const modified = before ? changedJsActions(before.actions_js, row.actions_js) : [];
+    if (modified.length) {
+      const { state, changed } = changeTemplateActions(this.store.state(), row.name, modified);
+      if (changed.length) this.store.saveState(state);
+    }
     return ok(templateView(template, row));
   }
 
@@ -97,6 +108,22 @@ export class Catalog {
       if (err instanceof AysError) return refuse(409, "invalid_state", err.message);
       throw err;
     }
+  }
+
+  /**
+   * Disables one action of a service (a run skips it, it cannot be scheduled, it does not recur), or
+   * enables a disabled one again (it is `new`). 404 for an unknown service or action, 409 naming the
+   * state the machine refuses.
+   */
+  switchServiceAction(role: string, name: string, action: string, enable: boolean): Result<ServiceView> {
+    const key = `${role}!${name}`;
+    const service = this.store.state().services[key];
+    if (!service) return refuse(404, "not_found", `no service ${key} in this repository`);
+    if (!service.actions[action]) return refuse(404, "not_found", `service ${key} (actor ${service.actor}) has no action ${action}`);
+    const result = switchAction(this.store.state(), key, action, { type: enable ? "ENABLE" : "DISABLE" });
+    if ("refused" in result) return refuse(409, "invalid_state", `action ${action} of ${key}: ${result.refused}`);
+    this.store.saveState(result.state);
+    return ok(serviceView(result.state.services[key]!));
   }
 
   /** Deletes a service and its children (AYS Service.delete), unlinking producers and consumers. */
@@ -170,7 +197,9 @@ export class Catalog {
       this.store.saveState(result.state);
       const msg =
         `blueprint ${name} executed: ${result.created.length} services created, ${result.changed.length} changed, ` +
-        `${result.scheduled.length} actions scheduled`;
+        `${result.scheduled.length} actions scheduled` +
+        // What was accepted but deserves a look (a running processChange not scheduled again, a name kept as data).
+        (result.warnings.length ? `; warnings: ${result.warnings.join("; ")}` : "");
       return ok({ msg, created: result.created, changed: result.changed.map((c) => c.key), scheduled: result.scheduled.length });
     } catch (err) {
       // An engine error is the 400 the API answers, with the engine's own message.

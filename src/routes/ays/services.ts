@@ -44,7 +44,7 @@ async function storeUploads(c: Context<AppEnv>): Promise<JobFile[]> {
   return stored;
 }
 
-/** Services: list, read, their jobs, delete, and scheduling an action (with uploaded files). */
+/** Services: list, read, their jobs, delete, scheduling an action (with uploaded files), disabling and enabling one. */
 export function serviceRoutes() {
   const api = aysRouter();
 
@@ -133,6 +133,27 @@ export function serviceRoutes() {
       return c.json(service, 200);
     },
   );
+
+  for (const verb of ["disable", "enable"] as const) {
+    api.openapi(
+      route({
+        method: "post",
+        path: `/repository/{repo}/service/{role}/{name}/action/{action}/${verb}`,
+        description:
+          verb === "disable"
+            ? "Disables one action, whatever its state: runs skip it, it cannot be scheduled and it does not recur until enabled. 409 when it is disabled already."
+            : "Enables a disabled action again: it is `new`, to be scheduled like any other. 409 when it is not disabled.",
+        request: { params: ServiceParam.extend({ action: z.string().min(1).max(100) }) },
+        responses: { 200: json(ServiceSchema, `${verb}d`), 409: json(ErrorSchema, `the action's state does not allow it`), ...errors },
+      }),
+      async (c) => {
+        const { repo, role, name, action } = c.req.valid("param");
+        const service = unwrap(await (await repository(scopeOf(c), repo)).switchServiceAction(role, name, action, verb === "enable"));
+        auditRequest(c, `action.${verb}d`, repo, `${action} ${verb}d on ${role}!${name}`);
+        return c.json(service, 200);
+      },
+    );
+  }
 
   return api;
 }

@@ -1,6 +1,6 @@
 /**
  * /service: list and inspect services (`role!instance` one service, `@role` every service of a
- * role), schedule an action on them, delete one (with its children; nothing is uninstalled).
+ * role), schedule, disable or enable an action on them, delete one (with its children; nothing is uninstalled).
  */
 import { Composer } from "grammy";
 import type { Question } from "../conversation.ts";
@@ -28,7 +28,7 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
   };
   switch (verb?.toLowerCase()) {
     case undefined:
-      await menu(ctx, `Services of ${code(repo)}: what do you want to do?`, "service", ["list", "inspect", "execute", "delete"]);
+      await menu(ctx, `Services of ${code(repo)}: what do you want to do?`, "service", ["list", "inspect", "execute", "disable", "enable", "delete"]);
       return;
     case "list": {
       const { services, next } = await servicesPage(actor, { limit: LISTED_SERVICES });
@@ -63,6 +63,11 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
       await say(ctx, [html(`${code(action)} scheduled on ${scheduled.map(code).join(", ")}. Run it now?`)], runButtons());
       return;
     }
+    case "disable":
+    case "enable":
+      if (!key) return choose(verb.toLowerCase());
+      await switchActions(ctx, actor, repo, verb.toLowerCase() as "disable" | "enable", key, action);
+      return;
     case "delete":
     case "remove": {
       if (!key) return choose("delete");
@@ -85,10 +90,43 @@ const service: Handler = async (ctx, [verb, key, action, ...rest]) => {
   }
 };
 
+/**
+ * `/service disable KEY ACTION` (runs skip it, it cannot be scheduled) and `/service enable KEY ACTION`
+ * (a disabled action is new again), on every matched service; without ACTION, buttons of the actions it applies to.
+ */
+async function switchActions(ctx: Ctx, actor: RepoActor, repo: string, verb: "disable" | "enable", key: string, action: string | undefined): Promise<void> {
+  const matched = await matchServices(actor, key);
+  if (!matched.length) return say(ctx, noMatch(key));
+  if (!action) {
+    const fits = (state: string) => (verb === "enable") === (state === "disabled");
+    const actions = [...new Set(matched.flatMap((s) => s.actions.filter((a) => fits(a.state)).map((a) => a.name)))].sort();
+    if (!actions.length) return say(ctx, [html(`No action to ${verb} on ${matched.map((s) => code(s.key)).join(", ")}.`)]);
+    await say(ctx, `Select the action you want to ${verb}`, grid(actions.map((a): Button => [a, "service", verb, key, a]), 3));
+    return;
+  }
+  const done: string[] = [];
+  for (const s of matched) {
+    const result = await actor.switchServiceAction(s.role, s.name, action, verb === "enable");
+    if (!result.ok) return say(ctx, [html(`Sorry: ${escapeHtml(result.error)}${done.length ? ` (${verb}d on ${done.map(code).join(", ")} already)` : ""}`)]);
+    done.push(s.key);
+    await audit(ctx.cockpit, `action.${verb}d`, repo, `${action} ${verb}d on ${s.key}`);
+  }
+  const after = verb === "disable" ? " Runs skip it until it is enabled." : " Schedule it to run it.";
+  await say(ctx, [html(`${code(action)} ${verb}d on ${done.map(code).join(", ")}.${after}`)]);
+}
+
 async function inspectServices(ctx: Ctx, actor: RepoActor, key: string): Promise<void> {
   const matched = await matchServices(actor, key);
   if (!matched.length) return say(ctx, noMatch(key));
-  await say(ctx, matched.flatMap((s) => [...serviceDetail(s), html("")]), [matched.length === 1 ? [["Execute an action", "service", "execute", matched[0]!.key]] : []]);
+  const one = matched.length === 1 ? matched[0]! : undefined;
+  const buttons: Button[] = one
+    ? [
+        ["Execute an action", "service", "execute", one.key],
+        ["Disable an action", "service", "disable", one.key],
+        ...(one.actions.some((a) => a.state === "disabled") ? [["Enable an action", "service", "enable", one.key] as Button] : []),
+      ]
+    : [];
+  await say(ctx, matched.flatMap((s) => [...serviceDetail(s), html("")]), [buttons]);
 }
 
 export const services = new Composer<Ctx>(command("service", service));
