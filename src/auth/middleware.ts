@@ -4,7 +4,8 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../routes/errors.ts";
 import type { AppEnv } from "../routes/app.ts";
 import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
-import { AuthError, tokenFromRequest, verifyToken, type Caller } from "./jwt.ts";
+import { AuthError, tokenFromRequest, type Caller } from "./jwt.ts";
+import { identityProvider } from "./providers/index.ts";
 import { ACCESS_COOKIE, checkSessionOpen } from "./session.ts";
 
 /**
@@ -22,7 +23,7 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     await checkSessionOpen(c, caller);
     return caller;
   }
-  const caller = await verifyToken(token, config.oauth);
+  const caller = await identityProvider(config.oauth).verifyBearer(token, config.oauth);
   const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
   c.executionCtx.waitUntil(org.memberSeen(caller.user, caller.kind, "api").catch(() => undefined));
   return caller;
@@ -54,7 +55,9 @@ export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
 export const requireOrganization = createMiddleware<AppEnv>(async (c, next) => {
   const caller = await apiCaller(c);
   const org = c.get("config").oauth.organization;
-  if (caller.kind !== "organization" || caller.session !== undefined || caller.user !== org) {
+  // ItsYou.online: `globalid` = the organization; OpenID: a client-credentials token with the membership claim.
+  const ownToken = caller.kind === "organization" && (caller.user === org || c.get("config").oauth.provider !== "itsyouonline");
+  if (!ownToken || caller.session !== undefined) {
     const who = caller.session !== undefined ? `a console session of ${caller.user}` : `a member's token (${caller.user})`;
     throw new ApiError(
       403,
