@@ -4,11 +4,12 @@ import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { configToBindings, parseConfigToml } from "./src/config/index.ts";
 
-// The Worker under test gets the embedded example configuration, mapped exactly as `cockpit start`
-// maps it: one JSON var plus the secrets as their own bindings. Only `jwt_key` differs: tests mint
-// their own ES384 tokens, with a key pair generated here for this run and never written anywhere.
+// The Worker under test gets the seed's configuration (ItsYou.online's dialect, a test fixture),
+// mapped exactly as `cockpit start` maps it: one JSON var plus the secrets as their own bindings.
+// Only `jwt_key` differs: tests mint their own ES384 tokens, with a key pair generated here for this
+// run and never written anywhere.
 const testKeys = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
-const exampleFile = "config/cockpit.example.toml";
+const exampleFile = "test/fixtures/cockpit.seed.toml";
 const exampleConfig = parseConfigToml(readFileSync(exampleFile, "utf8"), exampleFile);
 exampleConfig.oauth.jwt_key = testKeys.publicKey.export({ type: "spki", format: "pem" }).toString();
 // `[auth]` is what `cockpit start` generates when a config has none: a random secret and an Ed25519 key.

@@ -13,6 +13,8 @@ import { importPKCS8, SignJWT } from "jose";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const EXAMPLE_CONFIG = join(ROOT, "config", "cockpit.example.toml");
+/** The seed's configuration (ItsYou.online's dialect, trusting the dev key): what these runs use by default. */
+export const SEED_CONFIG = join(ROOT, "test", "fixtures", "cockpit.seed.toml");
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -58,7 +60,7 @@ async function startOnce(options: StartOptions, port: number): Promise<LocalCock
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      join(ROOT, "bin", "cockpit.js"), "start", "--config", options.config ?? EXAMPLE_CONFIG, "--port", String(port),
+      join(ROOT, "bin", "cockpit.js"), "start", "--config", options.config ?? SEED_CONFIG, "--port", String(port),
       "--persist-to", join(dir, "state"), "--dev-key", keyFile,
     ],
     { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_LOG: "error" } },
