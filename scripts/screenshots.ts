@@ -76,7 +76,7 @@ try {
   try {
     const desktop = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
     const page = await desktop.newPage();
-    await signIn(page, { base, provider: e2e.provider.base });
+    await signIn(page, { base, provider: e2e.provider.issuer });
     await shoot(page, "repositories", "/console");
     await shoot(page, "repository", "/console/repo/shop");
     await shoot(page, "blueprint", "/console/repo/shop/blueprint-new", async (p) => {

@@ -12,7 +12,7 @@ import { createPrivateKey, generateKeyPairSync, randomBytes } from "node:crypto"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { calculateJwkThumbprint, type JWK } from "jose";
-import Provider, { errors as oidcErrors, type AsymmetricSigningAlgorithm } from "oidc-provider";
+import Provider, { errors as oidcErrors, interactionPolicy, type AsymmetricSigningAlgorithm } from "oidc-provider";
 
 export interface LocalUser {
   name: string;
@@ -129,6 +129,18 @@ async function formOf(req: IncomingMessage): Promise<URLSearchParams> {
   return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
 }
 
+/**
+ * Every sign-in asks who you are, even with a session at the provider: signing out of Cockpit and
+ * in again is how a person switches between the local users (Cockpit does not end the provider's
+ * session yet), and how the tests see the sign-in page again.
+ */
+function askEveryTime() {
+  const policy = interactionPolicy.base();
+  const { Check } = interactionPolicy;
+  policy.get("login")!.checks.add(new Check("ask_every_time", "the local provider asks who you are at every sign-in", (ctx) => (ctx.oidc.result?.login ? Check.NO_NEED_TO_PROMPT : Check.REQUEST_PROMPT)));
+  return policy;
+}
+
 export async function startLocalProvider(options: LocalProviderOptions): Promise<LocalProvider> {
   const host = options.host ?? "127.0.0.1";
   const users = new Map(options.users.map((u) => [u.name, u]));
@@ -207,7 +219,7 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
       const groups = clientGroups.get((token as { clientId?: string }).clientId ?? "");
       return groups ? { groups } : undefined;
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: askEveryTime() },
     renderError: async (ctx, out) => {
       ctx.type = "html";
       ctx.body = page("Sign-in error", `<p>${escape(String(out.error))}: ${escape(String(out.error_description ?? ""))}</p>`);

@@ -16,7 +16,7 @@ export interface TestProvider extends LocalProvider {
   clientSecret: string;
   outsiderSecret: string;
   /** Signs claims as the provider does (its issuer and key of `alg`), for API tokens of the tests. */
-  mint(claims: JWTPayload, alg?: "RS256" | "ES256" | "PS256"): Promise<string>;
+  mint(claims: JWTPayload, alg?: "RS256" | "ES256" | "PS256", exp?: number | string): Promise<string>;
 }
 
 export async function startTestProvider(options: { port?: number; clientSecret?: string; redirectUris: string[]; idTokenAlg: "RS256" | "ES256" | "PS256" }): Promise<TestProvider> {
@@ -42,14 +42,14 @@ export async function startTestProvider(options: { port?: number; clientSecret?:
     clientId: ORGANIZATION,
     clientSecret,
     outsiderSecret,
-    async mint(claims, alg = "ES256") {
+    async mint(claims, alg = "ES256", exp = "1h") {
       const jwk = keys.find((k) => k.alg === alg)!;
       return new SignJWT(claims)
         .setProtectedHeader({ alg, kid: jwk.kid!, typ: "at+jwt" })
         .setIssuer(provider.issuer)
         .setAudience(ORGANIZATION)
         .setIssuedAt()
-        .setExpirationTime("1h")
+        .setExpirationTime(exp)
         .sign(await importJWK(jwk as JWK, alg));
     },
   };
