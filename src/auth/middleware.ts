@@ -59,11 +59,11 @@ export const requireOrganization = createMiddleware<AppEnv>(async (c, next) => {
   const ownToken = caller.kind === "organization" && (caller.user === org || c.get("config").oauth.provider !== "itsyouonline");
   if (!ownToken || caller.session !== undefined) {
     const who = caller.session !== undefined ? `a console session of ${caller.user}` : `a member's token (${caller.user})`;
-    throw new ApiError(
-      403,
-      "forbidden",
-      `this needs the organization's own token: a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization); ${who} is not enough`,
-    );
+    const needed =
+      c.get("config").oauth.provider === "itsyouonline"
+        ? `a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization)`
+        : `a client-credentials token of the provider whose ${c.get("config").oauth.member_claim} claim lists ${org} (locally: cockpit token --organization)`;
+    throw new ApiError(403, "forbidden", `this needs the organization's own token: ${needed}; ${who} is not enough`);
   }
   c.set("caller", caller);
   await next();
