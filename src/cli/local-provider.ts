@@ -26,6 +26,8 @@ export interface LocalClient {
   redirect_uris: string[];
   /** The ID token's algorithm (default RS256). */
   id_token_signed_response_alg?: string;
+  /** Where the provider may send the browser back after signing out (RP-Initiated Logout). */
+  post_logout_redirect_uris?: string[];
   /** The `groups` claim of the client's own (client-credentials) tokens. */
   groups?: string[];
 }
@@ -160,6 +162,7 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
       client_id: c.client_id,
       client_secret: c.client_secret,
       redirect_uris: c.redirect_uris,
+      post_logout_redirect_uris: c.post_logout_redirect_uris ?? c.redirect_uris.map((u) => u.replace(/\/oauth\/callback$/, "/console/signed-out")),
       grant_types: ["authorization_code", "client_credentials"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
@@ -176,6 +179,20 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
       userinfo: { enabled: true },
+      // Cockpit's signed-out page links here (RP-Initiated Logout); plain pages, nothing fetched from elsewhere.
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.body = page(
+            "Sign out",
+            `${form}<p>Sign out at this provider (${escape(ctx.host)}) too?</p>
+<p><button type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button> <button type="submit" form="op.logoutForm">No, stay signed in</button></p>`,
+          );
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.body = page("Signed out", "<p>You are signed out at the provider.</p>");
+        },
+      },
       resourceIndicators: {
         enabled: true,
         // Sign-ins get an opaque token for userinfo; a token request naming the API gets a JWT for it.

@@ -184,6 +184,19 @@ describe("a signed-in session", () => {
     await page.waitForURL(`${e2e.provider}/interaction/**`);
     await context.close();
   });
+
+  it("signs out at the identity provider too, from the signed-out page, and comes back", async () => {
+    const { context, page } = await fresh();
+    await signIn(page, e2e);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/console/signed-out");
+    await page.getByRole("link", { name: "Sign out at the identity provider too" }).click();
+    await page.waitForURL(`${e2e.provider}/session/end**`);
+    await page.getByRole("button", { name: "Yes, sign me out" }).click();
+    await page.waitForURL(`${e2e.base}/console/signed-out`);
+    expect(await page.locator("h1").textContent()).toBe("Signed out");
+    await context.close();
+  });
 });
 
 describe("refused sessions", () => {

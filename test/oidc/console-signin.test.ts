@@ -119,3 +119,33 @@ describe("console sign-in with provider = oidc", () => {
     expect(((await api.json()) as { error: string }).error).toContain("cannot verify the token: the identity provider http://127.0.0.1:9 cannot be reached");
   });
 });
+
+describe("signing out at the provider too (RP-Initiated Logout)", () => {
+  it("links the signed-out page to the provider's end_session_endpoint, which sends the browser back", async ({ expect }) => {
+    const browser = new Browser();
+    const page = await (await browser.fetch("/console/signed-out")).text();
+    expect(page).toContain('href="/auth/provider-logout"');
+    const res = await browser.fetch("/auth/provider-logout");
+    expect(res.status).toBe(302);
+    const end = new URL(res.headers.get("location")!);
+    expect(`${end.origin}${end.pathname}`).toBe(`${oidc.issuer}/session/end`);
+    expect(end.searchParams.get("client_id")).toBe(ORG);
+    expect(end.searchParams.get("post_logout_redirect_uri")).toBe("http://cockpit.test/console/signed-out");
+    // At the provider: its sign-out form (submitted by itself when this browser has no session
+    // there; a confirmation page otherwise), then back to the cockpit.
+    const confirm = await fetch(end, { redirect: "manual" });
+    const form = await confirm.text();
+    expect(form).toContain(`action="${oidc.issuer}/session/end/confirm"`);
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(form)![1]!;
+    const action = /action="([^"]+)"/.exec(form)![1]!;
+    const cookie = confirm.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const done = await fetch(new URL(action, oidc.issuer), {
+      method: "POST",
+      redirect: "manual",
+      headers: { cookie, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ xsrf, logout: "yes" }),
+    });
+    expect(done.status).toBe(303);
+    expect(done.headers.get("location")).toBe("http://cockpit.test/console/signed-out");
+  });
+});

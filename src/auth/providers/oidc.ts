@@ -25,6 +25,7 @@ export interface Discovery {
   token_endpoint: string;
   jwks_uri: string;
   userinfo_endpoint?: string;
+  end_session_endpoint?: string;
   token_endpoint_auth_methods_supported?: string[];
   id_token_signing_alg_values_supported?: string[];
 }
@@ -278,6 +279,21 @@ export const oidc: IdentityProvider = {
     return caller;
   },
 };
+
+/**
+ * Where to send the browser to sign out at the provider too (OpenID RP-Initiated Logout): its
+ * `end_session_endpoint` with the client id and where to come back, which the provider must know
+ * (a registered post-logout redirect URI). Undefined when the provider offers none.
+ * @throws ProviderUnavailable when its discovery document cannot be read
+ */
+export async function endSessionUrl(oauth: OAuthSettings, backTo: string): Promise<string | undefined> {
+  const doc = await discover(oauth.issuer);
+  if (!doc.end_session_endpoint) return undefined;
+  const url = new URL(doc.end_session_endpoint);
+  url.searchParams.set("client_id", oauth.client_id);
+  url.searchParams.set("post_logout_redirect_uri", backTo);
+  return url.toString();
+}
 
 async function cachedUserinfo(doc: Discovery, token: string, payload: JWTPayload): Promise<Claims> {
   const now = Date.now();
