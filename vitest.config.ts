@@ -1,14 +1,16 @@
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineConfig } from "vitest/config";
 import { configToBindings, parseConfigToml } from "./src/config/index.ts";
 
-// The Worker under test gets the embedded example configuration, mapped exactly as `cockpit start`
-// maps it: one JSON var plus the secrets as their own bindings. Only `jwt_key` differs: tests mint
-// their own ES384 tokens, with a key pair generated here for this run and never written anywhere.
+// The Worker under test gets the seed's configuration (ItsYou.online's dialect, a test fixture),
+// mapped exactly as `cockpit start` maps it: one JSON var plus the secrets as their own bindings.
+// Only `jwt_key` differs: tests mint their own ES384 tokens, with a key pair generated here for this
+// run and never written anywhere.
 const testKeys = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
-const exampleFile = "config/cockpit.example.toml";
+const exampleFile = "test/fixtures/cockpit.seed.toml";
 const exampleConfig = parseConfigToml(readFileSync(exampleFile, "utf8"), exampleFile);
 exampleConfig.oauth.jwt_key = testKeys.publicKey.export({ type: "spki", format: "pem" }).toString();
 // `[auth]` is what `cockpit start` generates when a config has none: a random secret and an Ed25519 key.
@@ -18,6 +20,28 @@ exampleConfig.auth = {
   state_minutes: 10,
 };
 const bindings = configToBindings(exampleConfig);
+
+// The `worker-oidc` project: the example configuration with `provider = "oidc"`, its issuer a real
+// OpenID provider that test/node/oidc-setup.ts starts on 127.0.0.1 at a port picked here.
+// This file may be evaluated more than once in a run: the first evaluation's port and secret stand.
+process.env.COCKPIT_TEST_OIDC_PORT ??= String(
+  await new Promise<number>((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  }),
+);
+process.env.COCKPIT_TEST_OIDC_SECRET ??= randomBytes(24).toString("base64url");
+const oidcPort = Number(process.env.COCKPIT_TEST_OIDC_PORT);
+const oidcFile = "config/cockpit.example.toml";
+const oidcConfig = parseConfigToml(readFileSync(oidcFile, "utf8"), oidcFile);
+oidcConfig.oauth.provider = "oidc";
+oidcConfig.oauth.issuer = `http://127.0.0.1:${oidcPort}`;
+oidcConfig.oauth.client_secret = process.env.COCKPIT_TEST_OIDC_SECRET;
+delete oidcConfig.oauth.local;
+oidcConfig.auth = exampleConfig.auth;
+const oidcBindings = configToBindings(oidcConfig);
 const testOnlyBindings = { TEST_JWT_PRIVATE_KEY: testKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString() };
 
 export default defineConfig({
@@ -30,7 +54,17 @@ export default defineConfig({
             miniflare: { bindings: { ...bindings.vars, ...bindings.secrets, ...testOnlyBindings } },
           }),
         ],
-        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**", "test/e2e/**", "test/runs/**"], testTimeout: 30_000 },
+        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**", "test/e2e/**", "test/runs/**", "test/oidc/**"], testTimeout: 30_000 },
+      },
+      {
+        // Signing in and API tokens against a standard OpenID provider (provider = "oidc").
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: { bindings: { ...oidcBindings.vars, ...oidcBindings.secrets } },
+          }),
+        ],
+        test: { name: "worker-oidc", include: ["test/oidc/**/*.test.ts"], globalSetup: ["test/node/oidc-setup.ts"], testTimeout: 30_000 },
       },
       {
         test: { name: "node", environment: "node", include: ["test/cli/**/*.test.ts", "test/runs/**/*.test.ts"], testTimeout: 30_000 },

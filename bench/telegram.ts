@@ -8,7 +8,7 @@ import { createServer } from "node:http";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXAMPLE_CONFIG, startCockpit } from "../scripts/local-cockpit.ts";
+import { SEED_CONFIG, startCockpit } from "../scripts/local-cockpit.ts";
 import { ms, quantile } from "./api.ts";
 
 const UPDATES = Number(process.env.BENCH_UPDATES ?? 500);
@@ -17,7 +17,7 @@ const CHATS = 50;
 const CONCURRENCY = 16;
 /** Updates sent one at a time first, each after the previous one's reply. */
 const QUIET = 50;
-// config/cockpit.example.toml's [bot] webhook_secret.
+// test/fixtures/cockpit.seed.toml's [bot] webhook_secret.
 const SECRET = "local-dev-webhook-secret";
 
 export async function benchTelegram(): Promise<Record<string, unknown>> {
@@ -46,7 +46,7 @@ export async function benchTelegram(): Promise<Record<string, unknown>> {
 
   const dir = await mkdtemp(join(tmpdir(), "cockpit-bench-telegram-"));
   const config = join(dir, "cockpit.toml");
-  const example = await readFile(EXAMPLE_CONFIG, "utf8");
+  const example = await readFile(SEED_CONFIG, "utf8");
   await writeFile(config, example.replace(`webhook_secret = "${SECRET}"`, `webhook_secret = "${SECRET}"\napi_root = "${apiRoot}"`));
   const cockpit = await startCockpit({ config });
   const count = () => [...replies.values()].reduce((n, r) => n + r.length, 0);

@@ -13,6 +13,8 @@ import { importPKCS8, SignJWT } from "jose";
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 export const EXAMPLE_CONFIG = join(ROOT, "config", "cockpit.example.toml");
+/** The seed's configuration (ItsYou.online's dialect, trusting the dev key): what these runs use by default. */
+export const SEED_CONFIG = join(ROOT, "test", "fixtures", "cockpit.seed.toml");
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,7 +37,8 @@ export interface LocalCockpit {
   stop(): Promise<void>;
 }
 
-type StartOptions = { config?: string; port?: number; organization?: string };
+/** `devKey: false` for a config whose tokens come from an OpenID provider (no dev key, no `mint`). */
+type StartOptions = { config?: string; port?: number; organization?: string; devKey?: boolean };
 
 /** A free port can be taken by someone else before wrangler binds it; then another one is tried. */
 const PORT_ATTEMPTS = 3;
@@ -58,8 +61,8 @@ async function startOnce(options: StartOptions, port: number): Promise<LocalCock
   const child: ChildProcess = spawn(
     process.execPath,
     [
-      join(ROOT, "bin", "cockpit.js"), "start", "--config", options.config ?? EXAMPLE_CONFIG, "--port", String(port),
-      "--persist-to", join(dir, "state"), "--dev-key", keyFile,
+      join(ROOT, "bin", "cockpit.js"), "start", "--config", options.config ?? SEED_CONFIG, "--port", String(port),
+      "--persist-to", join(dir, "state"), ...(options.devKey === false ? [] : ["--dev-key", keyFile]),
     ],
     { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, WRANGLER_LOG: "error" } },
   );
@@ -86,6 +89,10 @@ async function startOnce(options: StartOptions, port: number): Promise<LocalCock
       throw new Error(`cockpit did not start:\n${output}`);
     }
     await new Promise((r) => setTimeout(r, 200));
+  }
+  if (options.devKey === false) {
+    const mint = () => Promise.reject(new Error("no dev key: mint tokens at the configured provider"));
+    return { base, token: "", mint, output: () => output, stop };
   }
   const key = await importPKCS8(await readFile(keyFile, "utf8"), "ES384");
   const mint = (claims: Record<string, unknown> = {}, exp: number | string = "2h") =>

@@ -1,6 +1,6 @@
 /**
  * `npm run screenshots`: takes the README's pictures of the console. Starts Cockpit (wrangler dev)
- * with a fake identity provider, fills a repository through the API, runs it, and photographs the
+ * with a real OpenID provider on 127.0.0.1, fills a repository through the API, runs it, and photographs the
  * main pages in Debian's chromium, on a desktop and on a phone. Writes docs/console-*.png.
  */
 import { mkdir } from "node:fs/promises";
@@ -76,7 +76,7 @@ try {
   try {
     const desktop = await browser.newContext({ baseURL: base, viewport: { width: 1280, height: 860 } });
     const page = await desktop.newPage();
-    await signIn(page, { base, provider: e2e.provider.base });
+    await signIn(page, { base, provider: e2e.provider.issuer });
     await shoot(page, "repositories", "/console");
     await shoot(page, "repository", "/console/repo/shop");
     await shoot(page, "blueprint", "/console/repo/shop/blueprint-new", async (p) => {

@@ -16,7 +16,7 @@ import type { CockpitConfig } from "../config/index.ts";
 
 /** ItsYou.online signs with ES384; a JWKS may also carry the other common asymmetric algorithms. */
 const STATIC_KEY_ALGS = ["ES384"];
-const JWKS_ALGS = ["ES384", "ES256", "RS256", "EdDSA", "Ed25519"];
+const JWKS_ALGS = ["ES384", "ES256", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "EdDSA", "Ed25519"];
 
 /** A refused token; `reason` is safe to show the caller. */
 export class AuthError extends Error {

@@ -4,7 +4,8 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../operations/errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
-import { AuthError, tokenFromRequest, verifyToken, type Caller } from "./jwt.ts";
+import { AuthError, tokenFromRequest, type Caller } from "./jwt.ts";
+import { identityProvider } from "./providers/index.ts";
 import { ACCESS_COOKIE, checkSessionOpen } from "./session.ts";
 
 /**
@@ -22,7 +23,7 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     await checkSessionOpen(c, caller);
     return caller;
   }
-  const caller = await verifyToken(token, config.oauth);
+  const caller = await identityProvider(config.oauth).verifyBearer(token, config.oauth);
   const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
   c.executionCtx.waitUntil(org.memberSeen(caller.user, caller.kind, "api").catch(() => undefined));
   return caller;
@@ -54,13 +55,15 @@ export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
 export const requireOrganization = createMiddleware<AppEnv>(async (c, next) => {
   const caller = await apiCaller(c);
   const org = c.get("config").oauth.organization;
-  if (caller.kind !== "organization" || caller.session !== undefined || caller.user !== org) {
+  // ItsYou.online: `globalid` = the organization; OpenID: a client-credentials token with the membership claim.
+  const ownToken = caller.kind === "organization" && (caller.user === org || c.get("config").oauth.provider !== "itsyouonline");
+  if (!ownToken || caller.session !== undefined) {
     const who = caller.session !== undefined ? `a console session of ${caller.user}` : `a member's token (${caller.user})`;
-    throw new ApiError(
-      403,
-      "forbidden",
-      `this needs the organization's own token: a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization); ${who} is not enough`,
-    );
+    const needed =
+      c.get("config").oauth.provider === "itsyouonline"
+        ? `a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization)`
+        : `a client-credentials token of the provider whose ${c.get("config").oauth.member_claim} claim lists ${org} (locally: cockpit token --organization)`;
+    throw new ApiError(403, "forbidden", `this needs the organization's own token: ${needed}; ${who} is not enough`);
   }
   c.set("caller", caller);
   await next();

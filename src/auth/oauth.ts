@@ -9,8 +9,12 @@
  */
 import { EncryptJWT, errors, jwtDecrypt } from "jose";
 import type { CockpitConfig } from "../config/index.ts";
-import { AuthError, issuedInFuture, verifyToken } from "./jwt.ts";
+import { issuedInFuture } from "./jwt.ts";
 import { derivedKey } from "./keys.ts";
+import { identityProvider } from "./providers/index.ts";
+import { SignInRefusal, type RefusalCode, type SignInSecrets, type SignInStep } from "./providers/types.ts";
+
+export type { SignInStep } from "./providers/types.ts";
 
 /** Who asked for the sign-in, and where its result goes. */
 export type OAuthPurpose =
@@ -24,14 +28,7 @@ export type OAuthPurpose =
 
 export type OAuthPurposeKind = OAuthPurpose["kind"];
 
-export type OAuthErrorCode =
-  | "not_configured"
-  | "state_invalid"
-  | "state_expired"
-  | "state_replayed"
-  | "denied"
-  | "exchange_failed"
-  | "not_member";
+export type OAuthErrorCode = RefusalCode | "state_invalid" | "state_expired" | "state_replayed" | "denied";
 
 /** A refused sign-in. `message` is fit to show the person; `purpose` is known once the state was read. */
 export class OAuthError extends Error {
@@ -65,38 +62,36 @@ function redirectUri(config: CockpitConfig, origin: string): string {
   return config.oauth.redirect_uri ?? new URL("/oauth/callback", origin).toString();
 }
 
-function endpoints(oauth: CockpitConfig["oauth"]) {
-  const base = oauth.itsyouonlinehost.replace(/\/+$/, "");
-  return {
-    authorize: oauth.authorize_url ?? `${base}/v1/oauth/authorize`,
-    token: oauth.token_url ?? `${base}/v1/oauth/access_token`,
-  };
-}
-
 /**
- * The provider's authorize link for `purpose`, asking for membership of the organization.
+ * The provider's authorize link for `purpose` (src/auth/providers/: ItsYou.online asks for the
+ * membership scope; OpenID adds PKCE and a nonce, both sealed in the encrypted state).
  * @param origin the cockpit's public origin, used when `[oauth] redirect_uri` is not set
- * @throws OAuthError `not_configured` without `[auth] secret`
+ * @throws OAuthError `not_configured` without `[auth] secret`, `provider_unavailable` when the
+ *   provider's discovery document cannot be read
  */
 export async function authorizeUrl(config: CockpitConfig, purpose: OAuthPurpose, origin: string): Promise<string> {
   const key = await derivedKey(requireSecret(config), STATE_KEY_LABEL);
-  const state = await new EncryptJWT({ p: purpose })
+  const provider = identityProvider(config.oauth);
+  const secrets = provider.newSecrets();
+  const state = await new EncryptJWT({ p: purpose, ...(secrets.verifier || secrets.nonce ? { s: secrets } : {}) })
     .setProtectedHeader({ alg: "dir", enc: "A256GCM" })
     .setJti(crypto.randomUUID())
     .setIssuedAt()
     .setExpirationTime(`${config.auth!.state_minutes}m`)
     .encrypt(key);
-  const url = new URL(endpoints(config.oauth).authorize);
-  url.searchParams.set("response_type", "code");
-  url.searchParams.set("client_id", config.oauth.client_id);
-  url.searchParams.set("redirect_uri", redirectUri(config, origin));
-  url.searchParams.set("scope", `user:memberof:${config.oauth.organization}`);
-  url.searchParams.set("state", state);
-  return url.toString();
+  try {
+    return await provider.authorizeUrl(config.oauth, { redirectUri: redirectUri(config, origin), state, secrets });
+  } catch (err) {
+    if (err instanceof SignInRefusal) throw new OAuthError(err.code, err.message, purpose);
+    throw err;
+  }
 }
 
 /** What the callback's state says, once decrypted and checked for expiry (not yet for reuse). */
-export async function readState(config: CockpitConfig, state: string | undefined): Promise<{ purpose: OAuthPurpose; id: string; expires: number }> {
+export async function readState(
+  config: CockpitConfig,
+  state: string | undefined,
+): Promise<{ purpose: OAuthPurpose; id: string; expires: number; secrets: SignInSecrets }> {
   if (!state) throw new OAuthError("state_invalid", "the sign-in link is incomplete (no state): start again");
   const key = await derivedKey(requireSecret(config), STATE_KEY_LABEL);
   let payload;
@@ -109,32 +104,15 @@ export async function readState(config: CockpitConfig, state: string | undefined
     throw new OAuthError("state_invalid", "the sign-in link is not one this cockpit made: start again");
   }
   if (issuedInFuture(payload)) throw new OAuthError("state_invalid", "the sign-in link is dated in the future: start again", payload.p as OAuthPurpose);
-  return { purpose: payload.p as OAuthPurpose, id: payload.jti!, expires: payload.exp! * 1000 };
+  return { purpose: payload.p as OAuthPurpose, id: payload.jti!, expires: payload.exp! * 1000, secrets: (payload.s as SignInSecrets | undefined) ?? {} };
 }
-
-interface TokenResponse {
-  access_token?: unknown;
-  scope?: unknown;
-  info?: { username?: unknown };
-  username?: unknown;
-  error?: unknown;
-  error_description?: unknown;
-}
-
-function scopesOf(scope: unknown): string[] {
-  if (Array.isArray(scope)) return scope.filter((s): s is string => typeof s === "string");
-  if (typeof scope === "string") return scope.split(/[\s,]+/).filter(Boolean);
-  return [];
-}
-
-/** The steps of a sign-in after the state was read, as a progress page shows them. */
-export type SignInStep = "exchange" | "membership";
 
 /**
- * Exchanges the code at the provider and checks membership of the organization: either the granted
- * scope names it (ItsYou.online's answer, with `info.username`), or the access token is itself a JWT
- * that `verifyToken` accepts. `onStep` hears each step as it starts.
- * @throws OAuthError `exchange_failed` or `not_member`
+ * Exchanges the code at the provider and checks membership of the organization, the way
+ * `[oauth] provider` says (src/auth/providers/): ItsYou.online's granted scope, or an OpenID
+ * provider's ID token and membership claim. `state` is the callback's raw state, which carries the
+ * sign-in's PKCE verifier and nonce. `onStep` hears each step as it starts.
+ * @throws OAuthError naming the cause (`exchange_failed`, `token_invalid`, `not_member`, ...)
  */
 export async function exchangeCode(
   config: CockpitConfig,
@@ -144,45 +122,11 @@ export async function exchangeCode(
   purpose: OAuthPurpose,
   onStep: (step: SignInStep) => void = () => {},
 ): Promise<string> {
-  const oauth = config.oauth;
-  if (!oauth.client_secret) {
-    throw new OAuthError("not_configured", "sign-in is not configured: set [oauth] client_secret (a Worker secret, OAUTH_CLIENT_SECRET)", purpose);
-  }
-  const body = new URLSearchParams({
-    grant_type: "authorization_code",
-    code,
-    client_id: oauth.client_id,
-    client_secret: oauth.client_secret,
-    redirect_uri: redirectUri(config, origin),
-    state,
-  });
-  let answer: TokenResponse;
-  onStep("exchange");
+  const { secrets } = await readState(config, state);
   try {
-    const response = await fetch(endpoints(oauth).token, {
-      method: "POST",
-      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
-      body,
-      signal: AbortSignal.timeout(10_000),
-    });
-    answer = (await response.json().catch(() => ({}))) as TokenResponse;
-    if (!response.ok || typeof answer.access_token !== "string") {
-      const why = typeof answer.error_description === "string" ? answer.error_description : typeof answer.error === "string" ? answer.error : `HTTP ${response.status}`;
-      throw new OAuthError("exchange_failed", `the identity provider refused the sign-in code (${why}): start again`, purpose);
-    }
+    return await identityProvider(config.oauth).exchange(config.oauth, { code, state, redirectUri: redirectUri(config, origin), secrets }, onStep);
   } catch (err) {
-    if (err instanceof OAuthError) throw err;
-    throw new OAuthError("exchange_failed", "the identity provider could not be reached: try again in a minute", purpose);
+    if (err instanceof SignInRefusal) throw new OAuthError(err.code, err.message, purpose);
+    throw err;
   }
-  onStep("membership");
-  const notMember = new OAuthError("not_member", `you are not a member of the organization '${oauth.organization}'`, purpose);
-  const username = typeof answer.info?.username === "string" ? answer.info.username : typeof answer.username === "string" ? answer.username : undefined;
-  if (username && scopesOf(answer.scope).includes(`user:memberof:${oauth.organization}`)) return username;
-  try {
-    const caller = await verifyToken(answer.access_token as string, oauth);
-    if (caller.kind === "user") return caller.user;
-  } catch (err) {
-    if (!(err instanceof AuthError)) throw err;
-  }
-  throw notMember;
 }

@@ -1,5 +1,5 @@
 import { configToBindings } from "../config/index.ts";
-import { requireOption, stringOption, type Command } from "./command.ts";
+import { CommandError, requireOption, stringOption, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
 import { displayCommand, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
 
@@ -28,6 +28,11 @@ Options:
   async run(args) {
     const file = requireOption(args, "config");
     const config = await readConfigFile(file);
+    if (config.oauth.provider === "local") {
+      throw new CommandError(
+        `${file}: [oauth].provider: "local" runs only under \`cockpit start\` (an OpenID provider on this machine, with password-less users); deploy with provider = "oidc" and your provider's issuer, or "itsyouonline"`,
+      );
+    }
     const bindings = configToBindings(config);
     const name = stringOption(args, "name");
     const flags = (secretsFile: string) => [

@@ -1,8 +1,10 @@
 import { resolve } from "node:path";
 import { configToBindings } from "../config/index.ts";
-import { intOption, requireOption, stringOption, type Command } from "./command.ts";
+import { CommandError, intOption, requireOption, stringOption, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
 import { devAuthSecrets, devPublicKey } from "./dev-key.ts";
+import { localIssuer, localUsersLine, startLocalOidc } from "./local-oidc.ts";
+import type { LocalProvider } from "./local-provider.ts";
 import { displayCommand, dotenv, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
 
 /**
@@ -19,6 +21,10 @@ export const startCommand: Command = {
 Validates FILE, turns it into the Worker's vars and secrets, and runs \`wrangler dev\` on
 [api.ays].host and [api.ays].port. Durable Object, Queue and R2 state is kept under
 --persist-to (default .wrangler/state), so nothing is lost across restarts.
+
+With [oauth] provider = "local" (config/cockpit.example.toml, so \`npm start\`) it also runs a
+real OpenID provider on 127.0.0.1:[oauth.local].port with the users of [oauth.local] users
+(sign in with a user name, no password) and points the Worker's OpenID code at it.
 
 Without an [auth] table, local sign-in keys are generated once and kept beside the state
 (cockpit-dev-auth.json, mode 0600).
@@ -37,8 +43,9 @@ Options:
   --persist-to DIR   where local state lives (default .wrangler/state)
   --job-timeout S    timeout in seconds of jobs whose template sets none (default
                      [jobs].default_timeout, else ${LOCAL_DEFAULT_TIMEOUT_SECONDS})
-  --dev-key FILE     trust tokens signed with this local P-384 key instead of [oauth].jwt_key
-                     (generated on first use); mint them with
+  --dev-key FILE     trust tokens signed with this local P-384 key (generated on first use):
+                     instead of [oauth].jwt_key (itsyouonline), or as a signing key of the
+                     local provider (local); mint them with
                      \`cockpit token --config FILE --key FILE\`. For local use only.
   --dry-run          print what would run, with secrets redacted, and exit
   -h, --help         this text`,
@@ -60,7 +67,17 @@ Options:
     const devKey = stringOption(args, "dev-key");
     config.jobs.default_timeout = intOption(args, "job-timeout", 1, 6 * 60 * 60) ?? config.jobs.default_timeout ?? LOCAL_DEFAULT_TIMEOUT_SECONDS;
     const jobsLine = `jobs without timeouts: stop after ${config.jobs.default_timeout} s; CPU budget ${config.jobs.cpu_ms / 1000} s per job`;
-    if (devKey) {
+    const local = config.oauth.provider === "local";
+    if (devKey && config.oauth.provider === "oidc") {
+      throw new CommandError(`--dev-key: ${file} uses [oauth] provider = "oidc", whose tokens come from ${config.oauth.issuer}; the dev key works with "itsyouonline" and "local"`);
+    }
+    if (devKey && local) {
+      const { created } = await devPublicKey(devKey);
+      console.error(
+        `dev key ${devKey}${created ? " (new)" : ""}: the local provider signs with it too; mint an API token with\n` +
+          `  npm run -s cockpit -- token --config ${file} --key ${devKey}`,
+      );
+    } else if (devKey) {
       const { publicKeyPem, created } = await devPublicKey(devKey);
       config.oauth.jwt_key = publicKeyPem;
       delete config.oauth.jwks_url;
@@ -75,6 +92,11 @@ Options:
       const { secret, signing_key, created } = await devAuthSecrets(file);
       config.auth = { secret, signing_key, state_minutes: 10 };
       console.error(`no [auth] table: using local sign-in keys from ${file}${created ? " (new)" : ""}`);
+    }
+    let provider: LocalProvider | undefined;
+    if (local && !args.values["dry-run"]) {
+      provider = await startLocalOidc(config, { host, port }, devKey);
+      console.error(localUsersLine(config, provider.issuer));
     }
     const bindings = configToBindings(config);
     const secretsText = dotenv(bindings.secrets);
@@ -91,19 +113,24 @@ Options:
 
     if (args.values["dry-run"]) {
       console.log(`config ${file}: valid`);
+      if (local) console.log(`local OpenID provider: ${localIssuer(config)} (users ${config.oauth.local!.users.map((u) => u.name).join(", ")})`);
       console.log(`listen http://${host}:${port}  state ${persistTo}`);
       console.log(`secrets: ${Object.keys(bindings.secrets).join(", ") || "(none)"}`);
       console.log(jobsLine);
       console.log(displayCommand(flags("<private env file>")));
       return 0;
     }
-    console.error(`${jobsLine} (--job-timeout, [jobs] in ${file})`);
-    if (!config.api.ays.active) console.error("note: [api.ays].active = false: the /ays REST API will answer 404");
-    const secrets = await writePrivateFile("secrets.env", secretsText, resolve(persistTo, ".."));
     try {
-      return await runWrangler(flags(secrets.path));
+      console.error(`${jobsLine} (--job-timeout, [jobs] in ${file})`);
+      if (!config.api.ays.active) console.error("note: [api.ays].active = false: the /ays REST API will answer 404");
+      const secrets = await writePrivateFile("secrets.env", secretsText, resolve(persistTo, ".."));
+      try {
+        return await runWrangler(flags(secrets.path));
+      } finally {
+        await secrets.cleanup();
+      }
     } finally {
-      await secrets.cleanup();
+      await provider?.stop();
     }
   },
 };

@@ -46,22 +46,66 @@ const email = z.string().regex(/^(?:[^@\s]+@)?[^@\s]+\.[^@\s]+$|^@[^@\s]+\.[^@\s
   error: "expected an address (ops@example.com) or a domain (@example.com)",
 });
 
+/** How people and API clients prove who they are (src/auth/providers/). */
+export const OAUTH_PROVIDERS = ["itsyouonline", "oidc", "local"] as const;
+
+const claimName = z.string({ error: "expected a claim name" }).trim().min(1, { error: "must not be empty" });
+
+/**
+ * `[oauth.local]`: the users of the OpenID provider `cockpit start` runs on 127.0.0.1 for
+ * `provider = "local"` (src/cli/local-provider.ts). Sign-in there takes a user name, no password.
+ */
+export const localProviderSchema = z.strictObject({
+  users: z
+    .array(
+      z.strictObject({
+        name: z.string({ error: "expected a user name" }).regex(/^[A-Za-z0-9._@-]{1,64}$/, { error: "expected 1-64 of A-Z, a-z, 0-9, . _ @ -" }),
+        groups: z.array(z.string({ error: "expected a group name" }), { error: "expected a list of group names" }).default([]),
+        email: z.string({ error: "expected an e-mail address" }).optional(),
+      }),
+      { error: "expected a list of users ({ name = \"admin\", groups = [\"MyID\"] })" },
+    )
+    .min(1, { error: "needs at least one user" }),
+  /** Where the local provider listens on 127.0.0.1 (its issuer is http://127.0.0.1:PORT). */
+  port: port.default(5001),
+});
+
 export const oauthSchema = z
   .strictObject({
+    /** `itsyouonline` (the original's dialect, the default), `oidc` (any OpenID provider) or `local`. */
+    provider: z.enum(OAUTH_PROVIDERS, { error: `expected one of ${OAUTH_PROVIDERS.join(", ")}` }).default("itsyouonline"),
     client_id: nonEmpty("the OAuth client id"),
     client_secret: z.string({ error: "expected a string" }).optional(),
     redirect_uri: httpUrl.optional(),
     organization: nonEmpty("the organization name"),
     jwt_key: publicKeyPem.optional(),
     itsyouonlinehost: httpUrl.default("https://itsyou.online"),
+    /** ItsYou.online: the `iss` every token carries. `oidc`: the issuer URL, whose discovery document is read. */
     issuer: nonEmpty("the token issuer").default("itsyouonline"),
     jwks_url: httpUrl.optional(),
     authorize_url: httpUrl.optional(),
     token_url: httpUrl.optional(),
+    /** `oidc`: scopes asked for besides `openid profile email`. */
+    scopes: z.array(nonEmpty("a scope"), { error: "expected a list of scopes" }).default([]),
+    /** `oidc`: the claim (a dotted path, or a namespaced URL) listing what the person belongs to. */
+    member_claim: claimName.default("groups"),
+    /** `oidc`: values of `member_claim` that make a member; the organization name when empty. */
+    member_values: z.array(nonEmpty("a value"), { error: "expected a list of values" }).default([]),
+    /** `oidc`: the claim that names the person (then `email`, then `sub`). */
+    username_claim: claimName.default("preferred_username"),
+    /** `oidc`: the `aud` of API bearer tokens; the client_id when absent. */
+    audience: nonEmpty("the API audience").optional(),
+    local: localProviderSchema.optional(),
   })
   .superRefine((oauth, ctx) => {
-    if (!oauth.jwt_key && !oauth.jwks_url) {
+    if (oauth.provider === "itsyouonline" && !oauth.jwt_key && !oauth.jwks_url) {
       ctx.addIssue({ code: "custom", path: ["jwt_key"], message: "required unless jwks_url is set" });
+    }
+    if (oauth.provider === "oidc" && !/^https?:\/\/[^\s/]/.test(oauth.issuer)) {
+      ctx.addIssue({ code: "custom", path: ["issuer"], message: "required for provider = \"oidc\": the issuer URL (its /.well-known/openid-configuration is read)" });
+    }
+    if (oauth.provider === "local" && !oauth.local) {
+      ctx.addIssue({ code: "custom", path: ["local"], message: "required for provider = \"local\": [oauth.local] users = [{ name = \"admin\", groups = [\"MyID\"] }]" });
     }
   });
 
@@ -170,4 +214,4 @@ export type CockpitConfig = z.output<typeof configSchema>;
 export type CockpitConfigInput = z.input<typeof configSchema>;
 
 /** Tables of the TOML file, longest first, so a key path can be printed as `[api.ays].port`. */
-export const CONFIG_TABLES = ["api.ays", "oauth", "api", "bot", "mail", "webhooks", "auth", "jobs"] as const;
+export const CONFIG_TABLES = ["api.ays", "oauth.local", "oauth", "api", "bot", "mail", "webhooks", "auth", "jobs"] as const;

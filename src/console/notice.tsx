@@ -3,7 +3,7 @@ import { raw } from "hono/html";
 import { Head } from "./layout.tsx";
 
 /** A page without the console's navigation: a refused session, or an error. */
-export function NoticePage(props: { title: string; message: string; signIn?: string; back?: string }) {
+export function NoticePage(props: { title: string; message: string; signIn?: string; back?: string; providerSignOut?: string }) {
   return (
     <>
       {raw("<!doctype html>")}
@@ -17,6 +17,13 @@ export function NoticePage(props: { title: string; message: string; signIn?: str
               <p>
                 <a class="button" href={props.signIn} id="sign-in">
                   Sign in
+                </a>
+              </p>
+            ) : null}
+            {props.providerSignOut ? (
+              <p>
+                <a href={props.providerSignOut} id="provider-sign-out">
+                  Sign out at the identity provider too
                 </a>
               </p>
             ) : null}

@@ -84,7 +84,14 @@ export function createConsole() {
   });
 
   app.get("/signed-out", (c) =>
-    c.html(NoticePage({ title: "Signed out", message: "You are signed out of the console.", signIn: "/login?next=%2Fconsole" })),
+    c.html(
+      NoticePage({
+        title: "Signed out",
+        message: "You are signed out of the console.",
+        signIn: "/login?next=%2Fconsole",
+        ...(c.get("config").oauth.provider === "itsyouonline" ? {} : { providerSignOut: "/auth/provider-logout" }),
+      }),
+    ),
   );
 
   app.use(requireSignedIn);

@@ -18,12 +18,29 @@ const STATUS: Record<OAuthErrorCode, ContentfulStatusCode> = {
   denied: 403,
   exchange_failed: 502,
   not_member: 403,
+  provider_unavailable: 503,
+  token_invalid: 502,
 };
 
 const CHANNEL: Record<OAuthPurposeKind, Channel> = { telegram: "telegram", web: "web" };
 
 function describePurpose(purpose: OAuthPurpose): string {
   return purpose.kind === "telegram" ? `telegram user ${purpose.from}` : "web console";
+}
+
+/** The provider's `error` and `error_description` from the callback's query, short and on one line. */
+function providerSaid(error: string, description: string | undefined): string {
+  return (description ? `${error}: ${description}` : error).replace(/\s+/g, " ").slice(0, 300);
+}
+
+/** Every refused sign-in is in the audit log (`signin.failed`, with its code and reason) and the Worker's log. */
+async function recordRefusal(c: Context<AppEnv>, err: OAuthError, purpose: OAuthPurpose | undefined): Promise<void> {
+  const channel = purpose ? CHANNEL[purpose.kind] : "web";
+  console.warn(`signin.failed ${err.code} (${purpose ? describePurpose(purpose) : "unknown purpose"}): ${err.message}`);
+  const org = c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
+  await org
+    .record({ type: "signin.failed", repo: null, by: purpose ? describePurpose(purpose) : "unknown", channel, message: `sign-in refused: ${err.message}`, data: { code: err.code, reason: err.message } })
+    .catch((e: unknown) => console.error("recording a refused sign-in failed", e instanceof Error ? e.message : String(e)));
 }
 
 /** The callback route; each purpose's handler is registered by the feature that starts such sign-ins. */
@@ -37,6 +54,7 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
     if (alreadyTold.has(err)) return err;
     alreadyTold.add(err);
     const known = err.purpose ?? purpose;
+    await recordRefusal(c, err, known);
     const handler = known ? handlerOf(known) : undefined;
     if (known && handler?.refused) {
       // Telling the chat is a courtesy: the page is the answer either way.
@@ -55,7 +73,7 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
         throw new OAuthError("state_replayed", "this sign-in link was used already: start again", purpose);
       }
       const providerError = c.req.query("error");
-      if (providerError) throw new OAuthError("denied", `the identity provider did not authorize the sign-in (${providerError})`, purpose);
+      if (providerError) throw new OAuthError("denied", `the identity provider did not authorize the sign-in (${providerSaid(providerError, c.req.query("error_description"))})`, purpose);
       const code = c.req.query("code");
       if (!code) throw new OAuthError("state_invalid", "the identity provider sent no code: start again", purpose);
       const user = await exchangeCode(config, code, c.req.query("state")!, new URL(c.req.url).origin, purpose, onStep);

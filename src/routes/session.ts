@@ -9,6 +9,7 @@ import { sameOriginOnly } from "../auth/csrf.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
 import { AuthError } from "../auth/jwt.ts";
+import { endSessionUrl, ProviderUnavailable } from "../auth/providers/oidc.ts";
 import { messagePage, type PurposeHandler } from "../auth/sign-in-purpose.ts";
 import { endSession, isSignInBrowser, markSignInBrowser, redeemSignInTicket, refreshSession, startSession } from "../auth/session.ts";
 import type { AppEnv } from "./env.ts";
@@ -111,6 +112,21 @@ export function createSessionRoutes() {
     return c.json({ signed_out: ended }, 200);
   });
 
+  // After signing out of the console: sign out at the OpenID provider too, and come back signed out.
+  app.get("/auth/provider-logout", async (c) => {
+    const oauth = c.get("config").oauth;
+    const back = new URL("/console/signed-out", c.req.url).toString();
+    let url: string | undefined;
+    try {
+      url = oauth.provider === "itsyouonline" ? undefined : await endSessionUrl(oauth, back);
+    } catch (err) {
+      if (!(err instanceof ProviderUnavailable)) throw err;
+      return messagePage(c, 503, "Sign-out unavailable", `${err.message}: try again in a minute`);
+    }
+    if (!url) return messagePage(c, 404, "Nothing to sign out of", "the identity provider offers no sign-out (no end_session_endpoint): sign out on its own site");
+    return c.redirect(url, 302);
+  });
+
   /** Who the session (or bearer token) belongs to, and when its access token expires. */
   app.get("/auth/session", requireMember, (c) => {
     const { user, kind, exp, session } = c.get("caller");
@@ -175,6 +191,17 @@ export function describeSessionRoutes(registry: OpenAPIHono["openAPIRegistry"]):
     summary: "Ends the session: revokes its refresh tokens and clears the cookies",
     request: { query: z.object({ next }) },
     responses: { 200: json(z.object({ signed_out: z.boolean() }), "whether a session was open") },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/auth/provider-logout",
+    tags: ["session"],
+    summary: "Signs out at the OpenID provider too (RP-Initiated Logout), back to /console/signed-out",
+    responses: {
+      302: { description: "to the provider's end_session_endpoint" },
+      404: { description: "the provider offers no sign-out, or it is ItsYou.online" },
+      503: { description: "the provider's discovery document cannot be read" },
+    },
   });
   registry.registerPath({
     method: "get",

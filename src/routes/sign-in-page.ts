@@ -37,7 +37,8 @@ const HEAD = html`<!doctype html>
 
 function stepText(c: Context<AppEnv>, step: SignInStep): string {
   const oauth = c.get("config").oauth;
-  if (step === "exchange") return `Exchanging code with ${new URL(oauth.token_url ?? oauth.itsyouonlinehost).host}…`;
+  const provider = oauth.provider === "itsyouonline" ? (oauth.token_url ?? oauth.itsyouonlinehost) : oauth.issuer;
+  if (step === "exchange") return `Exchanging code with ${new URL(provider).host}…`;
   return `Checking membership of ${oauth.organization}…`;
 }
 

@@ -77,6 +77,16 @@ describe("GET /oauth/callback", () => {
     expect((await env.ORGANIZATION.getByName(ORG).logins({ user: "dave" })).logins).toHaveLength(1);
   });
 
+  it("names why a JWT access token was refused instead of calling everyone a non-member, and logs it", async ({ expect }) => {
+    const state = (await signInLink()).searchParams.get("state")!;
+    const code = provider.grant({ username: "ignored", omitScope: true, accessToken: await mintToken({ claims: { username: "dave" }, issuer: "someone-else" }) });
+    const res = await callback({ code, state });
+    expect(res.status).toBe(502);
+    expect(await res.text()).toContain("the identity provider&#39;s access token was refused: wrong issuer: expected itsyouonline");
+    const { events } = await env.ORGANIZATION.getByName(ORG).events({ type: "signin.failed", newest: true, limit: 1 });
+    expect(events[0]).toMatchObject({ channel: "web", data: { code: "token_invalid", reason: "the identity provider's access token was refused: wrong issuer: expected itsyouonline" } });
+  });
+
   it("refuses a non-member with a clear page", async ({ expect }) => {
     const state = (await signInLink()).searchParams.get("state")!;
     const res = await callback({ code: provider.grant({ username: "eve", member: false }), state });

@@ -5,6 +5,8 @@ import { describe, it } from "vitest";
 import { cockpit } from "./run-cli.ts";
 
 const EXAMPLE = "config/cockpit.example.toml";
+/** The seed's file (ItsYou.online): what a deployment of the original's configuration looks like. */
+const SEED = "test/fixtures/cockpit.seed.toml";
 const SECRET_VALUES = ["replace-me", "123456789:replace-me", "local-dev-webhook-secret", "local-dev-github-webhook-secret"];
 
 async function tempConfig(text: string): Promise<string> {
@@ -16,7 +18,7 @@ async function tempConfig(text: string): Promise<string> {
 
 describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
   it("puts plain settings in COCKPIT_CONFIG and names the secrets without their values", async ({ expect }) => {
-    const res = await cockpit(["deploy", "--config", EXAMPLE, "--dry-run", "--json"]);
+    const res = await cockpit(["deploy", "--config", SEED, "--dry-run", "--json"]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     const out = JSON.parse(res.stdout) as { vars: { COCKPIT_CONFIG: Record<string, Record<string, unknown>> }; secrets: string[]; command: string };
@@ -30,9 +32,9 @@ describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
   });
 
   it("prints the same mapping for people", async ({ expect }) => {
-    const res = await cockpit(["deploy", "--config", EXAMPLE, "--dry-run", "--name", "cockpit-staging"]);
+    const res = await cockpit(["deploy", "--config", SEED, "--dry-run", "--name", "cockpit-staging"]);
     expect(res.code).toBe(0);
-    expect(res.stdout).toContain(`config ${EXAMPLE}: valid`);
+    expect(res.stdout).toContain(`config ${SEED}: valid`);
     expect(res.stdout).toContain("secrets: OAUTH_CLIENT_SECRET, BOT_TOKEN, BOT_WEBHOOK_SECRET, GITHUB_WEBHOOK_SECRET");
     expect(res.stdout).toContain("--name cockpit-staging");
     for (const secret of SECRET_VALUES) expect(res.stdout).not.toContain(secret);
@@ -46,6 +48,13 @@ describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
       `${file}: [oauth].jwt_key: not a PEM public key`,
       `${file}: [api.ays].port: expected an integer 1-65535`,
     ]);
+  });
+
+  it("refuses provider = \"local\", which runs only under cockpit start", async ({ expect }) => {
+    const res = await cockpit(["deploy", "--config", EXAMPLE, "--dry-run"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`${EXAMPLE}: [oauth].provider: "local" runs only under \`cockpit start\``);
+    expect(res.stdout).toBe("");
   });
 
   it("says so when the file cannot be read", async ({ expect }) => {
@@ -68,6 +77,17 @@ describe("cockpit start --dry-run", () => {
     expect(res.stdout).toMatch(/secrets: .*AUTH_SECRET, AUTH_SIGNING_KEY/);
     expect(res.stderr).toContain("using local sign-in keys from");
     expect(res.stdout).not.toContain("PRIVATE KEY");
+  });
+
+  it("runs the local OpenID provider for provider = \"local\" and refuses --dev-key for oidc", async ({ expect }) => {
+    const res = await cockpit(["start", "--config", EXAMPLE, "--dry-run"]);
+    expect(res.stdout).toContain("local OpenID provider: http://127.0.0.1:5001 (users admin, guest)");
+    const example = await readFile(EXAMPLE, "utf8");
+    const oidc = await tempConfig(example.replace('provider = "local"', 'provider = "oidc"\nissuer = "https://login.example.com/realms/ops"'));
+    const refused = await cockpit(["start", "--config", oidc, "--dry-run", "--dev-key", join(tmpdir(), "never-made.pem")]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('--dev-key: ');
+    expect(refused.stderr).toContain('uses [oauth] provider = "oidc", whose tokens come from https://login.example.com/realms/ops');
   });
 
   it("lets --port and --host override the file", async ({ expect }) => {

@@ -4,7 +4,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, it } from "vitest";
-import { decodeJwt } from "jose";
+import { calculateJwkThumbprint, createLocalJWKSet, decodeJwt, jwtVerify, type JWK } from "jose";
 import { verifyToken } from "../../src/auth/jwt.ts";
 import { parseConfigToml } from "../../src/config/index.ts";
 import { cockpit } from "./run-cli.ts";
@@ -42,7 +42,7 @@ afterEach(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 /** The example configuration with `[bot] api_root` pointing at the local server. */
 async function configWithApiRoot(): Promise<string> {
-  const example = await readFile("config/cockpit.example.toml", "utf8");
+  const example = await readFile("test/fixtures/cockpit.seed.toml", "utf8");
   const dir = await mkdtemp(join(tmpdir(), "cockpit-telegram-"));
   const file = join(dir, "cockpit.toml");
   await writeFile(file, example.replace('webhook_secret = "local-dev-webhook-secret"', `webhook_secret = "local-dev-webhook-secret"\napi_root = "${base}"`));
@@ -89,7 +89,7 @@ describe("cockpit telegram set-webhook", () => {
 describe("cockpit clean_cache", () => {
   it("asks the running Cockpit, with the organization's token, to forget linked users", async ({ expect }) => {
     respond = (_req, res) => res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ users: 2, pending: 1 }));
-    const res = await cockpit(["clean_cache", "--config", "config/cockpit.example.toml", "--url", base, "--token", "jwt-of-the-organization"]);
+    const res = await cockpit(["clean_cache", "--config", "test/fixtures/cockpit.seed.toml", "--url", base, "--token", "jwt-of-the-organization"]);
     expect(res.stderr).toBe("");
     expect(res.code).toBe(0);
     expect(seen.map((s) => `${s.method} ${s.path} ${s.headers.authorization}`)).toEqual(["POST /telegram/admin/clean-cache Bearer jwt-of-the-organization"]);
@@ -98,7 +98,7 @@ describe("cockpit clean_cache", () => {
 
   it("says why the Cockpit refused", async ({ expect }) => {
     respond = (_req, res) => res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: "expired", code: "unauthorized" }));
-    const res = await cockpit(["clean_cache", "--config", "config/cockpit.example.toml", "--url", base, "--token", "old"]);
+    const res = await cockpit(["clean_cache", "--config", "test/fixtures/cockpit.seed.toml", "--url", base, "--token", "old"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("the Cockpit refused (HTTP 401): expired");
   });
@@ -106,7 +106,7 @@ describe("cockpit clean_cache", () => {
   it("passes on the Cockpit's 403 for a member's token, naming the token it needs", async ({ expect }) => {
     const why = "this needs the organization's own token: a JWT with globalid MyID, as ItsYou.online issues to MyID's client credentials (locally: cockpit token --organization); a member's token (alice) is not enough";
     respond = (_req, res) => res.writeHead(403, { "content-type": "application/json" }).end(JSON.stringify({ error: why, code: "forbidden" }));
-    const res = await cockpit(["clean_cache", "--config", "config/cockpit.example.toml", "--url", base, "--token", "jwt-of-a-member"]);
+    const res = await cockpit(["clean_cache", "--config", "test/fixtures/cockpit.seed.toml", "--url", base, "--token", "jwt-of-a-member"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain(`the Cockpit refused (HTTP 403): ${why}`);
   });
@@ -127,10 +127,10 @@ describe("cockpit token --organization", () => {
     const dir = await mkdtemp(join(tmpdir(), "cockpit-token-"));
     const keyFile = join(dir, "dev.pem");
     await writeFile(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
-    const config = parseConfigToml(await readFile("config/cockpit.example.toml", "utf8"), "cockpit.example.toml");
+    const config = parseConfigToml(await readFile("test/fixtures/cockpit.seed.toml", "utf8"), "cockpit.seed.toml");
     return { keyFile, oauth: { ...config.oauth, jwt_key: publicKey.export({ type: "spki", format: "pem" }).toString() } };
   }
-  const mint = (keyFile: string, ...extra: string[]) => cockpit(["token", "--config", "config/cockpit.example.toml", "--key", keyFile, ...extra]);
+  const mint = (keyFile: string, ...extra: string[]) => cockpit(["token", "--config", "test/fixtures/cockpit.seed.toml", "--key", keyFile, ...extra]);
 
   it("mints the organization's own token (globalid), which the Cockpit takes for the organization, not a member", async ({ expect }) => {
     const { keyFile, oauth } = await devKey();
@@ -154,5 +154,25 @@ describe("cockpit token --organization", () => {
     expect(res.code).toBe(2);
     expect(res.stderr).toContain("--user and --organization exclude each other");
     expect(res.stdout).toBe("");
+  });
+});
+
+describe("cockpit token with provider = \"local\"", () => {
+  it("mints the local provider's own tokens: its issuer, the dev key's kid, the user's groups", async ({ expect }) => {
+    const { privateKey, publicKey } = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
+    const dir = await mkdtemp(join(tmpdir(), "cockpit-token-"));
+    const keyFile = join(dir, "dev.pem");
+    await writeFile(keyFile, privateKey.export({ type: "pkcs8", format: "pem" }).toString(), { mode: 0o600 });
+    const mintLocal = (...extra: string[]) => cockpit(["token", "--config", "config/cockpit.example.toml", "--key", keyFile, ...extra]);
+    const jwks = createLocalJWKSet({ keys: [{ ...(publicKey.export({ format: "jwk" }) as JWK), kid: await calculateJwkThumbprint(privateKey.export({ format: "jwk" }) as JWK), alg: "ES384" }] });
+    const verify = async (token: string) => (await jwtVerify(token, jwks, { issuer: "http://127.0.0.1:5001", audience: "MyID", algorithms: ["ES384"] })).payload;
+
+    const admin = await mintLocal("--user", "admin");
+    expect(admin.code).toBe(0);
+    expect(await verify(admin.stdout.trim())).toMatchObject({ sub: "admin", preferred_username: "admin", groups: ["MyID"] });
+    const guest = await mintLocal("--user", "guest");
+    expect(await verify(guest.stdout.trim())).toMatchObject({ sub: "guest", groups: [] });
+    const client = await mintLocal("--organization");
+    expect(await verify(client.stdout.trim())).toMatchObject({ sub: "MyID", client_id: "MyID", groups: ["MyID"] });
   });
 });

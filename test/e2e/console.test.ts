@@ -31,7 +31,7 @@ beforeAll(async () => {
   context = await browser.newContext({ baseURL: e2e.base, viewport: { width: 1200, height: 900 } });
   context.setDefaultTimeout(15_000);
   page = await context.newPage();
-  // A real console session: signed in at the (fake) identity provider.
+  // A real console session: signed in at the OpenID provider on 127.0.0.1 (oidc-provider).
   await signIn(page, e2e);
 });
 

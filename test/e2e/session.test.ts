@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 /**
- * Signing in to the console as a person does: through the identity provider's page (a fake one on
- * 127.0.0.1), with the session renewed behind the scenes, signed out on request, and refused when
+ * Signing in to the console as a person does: through the identity provider's page (a real OpenID
+ * provider on 127.0.0.1, test/node/openid-provider.ts), with the session renewed behind the scenes, signed out on request, and refused when
  * the session cookie was tampered with, has expired for good, or was replayed.
  */
 import type { Browser, BrowserContext, Cookie, Page } from "playwright-core";
@@ -45,10 +45,20 @@ describe("signing in", () => {
   it("goes through the identity provider, shows its progress, and comes back to the page asked for", async () => {
     const { context, page } = await fresh();
     // The callback streams a progress page that moves on by itself once done. To read it whole, the
-    // provider's redirect to the callback is caught, and the callback opened as a navigation of its own.
+    // provider's redirects back are caught (a route sees no redirected request), and the callback
+    // opened as a navigation of its own.
+    let resume = "";
     let callback = "";
     let progress = "";
-    await page.route(`${e2e.provider}/authorize`, async (route) => {
+    await page.route(`${e2e.provider}/interaction/*`, async (route) => {
+      if (route.request().method() !== "POST") return route.continue();
+      const answer = await route.fetch({ maxRedirects: 0 });
+      resume = new URL(answer.headers().location!, e2e.provider).toString();
+      const headers = Object.fromEntries(answer.headersArray().filter((h) => h.name.toLowerCase() !== "location").map((h) => [h.name, h.value]));
+      const cookies = answer.headersArray().filter((h) => h.name.toLowerCase() === "set-cookie").map((h) => h.value);
+      await route.fulfill({ status: 200, headers: { ...headers, "set-cookie": cookies.join("\n"), "content-type": "text/html" }, body: "<p>signed in at the provider…</p>" });
+    });
+    await page.route(`${e2e.provider}/auth/*`, async (route) => {
       const answer = await route.fetch({ maxRedirects: 0 });
       callback = answer.headers().location!;
       await route.fulfill({ status: 200, contentType: "text/html", body: "<p>back to the cockpit…</p>" });
@@ -59,9 +69,11 @@ describe("signing in", () => {
       await route.fulfill({ response: answer, body: progress });
     });
     await page.goto("/console/events");
-    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await page.waitForURL(`${e2e.provider}/interaction/**`);
     await page.getByLabel("User name").fill("alice");
-    await page.getByRole("button", { name: "Authorize" }).click();
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => resume).toMatch(/\/auth\//);
+    await page.goto(resume);
     await expect.poll(() => callback).toMatch(/\/oauth\/callback\?/);
     await page.goto(callback);
     await page.waitForURL(`${e2e.base}/console/events`);
@@ -85,11 +97,20 @@ describe("signing in", () => {
   it("refuses a non-member at the callback and says why", async () => {
     const { context, page } = await fresh();
     await page.goto("/console");
-    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await page.waitForURL(`${e2e.provider}/interaction/**`);
     await page.getByLabel("User name").fill("mallory");
-    await page.getByLabel("member of MyID").uncheck();
-    await page.getByRole("button", { name: "Authorize" }).click();
-    await expect.poll(() => page.locator("[role=alert]").textContent()).toContain("you are not a member of the organization 'MyID'");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.locator("[role=alert]").textContent()).toContain("mallory is not a member of the organization 'MyID' (the groups claim does not list it)");
+    expect(await cookie(context, "jwt")).toBeUndefined();
+    await context.close();
+  });
+
+  it("shows the provider's own error when the person cancels there", async () => {
+    const { context, page } = await fresh();
+    await page.goto("/console");
+    await page.waitForURL(`${e2e.provider}/interaction/**`);
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await expect.poll(() => page.locator("main").textContent()).toContain("the identity provider did not authorize the sign-in (access_denied: the person cancelled the sign-in)");
     expect(await cookie(context, "jwt")).toBeUndefined();
     await context.close();
   });
@@ -104,7 +125,7 @@ describe("a signed-in session", () => {
     // A page load with an expired access token: /auth/resume renews it and comes back.
     await context.clearCookies({ name: "jwt" });
     await context.addCookies([{ name: "jwt", value: e2e.expiredToken, url: e2e.base, httpOnly: true, secure: true, sameSite: "Lax" }]);
-    expect(await apiFrom(page, "/ays/repository")).toEqual({ status: 401, body: { error: "expired", code: "unauthorized" } });
+    expect(await apiFrom(page, "/ays/repository")).toEqual({ status: 401, body: { error: "the token expired", code: "unauthorized" } });
     await page.goto("/console/events");
     await page.waitForURL(`${e2e.base}/console/events`);
     expect(await page.locator("h1").textContent()).toBe("Events");
@@ -143,7 +164,7 @@ describe("a signed-in session", () => {
     await context.clearCookies({ name: "jwt" });
     await context.addCookies([{ name: "jwt", value: access, url: e2e.base, httpOnly: true, secure: true, sameSite: "Lax" }]);
     await page.goto("/console");
-    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await page.waitForURL(`${e2e.provider}/interaction/**`);
     await context.close();
   });
 
@@ -160,7 +181,20 @@ describe("a signed-in session", () => {
     const kept = await fetch(`${e2e.base}/ays/repository`, { headers: { authorization: `bearer ${access}` } });
     expect(kept.status).toBe(401);
     await page.goto("/console");
-    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await page.waitForURL(`${e2e.provider}/interaction/**`);
+    await context.close();
+  });
+
+  it("signs out at the identity provider too, from the signed-out page, and comes back", async () => {
+    const { context, page } = await fresh();
+    await signIn(page, e2e);
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL("**/console/signed-out");
+    await page.getByRole("link", { name: "Sign out at the identity provider too" }).click();
+    await page.waitForURL(`${e2e.provider}/session/end**`);
+    await page.getByRole("button", { name: "Yes, sign me out" }).click();
+    await page.waitForURL(`${e2e.base}/console/signed-out`);
+    expect(await page.locator("h1").textContent()).toBe("Signed out");
     await context.close();
   });
 });
@@ -188,7 +222,7 @@ describe("refused sessions", () => {
     await plant();
     await context.clearCookies({ name: "cockpit_refresh" });
     await page.goto("/console");
-    await page.waitForURL(`${e2e.provider}/authorize?**`);
+    await page.waitForURL(`${e2e.provider}/interaction/**`);
     await context.close();
   });
 
@@ -196,10 +230,13 @@ describe("refused sessions", () => {
     const { context, page } = await fresh();
     await context.addCookies([{ name: "jwt", value: e2e.expiredToken, url: e2e.base, httpOnly: true, secure: true, sameSite: "Lax" }]);
     await page.goto("/console/signed-out");
-    expect(await apiFrom(page, "/ays/events")).toEqual({ status: 401, body: { error: "expired", code: "unauthorized" } });
+    expect(await apiFrom(page, "/ays/events")).toEqual({ status: 401, body: { error: "the token expired", code: "unauthorized" } });
+    const authorize = page.waitForRequest(`${e2e.provider}/auth?**`);
     await page.goto("/console/events");
-    await page.waitForURL(`${e2e.provider}/authorize?**`);
-    expect(new URL(page.url()).searchParams.get("scope")).toBe("user:memberof:MyID");
+    await page.waitForURL(`${e2e.provider}/interaction/**`);
+    const asked = new URL((await authorize).url()).searchParams;
+    expect(asked.get("scope")).toBe("openid profile email groups");
+    expect(asked.get("code_challenge_method")).toBe("S256");
     await context.close();
   });
 });
