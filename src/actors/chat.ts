@@ -18,7 +18,7 @@ import { deliveryFailure, type QuestionDelivery, type QuestionTarget } from "../
 import { CockpitContext, type ButtonAction, type ChatHost } from "../telegram/context.ts";
 import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "../telegram/conversation.ts";
 import { escapeHtml, html, renderMessages } from "../telegram/format.ts";
-import { addMissingColumns, openSql, type ActorSql, type Migration } from "./sql.ts";
+import { addMissingColumns, adoptOldMeta, openSql, type ActorSql, type Migration } from "./sql.ts";
 import { runEnded, runProgress, runSummary } from "../telegram/render.ts";
 import type { RunRecord } from "../runs/model.ts";
 import type { Result } from "./results.ts";
@@ -59,10 +59,8 @@ export const CHAT_MIGRATIONS: readonly Migration[] = [
       CREATE TABLE IF NOT EXISTS buttons(id TEXT PRIMARY KEY, user INTEGER NOT NULL, action TEXT NOT NULL, created INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS watches(repo TEXT NOT NULL, run TEXT NOT NULL, message INTEGER NOT NULL, text TEXT NOT NULL,
         edited INTEGER NOT NULL, started INTEGER NOT NULL, user INTEGER, PRIMARY KEY(repo, run));
-      CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      INSERT INTO _meta(key, value) SELECT key, value FROM meta WHERE true ON CONFLICT(key) DO NOTHING;
-      DROP TABLE meta;
     `);
+    adoptOldMeta(sql);
     // Chats that followed runs before the Re-run button existed have no user column yet.
     addMissingColumns(sql, "watches", { user: "INTEGER" });
   },
