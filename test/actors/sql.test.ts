@@ -5,11 +5,11 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { CHAT_MIGRATIONS } from "../../src/actors/chat.ts";
 import { ORGANIZATION_MIGRATIONS } from "../../src/actors/organization.ts";
 import { REPOSITORY_MIGRATIONS } from "../../src/actors/repository/store.ts";
 import { SERVICE_MIGRATIONS } from "../../src/actors/service/store.ts";
 import { addMissingColumns, adoptOldMeta, openSql, type Migration } from "../../src/actors/sql.ts";
+import { CHAT_MIGRATIONS } from "../../src/telegram/chat-actor.ts";
 import { beforeVersions } from "../helpers/storage.ts";
 
 /** Runs `fn` on the storage of a fresh actor, emptied of the tables its constructor made. */

@@ -4,7 +4,7 @@
  * own timeout. A question Telegram does not take is tried again from the alarm, with backoff.
  */
 import type { SandboxQuestion } from "../../sandbox/index.ts";
-import { askQuestion, NotAskable, NotDelivered } from "../../telegram/notify.ts";
+import { askQuestion, NotAskable, NotDelivered } from "../../notify/index.ts";
 import type { LogEntry } from "../../runs/model.ts";
 import { deliveryRetryAt, expiryLines, failure, honourRetryAfter, line } from "./decide.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
