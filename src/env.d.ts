@@ -18,8 +18,8 @@ declare namespace Cloudflare {
     ORGANIZATION: DurableObjectNamespace<import("./actors/organization.ts").OrganizationActor>;
     REPOSITORY: DurableObjectNamespace<import("./actors/repository/actor.ts").RepositoryActor>;
     SERVICE: DurableObjectNamespace<import("./actors/service/actor.ts").ServiceActor>;
-    /** One per Telegram chat (src/actors/chat.ts). */
-    CHAT: DurableObjectNamespace<import("./actors/chat.ts").ChatActor>;
+    /** One per Telegram chat (src/telegram/chat-actor.ts). */
+    CHAT: DurableObjectNamespace<import("./telegram/chat-actor.ts").ChatActor>;
     /** The event bus (src/events/bus.ts). */
     EVENTS: Queue<unknown>;
   }

@@ -12,7 +12,7 @@ import { createApp } from "./routes/app.ts";
 export { OrganizationActor } from "./actors/organization.ts";
 export { RepositoryActor } from "./actors/repository/actor.ts";
 export { ServiceActor } from "./actors/service/actor.ts";
-export { ChatActor } from "./actors/chat.ts";
+export { ChatActor } from "./telegram/chat-actor.ts";
 
 const app = createApp();
 

@@ -14,10 +14,11 @@
  *   this.db.setMeta("owner", "me"); this.db.meta("owner"); // "me"
  *
  * Storage written before versions existed has no `_meta` (version 0), so the first migration runs
- * on it and must accept any table shape an older release left (hence `CREATE TABLE IF NOT EXISTS`
- * and `addMissingColumns`); every later one runs on a known shape. The pending migrations and the
+ * on it and must accept any table shape an older release left (hence `CREATE TABLE IF NOT EXISTS`,
+ * `addMissingColumns`, and `adoptOldMeta` for an actor that kept its single values in a `meta`
+ * table); every later one runs on a known shape: these two helpers are for first migrations only. The pending migrations and the
  * new version are written in one transaction: a failing step leaves the storage as it was, and the
- * constructor throws (the next request retries). RepositoryActor is still to adopt it.
+ * constructor throws (the next request retries). Every actor uses it.
  */
 
 /** One schema step: SQL statements, or a function for what SQL alone cannot say (a check first, say). */
@@ -69,6 +70,18 @@ export function openSql<M extends Record<string, MetaValue> = Record<never, Meta
     setMeta: (key, value) => write(key, value),
     deleteMeta: (key) => void sql.exec("DELETE FROM _meta WHERE key = ?", key),
   };
+}
+
+/**
+ * Moves the rows of the `meta` table an actor kept its single values in before versions into
+ * `_meta` (a value already there wins), and drops it. For a first migration (see above).
+ */
+export function adoptOldMeta(sql: SqlStorage): void {
+  sql.exec(`
+    CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    INSERT INTO _meta(key, value) SELECT key, value FROM meta WHERE true ON CONFLICT(key) DO NOTHING;
+    DROP TABLE meta;
+  `);
 }
 
 /**

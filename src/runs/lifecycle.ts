@@ -45,18 +45,22 @@ export class LifecycleError extends Error {
   override name = "LifecycleError";
 }
 
-function step<S extends string>(machine: AnyStateMachine, what: string, state: S, event: { type: string }): S {
+/**
+ * The state a context-free lifecycle machine goes to from `state` on `event`, with the pure
+ * `transition()`: the snapshot is only the state's name. @throws LifecycleError when `event` does not apply
+ */
+export function nextState<S extends string>(machine: AnyStateMachine, what: string, state: S, event: { type: string }): S {
   const current = machine.resolveState({ value: state, context: {} }) as SnapshotFrom<AnyStateMachine>;
-  if (!current.can(event)) throw new LifecycleError(`a ${what} that is ${state} cannot ${event.type.toLowerCase()}`);
+  if (!current.can(event)) throw new LifecycleError(`a ${what} that is ${state} cannot ${event.type.toLowerCase().replace(/_/g, " ")}`);
   return transition(machine, current, event)[0].value as S;
 }
 
 /** The run's next state. @throws LifecycleError when `event` does not apply to `state`. */
 export function nextRunState(state: RunState, event: RunEvent): RunState {
-  return step(runMachine, "run", state, event);
+  return nextState(runMachine, "run", state, event);
 }
 
 /** The job's next state. @throws LifecycleError when `event` does not apply to `state`. */
 export function nextJobState(state: JobState, event: JobEvent): JobState {
-  return step(jobMachine, "job", state, event);
+  return nextState(jobMachine, "job", state, event);
 }

@@ -10,7 +10,7 @@ import { checkEgress } from "./egress.ts";
 import { contentTypeProblem, fileNameProblem, resultFileKey, toBytes } from "./files.ts";
 import { SANDBOX_LIMITS } from "./limits.ts";
 import { validatePatch } from "./schema.ts";
-import { notify, notifyTarget } from "../telegram/notify.ts";
+import { notify, notifyTarget } from "../notify/index.ts";
 import type { ActionRequest, SandboxFile, SandboxQuestion, SandboxLogCategory, SandboxLogEntry, SandboxLogLevel } from "./types.ts";
 
 const LEVELS: ReadonlySet<string> = new Set<SandboxLogLevel>(["debug", "info", "warning", "error"]);
@@ -161,7 +161,7 @@ export class JobHost extends RpcTarget {
     return replyAsync(() => this.#writeFile(name, content, contentType));
   }
 
-  /** job.notify: a Telegram message from the action to people (src/telegram/notify.ts). */
+  /** job.notify: a Telegram message from the action to people (src/notify). */
   notify(text: unknown, to: unknown): Promise<HostReply<{ sent: number }>> {
     return replyAsync(() => this.#notify(text, to));
   }

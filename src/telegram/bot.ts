@@ -3,7 +3,7 @@
  * requests), `[bot] api_root` honoured so a local Bot API server can stand in, and 429 answers
  * retried after Telegram's `retry_after`.
  */
-import { Api, Bot, type Context, type RawApi, type Transformer } from "grammy";
+import { Api, Bot, GrammyError, HttpError, type Context, type RawApi, type Transformer } from "grammy";
 import type { InlineKeyboardMarkup, UserFromGetMe } from "grammy/types";
 import type { CockpitConfig } from "../config/index.ts";
 import { renderMessages, type Block } from "./format.ts";
@@ -91,4 +91,25 @@ export async function sendBlocks(api: Api, chat: number, blocks: Block[], keyboa
     last = sent.message_id;
   }
   return last;
+}
+
+/**
+ * Sorts a failed sendMessage: Telegram's 4xx answers (but 429) do not change on a retry, its 429s
+ * and 5xx and an unreachable Telegram may. The reason never carries the bot token.
+ */
+export function deliveryFailure(err: unknown, token: string): { permanent: boolean; reason: string; retryAfter?: number } {
+  const scrub = (text: string) => (token ? text.split(token).join("<token>") : text);
+  if (err instanceof GrammyError) {
+    const said = scrub(`${err.error_code}: ${err.description}`);
+    if (err.error_code === 403) return { permanent: true, reason: `the chat does not accept the bot's messages, blocked or left (Telegram ${said})` };
+    // A 429 the bot did not wait out itself (retry_after over its limit) says when to come back.
+    const retryAfter = err.error_code === 429 ? err.parameters.retry_after : undefined;
+    if (err.error_code === 429 || err.error_code >= 500) return { permanent: false, reason: `Telegram failed (${said})`, ...(retryAfter ? { retryAfter } : {}) };
+    return { permanent: true, reason: `Telegram refused the question (${said})` };
+  }
+  if (err instanceof HttpError) {
+    const cause = err.error instanceof Error ? err.error.message : String(err.error);
+    return { permanent: false, reason: `Telegram could not be reached (${scrub(cause)})` };
+  }
+  return { permanent: false, reason: scrub(err instanceof Error ? err.message : String(err)) };
 }

@@ -5,10 +5,12 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { CHAT_MIGRATIONS } from "../../src/actors/chat.ts";
 import { ORGANIZATION_MIGRATIONS } from "../../src/actors/organization.ts";
+import { REPOSITORY_MIGRATIONS } from "../../src/actors/repository/store.ts";
 import { SERVICE_MIGRATIONS } from "../../src/actors/service/store.ts";
-import { addMissingColumns, openSql, type Migration } from "../../src/actors/sql.ts";
+import { addMissingColumns, adoptOldMeta, openSql, type Migration } from "../../src/actors/sql.ts";
+import { CHAT_MIGRATIONS } from "../../src/telegram/chat-actor.ts";
+import { beforeVersions } from "../helpers/storage.ts";
 
 /** Runs `fn` on the storage of a fresh actor, emptied of the tables its constructor made. */
 async function onEmptyStorage<T>(name: string, fn: (storage: DurableObjectStorage) => T): Promise<T> {
@@ -84,6 +86,18 @@ describe("openSql", () => {
       expect(columns(storage.sql, "t")).toEqual(["a", "b"]);
     });
   });
+
+  it("moves an old meta table into _meta, keeping a value _meta has already, and takes storage without one", async ({ expect }) => {
+    await onEmptyStorage("old-meta", (storage) => {
+      const db = openSql<{ a: string; b: string }>(storage, []);
+      db.setMeta("b", "new");
+      storage.sql.exec("CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('a', '1'), ('b', 'old')");
+      adoptOldMeta(storage.sql);
+      expect([db.meta("a"), db.meta("b")]).toEqual(["1", "new"]);
+      adoptOldMeta(storage.sql);
+      expect(tableNames(storage.sql)).toEqual(["_meta"]);
+    });
+  });
 });
 
 describe("each actor's first migration, on the tables older releases stored (no _meta yet)", () => {
@@ -120,6 +134,52 @@ describe("each actor's first migration, on the tables older releases stored (no 
       expect([db.meta("chat"), db.meta("conversation")]).toEqual(["42", '{"value":"idle"}']);
       expect(storage.sql.exec("SELECT run, user FROM watches").toArray()).toEqual([{ run: "run-1", user: null }]);
       expect(tableNames(storage.sql)).toEqual(["_meta", "buttons", "updates", "watches"]);
+    });
+  });
+
+  it("RepositoryActor: its meta rows move to _meta, templates before actions.py gain the column, every row kept", async ({ expect }) => {
+    await onEmptyStorage("repository-old", (storage) => {
+      // The tables as the releases before actions.py was kept stored them (events_seen came later still).
+      storage.sql.exec(`
+        CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE templates(name TEXT PRIMARY KEY, config TEXT NOT NULL, schema TEXT NOT NULL, actions_js TEXT NOT NULL, updated INTEGER NOT NULL);
+        CREATE TABLE blueprints(name TEXT PRIMARY KEY, content TEXT NOT NULL, archived INTEGER NOT NULL, updated INTEGER NOT NULL);
+        CREATE TABLE services(key TEXT PRIMARY KEY, json TEXT NOT NULL);
+        CREATE TABLE runs(key TEXT PRIMARY KEY, seq INTEGER NOT NULL, state TEXT NOT NULL,
+          priority INTEGER NOT NULL, not_before INTEGER NOT NULL, simulate INTEGER NOT NULL, json TEXT NOT NULL);
+        CREATE TABLE run_jobs(run TEXT NOT NULL, step INTEGER NOT NULL, idx INTEGER NOT NULL, json TEXT NOT NULL, PRIMARY KEY (run, step, idx));
+        CREATE INDEX runs_queue ON runs(state, priority, seq);
+        CREATE TABLE recurring(service TEXT PRIMARY KEY, json TEXT NOT NULL);
+        INSERT INTO meta VALUES ('org', 'acme'), ('name', 'r'), ('git_url', 'git@x:r'), ('noexec', '1');
+        INSERT INTO templates VALUES ('box', 'c', 's', 'export function install() {}', 1);
+        INSERT INTO blueprints VALUES ('main.yaml', 'box__a:', 0, 1);
+        INSERT INTO services VALUES ('box!a', '{}');
+        INSERT INTO runs VALUES ('run-1', 1, 'ok', 1, 0, 0, '{}');
+        INSERT INTO run_jobs VALUES ('run-1', 1, 0, '{}');
+        INSERT INTO recurring VALUES ('box!a', '[]');
+      `);
+      const db = openSql<{ org: string; name: string; git_url: string; noexec: string }>(storage, REPOSITORY_MIGRATIONS);
+      expect([db.meta("org"), db.meta("name"), db.meta("git_url"), db.meta("noexec")]).toEqual(["acme", "r", "git@x:r", "1"]);
+      expect(storage.sql.exec("SELECT name, actions_js, actions_py FROM templates").toArray()).toEqual([
+        { name: "box", actions_js: "export function install() {}", actions_py: "" },
+      ]);
+      for (const table of ["blueprints", "services", "runs", "run_jobs", "recurring"]) {
+        expect(storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n, table).toBe(1);
+      }
+      expect(tableNames(storage.sql)).toEqual(["_meta", "blueprints", "events_seen", "recurring", "run_jobs", "runs", "services", "templates"]);
+    });
+  });
+
+  it("RepositoryActor: storage of today's shape, before versions, migrates as it is", async ({ expect }) => {
+    await onEmptyStorage("repository-today", (storage) => {
+      openSql<{ org: string }>(storage, REPOSITORY_MIGRATIONS).setMeta("org", "acme");
+      storage.sql.exec("INSERT INTO templates VALUES ('box', 'c', 's', 'js', 'def install(): pass', 1)");
+      // What the release before versions left: the same tables, and its single values in `meta`.
+      beforeVersions(storage.sql, "meta");
+      const db = openSql<{ org: string }>(storage, REPOSITORY_MIGRATIONS);
+      expect(db.meta("org")).toBe("acme");
+      expect(storage.sql.exec("SELECT actions_py FROM templates").toArray()).toEqual([{ actions_py: "def install(): pass" }]);
+      expect(tableNames(storage.sql)).not.toContain("meta");
     });
   });
 

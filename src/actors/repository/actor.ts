@@ -23,9 +23,10 @@ import { applyLooseOutcome, recurringActions, recurringDue, ServicesDraft, start
 import { cutPage, pageLimit } from "../paging.ts";
 import { ok, refuse, type Result } from "../results.ts";
 import { RunStreams } from "../run-stream.ts";
+import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
-import { RepositoryStore } from "./store.ts";
+import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
 import {
   leavesOutLogs, runSummary,
   type BlueprintCheck, type BlueprintView, type RunSummary, type ServiceQuery, type ServiceView, type TemplateInput, type TemplateInUse, type TemplateView,
@@ -44,7 +45,7 @@ export class RepositoryActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new RepositoryStore(ctx.storage.sql);
+    this.store = new RepositoryStore(openSql(ctx.storage, REPOSITORY_MIGRATIONS));
     this.catalog = new Catalog(this.store);
   }
 

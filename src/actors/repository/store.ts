@@ -6,7 +6,7 @@
 import { emptyRepository, parseTemplate, templateIndex, type ActorTemplate, type RepositoryState, type ServiceModel, type TemplateIndex } from "../../ays/index.ts";
 import type { JobRecord, RunRecord, RunState } from "../../runs/model.ts";
 import type { OpenRun } from "../../runs/schedule.ts";
-import { addMissingColumns } from "../sql.ts";
+import { addMissingColumns, adoptOldMeta, type ActorSql, type Migration } from "../sql.ts";
 import type { BlueprintView, TemplateRow } from "./views.ts";
 
 type BlueprintRow = { name: string; content: string; archived: number; updated: number };
@@ -27,19 +27,17 @@ export function parseStoredTemplate(r: TemplateRow): ActorTemplate {
   );
 }
 
-export class RepositoryStore {
-  private readonly sql: SqlStorage;
-  private templatesCache: TemplateIndex | undefined;
-  private templateRows = new Map<string, TemplateRow>();
-  private stateCache: RepositoryState | undefined;
-  private readonly serviceJson = new Map<string, string>();
-  /** Runs read from storage, by key: every code path works on the run last saved. */
-  private readonly runCache = new Map<string, RunRecord>();
+/** The repository's single values, in `_meta`: its identity and no-exec mode ("1" or "0"). */
+export type RepositoryMeta = { org: string; name: string; git_url: string; noexec: string };
 
-  constructor(sql: SqlStorage) {
-    this.sql = sql;
+/**
+ * The RepositoryActor's tables, oldest step first (src/actors/sql.ts). The first is every shape
+ * repositories stored before versions: templates before they kept actions.py gain the column, and
+ * the `meta` rows (identity, no-exec) move into `_meta`.
+ */
+export const REPOSITORY_MIGRATIONS: readonly Migration[] = [
+  (sql) => {
     sql.exec(`
-      CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS templates(name TEXT PRIMARY KEY, config TEXT NOT NULL, schema TEXT NOT NULL,
         actions_js TEXT NOT NULL, actions_py TEXT NOT NULL DEFAULT '', updated INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS blueprints(name TEXT PRIMARY KEY, content TEXT NOT NULL, archived INTEGER NOT NULL,
@@ -53,8 +51,24 @@ export class RepositoryStore {
       CREATE TABLE IF NOT EXISTS recurring(service TEXT PRIMARY KEY, json TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events_seen(id TEXT PRIMARY KEY, time INTEGER NOT NULL);
     `);
-    // Repositories created before templates kept actions.py gain the column.
+    adoptOldMeta(sql);
     addMissingColumns(sql, "templates", { actions_py: "TEXT NOT NULL DEFAULT ''" });
+  },
+];
+
+export class RepositoryStore {
+  private readonly db: ActorSql<RepositoryMeta>;
+  private readonly sql: SqlStorage;
+  private templatesCache: TemplateIndex | undefined;
+  private templateRows = new Map<string, TemplateRow>();
+  private stateCache: RepositoryState | undefined;
+  private readonly serviceJson = new Map<string, string>();
+  /** Runs read from storage, by key: every code path works on the run last saved. */
+  private readonly runCache = new Map<string, RunRecord>();
+
+  constructor(db: ActorSql<RepositoryMeta>) {
+    this.db = db;
+    this.sql = db.sql;
   }
 
   /** Forgets the caches (the storage itself was deleted). */
@@ -67,12 +81,12 @@ export class RepositoryStore {
 
   // === Identity
 
-  meta(key: string): string | undefined {
-    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value;
+  meta(key: keyof RepositoryMeta): string | undefined {
+    return this.db.meta(key);
   }
 
-  setMeta(key: string, value: string): void {
-    this.sql.exec("INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value", key, value);
+  setMeta(key: keyof RepositoryMeta, value: string): void {
+    this.db.setMeta(key, value);
   }
 
   // === Templates

@@ -58,7 +58,7 @@ export class ServiceActor extends DurableObject<Env> {
     for (const row of this.store.unfinished(runKey)) {
       const outcome = afterEarlier(failure(`cancelled: ${reason}`, Date.now()), outcomeOf(row));
       this.store.dropQuestion(row.key, row.attempt);
-      this.store.end(row.key, row.attempt, outcome, { reported: true });
+      this.store.move(row.key, row.attempt, { type: "CANCEL", outcome });
       this.waiting.delete(idOf(row));
       // A live execution frees its slot when it ends; a dead one's slot is freed here.
       if (row.state === "running" && !this.live.has(idOf(row))) slots.push(this.releaseSlot(specOf(row), row));
@@ -212,7 +212,7 @@ export class ServiceActor extends DurableObject<Env> {
   private async giveUp(row: JobRow): Promise<void> {
     const outcome: JobOutcome = { ...failure(`interrupted ${interruptions(row)} times (the runtime died: memory?)`, Date.now()), errorCode: "interrupted" };
     // A job that asked a question ran before: its earlier lines stay in front.
-    this.store.end(row.key, row.attempt, afterEarlier(outcome, outcomeOf(row)), { onlyIf: "running" });
+    this.store.move(row.key, row.attempt, { type: "GIVE_UP", outcome: afterEarlier(outcome, outcomeOf(row)) }, "running");
     // The dead execution's slot would otherwise stay taken until it lapses.
     await this.releaseSlot(specOf(row), row);
   }
@@ -225,7 +225,8 @@ export class ServiceActor extends DurableObject<Env> {
     if (this.store.job(row.key, row.attempt)?.state !== row.state) return this.releaseSlot(spec, row);
     this.live.add(id);
     const started = Date.now();
-    this.store.markRunning(row.key, row.attempt, started, startsNow(row));
+    // A running row here is one whose execution was cut off: it runs again.
+    this.store.move(row.key, row.attempt, { type: row.state === "running" ? "RESUME" : "START", started, starts: startsNow(row) });
     const live = liveLog(this.env, spec);
     const notes: LogEntry[] = [];
     if (row.state === "running") notes.push(line(started, "warning", "msg", "the previous execution was interrupted (eviction); ran again"));
@@ -256,7 +257,7 @@ export class ServiceActor extends DurableObject<Env> {
     if (this.store.job(row.key, row.attempt)?.state !== "running") return;
     const { question, ...done } = outcome;
     if (done.state === "ok" && question) return this.questions.ask(row, spec, done, question);
-    this.store.end(row.key, row.attempt, done);
+    this.store.move(row.key, row.attempt, { type: done.state === "ok" ? "SUCCEED" : "FAIL", outcome: done });
   }
 
   private async report(key: string, attempt: number): Promise<void> {

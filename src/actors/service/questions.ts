@@ -4,7 +4,7 @@
  * own timeout. A question Telegram does not take is tried again from the alarm, with backoff.
  */
 import type { SandboxQuestion } from "../../sandbox/index.ts";
-import { askQuestion, NotAskable, NotDelivered } from "../../telegram/notify.ts";
+import { askQuestion, NotAskable, NotDelivered } from "../../notify/index.ts";
 import type { LogEntry } from "../../runs/model.ts";
 import { deliveryRetryAt, expiryLines, failure, honourRetryAfter, line } from "./decide.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
@@ -26,7 +26,7 @@ export class Questions {
   async ask(row: JobRow, spec: JobSpec, partial: JobOutcome, question: SandboxQuestion): Promise<void> {
     const seconds = Math.min(question.timeoutSeconds, spec.timeoutSeconds);
     const now = Date.now();
-    this.store.park(row.key, row.attempt, partial);
+    this.store.move(row.key, row.attempt, { type: "ASK", partial });
     this.store.putQuestion(row.key, row.attempt, crypto.randomUUID(), now + seconds * 1000, question, now);
     await this.deliver(row.key, row.attempt);
   }
@@ -99,7 +99,7 @@ export class Questions {
     const spec = specOf(row);
     spec.args = { ...spec.args, answer };
     this.store.dropQuestion(key, attempt);
-    this.store.resume(key, attempt, spec);
+    this.store.move(key, attempt, { type: "ANSWER", spec });
     return true;
   }
 
@@ -144,6 +144,6 @@ export class Questions {
       ended: now,
       logs: [...(earlier?.logs ?? []), ...messages.map((log) => line(now, "error", "errormsg", log))],
     };
-    this.store.end(key, attempt, outcome);
+    this.store.move(key, attempt, { type: "FAIL", outcome });
   }
 }

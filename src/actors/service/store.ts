@@ -2,9 +2,11 @@
  * All SQL of the ServiceActor: its tables (as migrations, see src/actors/sql.ts), the job rows,
  * the recurring schedule, the service's identity and job.ask questions. It decides nothing.
  */
+import { LifecycleError } from "../../runs/lifecycle.ts";
+import { NEW_JOB_ROW, nextJobRowState, type JobRowState } from "../../runs/job-row.ts";
 import type { SandboxQuestion } from "../../sandbox/index.ts";
 import { addMissingColumns, type Migration } from "../sql.ts";
-import type { JobOutcome, JobSpec, JobView } from "./protocol.ts";
+import type { JobOutcome, JobSpec } from "./protocol.ts";
 
 /**
  * The ServiceActor's tables, oldest step first. The first is every shape services stored before
@@ -39,7 +41,7 @@ export type JobRow = {
   attempt: number;
   run_key: string;
   action: string;
-  state: JobView["state"];
+  state: JobRowState;
   spec: string;
   outcome: string | null;
   reported: number;
@@ -76,6 +78,17 @@ export const NOT_STARTED = 9_000_000_000_000_000;
 export const specOf = (row: JobRow): JobSpec => JSON.parse(row.spec) as JobSpec;
 export const outcomeOf = (row: JobRow): JobOutcome | null => (row.outcome ? (JSON.parse(row.outcome) as JobOutcome) : null);
 
+/**
+ * A change of a job row's state (src/runs/job-row.ts) and what it writes with it: an execution's
+ * start (and how many have started), the outcome that ends the job, the lines so far of a job that
+ * asked a question, the spec (with the answer) a waiting job runs again with.
+ */
+export type JobRowChange =
+  | { type: "START" | "RESUME"; started: number; starts: number }
+  | { type: "SUCCEED" | "FAIL" | "GIVE_UP" | "CANCEL"; outcome: JobOutcome }
+  | { type: "ASK"; partial: JobOutcome }
+  | { type: "ANSWER"; spec: JobSpec };
+
 const OPEN = "state IN ('pending', 'running') OR (state IN ('ok', 'error') AND reported = 0)";
 
 export class ServiceStore {
@@ -93,8 +106,8 @@ export class ServiceStore {
 
   addJob(job: { key: string; attempt: number; runKey: string; action: string }, spec: JobSpec): void {
     this.sql.exec(
-      "INSERT INTO jobs(key, attempt, run_key, action, state, spec) VALUES (?, ?, ?, ?, 'pending', ?)",
-      job.key, job.attempt, job.runKey, job.action, JSON.stringify(spec),
+      "INSERT INTO jobs(key, attempt, run_key, action, state, spec) VALUES (?, ?, ?, ?, ?, ?)",
+      job.key, job.attempt, job.runKey, job.action, NEW_JOB_ROW, JSON.stringify(spec),
     );
   }
 
@@ -122,29 +135,39 @@ export class ServiceStore {
     return this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE state = 'waiting' OR ${OPEN}`).toArray();
   }
 
-  markRunning(key: string, attempt: number, started: number, starts: number): void {
-    this.sql.exec("UPDATE jobs SET state = 'running', started = ?, starts = ? WHERE key = ? AND attempt = ?", started, starts, key, attempt);
-  }
-
   /**
-   * Ends a job with `outcome` (its state and end time too). `reported`: nobody is to be told
-   * (cancelled). `onlyIf`: only while the job is still in that state.
+   * Moves a job row through its lifecycle (src/runs/job-row.ts), writing what the change carries:
+   * the only way a job row's state changes. `onlyFrom`: only while the job is still in that state
+   * (it may have been cancelled meanwhile), else nothing is written.
+   * @returns whether the row moved
+   * @throws LifecycleError when the job row's state does not take the change (or there is no such row)
    */
-  end(key: string, attempt: number, outcome: JobOutcome, options: { reported?: boolean; onlyIf?: JobView["state"] } = {}): void {
-    this.sql.exec(
-      "UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = ? WHERE key = ? AND attempt = ? AND (? IS NULL OR state = ?)",
-      outcome.state, JSON.stringify(outcome), outcome.ended, options.reported ? 1 : 0, key, attempt, options.onlyIf ?? null, options.onlyIf ?? null,
-    );
-  }
-
-  /** Parks a job on a question, keeping its lines so far. */
-  park(key: string, attempt: number, partial: JobOutcome): void {
-    this.sql.exec("UPDATE jobs SET state = 'waiting', outcome = ?, ended = NULL WHERE key = ? AND attempt = ?", JSON.stringify(partial), key, attempt);
-  }
-
-  /** Makes a waiting job pending again, to run with `spec` (its answer in the arguments). */
-  resume(key: string, attempt: number, spec: JobSpec): void {
-    this.sql.exec("UPDATE jobs SET state = 'pending', spec = ? WHERE key = ? AND attempt = ?", JSON.stringify(spec), key, attempt);
+  move(key: string, attempt: number, change: JobRowChange, onlyFrom?: JobRowState): boolean {
+    const current = this.sql.exec<{ state: JobRowState }>("SELECT state FROM jobs WHERE key = ? AND attempt = ?", key, attempt).toArray()[0]?.state;
+    if (current === undefined) throw new LifecycleError(`no job ${key}#${attempt}`);
+    if (onlyFrom !== undefined && current !== onlyFrom) return false;
+    const state = nextJobRowState(current, { type: change.type });
+    const where = "WHERE key = ? AND attempt = ?";
+    switch (change.type) {
+      case "START":
+      case "RESUME":
+        this.sql.exec(`UPDATE jobs SET state = ?, started = ?, starts = ? ${where}`, state, change.started, change.starts, key, attempt);
+        break;
+      case "ASK":
+        // The lines so far are kept; the job has not ended.
+        this.sql.exec(`UPDATE jobs SET state = ?, outcome = ?, ended = NULL ${where}`, state, JSON.stringify(change.partial), key, attempt);
+        break;
+      case "ANSWER":
+        this.sql.exec(`UPDATE jobs SET state = ?, spec = ? ${where}`, state, JSON.stringify(change.spec), key, attempt);
+        break;
+      default: {
+        const { outcome } = change;
+        if (outcome.state !== state) throw new LifecycleError(`${change.type} ends a job row ${state}, not with an ${outcome.state} outcome`);
+        // A cancelled job's run is cancelled or gone: nobody is to be told.
+        this.sql.exec(`UPDATE jobs SET state = ?, outcome = ?, ended = ?, reported = ? ${where}`, state, JSON.stringify(outcome), outcome.ended, change.type === "CANCEL" ? 1 : 0, key, attempt);
+      }
+    }
+    return true;
   }
 
   setOutcome(key: string, attempt: number, outcome: JobOutcome): void {

@@ -1,9 +1,12 @@
 /**
+ * What jobs say to people, through the ChatActors (src/telegram/chat-actor.ts) over RPC: no grammY,
+ * no Bot API, so the actors and the sandbox may import it (a leaf: it imports only the config).
+ *
  * `job.notify(message, to?)` from a template action (the original's `ask_telegram` without an
  * answer): the message goes to a linked member's chat (`{user}`), to a chat the bot is in
  * (`{chat}`), or, with no `to`, to every linked member, as the original's broadcast did.
+ * `job.ask`: a question with one button per answer, in a linked member's chat (askQuestion).
  */
-import { GrammyError, HttpError } from "grammy";
 import { configFromBindings } from "../config/index.ts";
 
 export type NotifyTarget = { user: string } | { chat: number } | null;
@@ -48,27 +51,6 @@ export class NotDelivered extends Error {
 
 /** How a ChatActor's attempt to show a question went (a value, not a throw: custom errors lose their class over RPC). */
 export type QuestionDelivery = { ok: true } | { ok: false; permanent: boolean; reason: string; retryAfter?: number };
-
-/**
- * Sorts a failed sendMessage: Telegram's 4xx answers (but 429) do not change on a retry, its 429s
- * and 5xx and an unreachable Telegram may. The reason never carries the bot token.
- */
-export function deliveryFailure(err: unknown, token: string): { permanent: boolean; reason: string; retryAfter?: number } {
-  const scrub = (text: string) => (token ? text.split(token).join("<token>") : text);
-  if (err instanceof GrammyError) {
-    const said = scrub(`${err.error_code}: ${err.description}`);
-    if (err.error_code === 403) return { permanent: true, reason: `the chat does not accept the bot's messages, blocked or left (Telegram ${said})` };
-    // A 429 the bot did not wait out itself (retry_after over its limit) says when to come back.
-    const retryAfter = err.error_code === 429 ? err.parameters.retry_after : undefined;
-    if (err.error_code === 429 || err.error_code >= 500) return { permanent: false, reason: `Telegram failed (${said})`, ...(retryAfter ? { retryAfter } : {}) };
-    return { permanent: true, reason: `Telegram refused the question (${said})` };
-  }
-  if (err instanceof HttpError) {
-    const cause = err.error instanceof Error ? err.error.message : String(err.error);
-    return { permanent: false, reason: `Telegram could not be reached (${scrub(cause)})` };
-  }
-  return { permanent: false, reason: scrub(err instanceof Error ? err.message : String(err)) };
-}
 
 /**
  * Asks a linked member a job's question in their chat, with one button per answer.

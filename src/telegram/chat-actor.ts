@@ -4,24 +4,24 @@
  * never overtake each other, a replayed update_id is ignored, and a slow or failing chat never holds
  * up another (each chat is its own actor).
  *
- * It keeps the conversation (an XState snapshot, see src/telegram/conversation.ts), the meaning of
+ * It keeps the conversation (an XState snapshot, see conversation.ts), the meaning of
  * the buttons it showed (callback data is only a random id, looked up here), and the runs it follows:
  * one progress message per run, edited at most about once a second until a final summary.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { Update } from "grammy/types";
+import type { Result } from "../actors/results.ts";
+import { addMissingColumns, adoptOldMeta, openSql, type ActorSql, type Migration } from "../actors/sql.ts";
 import { configFromBindings, type CockpitConfig } from "../config/index.ts";
 import { publish } from "../events/bus.ts";
-import { makeApi, makeBot, sendBlocks } from "../telegram/bot.ts";
-import { ANSWER_COMMAND, commandOf, commands, COMMAND_SUMMARY, RERUN_LABEL, rerunAction } from "../telegram/commands.ts";
-import { deliveryFailure, type QuestionDelivery, type QuestionTarget } from "../telegram/notify.ts";
-import { CockpitContext, type ButtonAction, type ChatHost } from "../telegram/context.ts";
-import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "../telegram/conversation.ts";
-import { escapeHtml, html, renderMessages } from "../telegram/format.ts";
-import { addMissingColumns, openSql, type ActorSql, type Migration } from "./sql.ts";
-import { runEnded, runProgress, runSummary } from "../telegram/render.ts";
+import type { QuestionDelivery, QuestionTarget } from "../notify/index.ts";
 import type { RunRecord } from "../runs/model.ts";
-import type { Result } from "./results.ts";
+import { deliveryFailure, makeApi, makeBot, sendBlocks } from "./bot.ts";
+import { ANSWER_COMMAND, commandOf, commands, COMMAND_SUMMARY, RERUN_LABEL, rerunAction } from "./commands.ts";
+import { CockpitContext, type ButtonAction, type ChatHost } from "./context.ts";
+import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "./conversation.ts";
+import { escapeHtml, html, renderMessages } from "./format.ts";
+import { runEnded, runProgress, runSummary } from "./render.ts";
 
 /** Processed update ids are remembered this long: Telegram gives up redelivering long before. */
 const SEEN_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -59,10 +59,8 @@ export const CHAT_MIGRATIONS: readonly Migration[] = [
       CREATE TABLE IF NOT EXISTS buttons(id TEXT PRIMARY KEY, user INTEGER NOT NULL, action TEXT NOT NULL, created INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS watches(repo TEXT NOT NULL, run TEXT NOT NULL, message INTEGER NOT NULL, text TEXT NOT NULL,
         edited INTEGER NOT NULL, started INTEGER NOT NULL, user INTEGER, PRIMARY KEY(repo, run));
-      CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
-      INSERT INTO _meta(key, value) SELECT key, value FROM meta WHERE true ON CONFLICT(key) DO NOTHING;
-      DROP TABLE meta;
     `);
+    adoptOldMeta(sql);
     // Chats that followed runs before the Re-run button existed have no user column yet.
     addMissingColumns(sql, "watches", { user: "INTEGER" });
   },
