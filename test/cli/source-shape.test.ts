@@ -1,9 +1,10 @@
 /**
  * The shape of src/ as a whole: no import cycles (type-only imports count: a cycle through types
- * still ties the files' changes together), and imports between folders going one way (README's
- * Layout): `routes` → `operations` → `actors` → `runs` → `ays`, `telegram` → `operations` → `actors`.
+ * still ties the files' changes together), imports between folders going one way (README's
+ * Layout): `routes` → `operations` → `actors` → `runs` → `ays`, `telegram` → `operations` → `actors`,
+ * and no file over MAX_LINES lines.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,6 +12,8 @@ import { parseCircular, parseDependencyTree, type DependencyTree } from "dpdm";
 import { describe, it } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** A source file longer than this does more than one job: split it. */
+const MAX_LINES = 400;
 
 /**
  * The folders of src/ each folder must not import (directly: one import against the direction is
@@ -65,6 +68,16 @@ async function importCycles(cwd: string, dir: string): Promise<string[]> {
 describe("the source tree", () => {
   it("has no import cycle", async ({ expect }) => {
     expect(await importCycles(ROOT, "src"), "import cycles in src/").toEqual([]);
+  });
+
+  it(`has no file over ${MAX_LINES} lines`, ({ expect }) => {
+    const over = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" })
+      .filter((file) => /\.(tsx?|js)$/.test(file))
+      .map((file) => ({ file: `src/${file}`, lines: readFileSync(join(ROOT, "src", file), "utf8").split("\n").length - 1 }))
+      .filter(({ lines }) => lines > MAX_LINES)
+      .sort((a, b) => b.lines - a.lines)
+      .map(({ file, lines }) => `${file}: ${lines} lines`);
+    expect(over, `files in src/ over ${MAX_LINES} lines`).toEqual([]);
   });
 
   it("the cycle check finds a cycle, through type-only imports too", async ({ expect }) => {
