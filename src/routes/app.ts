@@ -1,6 +1,7 @@
 import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
+import { HTTPException } from "hono/http-exception";
 import { ConfigError, configFromBindings } from "../config/index.ts";
 import { createAysApi } from "./ays/index.ts";
 import { MAX_UPLOAD_BYTES } from "./ays/services.ts";
@@ -13,6 +14,7 @@ import { createTelegramRoutes } from "./telegram.ts";
 import { telegramSignIn } from "../telegram/signin.ts";
 import { ApiError } from "../operations/errors.ts";
 import { errorResponse } from "./errors.ts";
+import { jsonBodiesOnly } from "./json-bodies.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
@@ -62,6 +64,7 @@ export function createApp() {
     },
     // Scheduling an action may carry uploaded files; every other body is JSON text.
     (c, next) => (/\/action\/[^/]+$/.test(c.req.path) ? uploadLimit : jsonLimit)(c, next),
+    jsonBodiesOnly({ multipart: (path) => /\/action\/[^/]+$/.test(path) }),
   );
   app.route("/ays", createAysApi());
   // Each feature that starts sign-ins registers what happens when one finishes.
@@ -72,6 +75,7 @@ export function createApp() {
   app.use("/telegram/*", jsonLimit);
   app.route("/telegram", createTelegramRoutes());
   app.use("/webhooks/*", jsonLimit);
+  app.use("/webhooks/events", jsonBodiesOnly());
   app.route("/webhooks", createWebhooks());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
@@ -90,6 +94,10 @@ export function createApp() {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message);
+    // hono's own refusals, such as its validator's "Malformed JSON in request body".
+    if (err instanceof HTTPException && err.status < 500) {
+      return errorResponse(c, err.status, err.status === 400 ? "invalid_request" : "refused", err.message || "the request was refused");
+    }
     if (err instanceof ConfigError) {
       // Names the key that is wrong; secret values never appear in ConfigError messages.
       return errorResponse(c, 503, "config_invalid", err.message);
