@@ -5,6 +5,12 @@
 /** Repository names: letters, digits, `_` and `-` (the API, the console and the bot all check this). */
 export const NAME_PATTERN = /^[A-Za-z0-9_-]+$/;
 
+/**
+ * Blueprint file names: letters, digits, `_`, `.` and `-`, at most 200, and not only dots: `.`, `..`
+ * and `...` would be stored but could never be reached again (URLs normalise them away).
+ */
+export const BLUEPRINT_NAME_PATTERN = /^(?!\.+$)[A-Za-z0-9_.-]{1,200}$/;
+
 /** Role = the actor name up to its first dot: "node.ovc" -> "node", "sshkey" -> "sshkey". */
 export function roleOf(actorName: string): string {
   const dot = actorName.indexOf(".");

@@ -1,6 +1,6 @@
 /** Request and response schemas of the `/ays` API; they drive validation and the OpenAPI document. */
 import { z } from "@hono/zod-openapi";
-import { NAME_PATTERN } from "../ays/names.ts";
+import { BLUEPRINT_NAME_PATTERN, NAME_PATTERN } from "../ays/names.ts";
 
 const nameError = { error: "expected letters, digits, _ and - only" };
 
@@ -9,7 +9,7 @@ export const BlueprintName = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[A-Za-z0-9_.-]+$/, { error: "expected letters, digits, _, . and - only" })
+  .regex(BLUEPRINT_NAME_PATTERN, { error: "expected letters, digits, _, . and - only, and not only dots" })
   .openapi({ example: "bp06.yaml" });
 export const TemplateName = z
   .string()

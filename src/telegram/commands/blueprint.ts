@@ -2,6 +2,7 @@
  * /blueprint: add one by pasting YAML or sending a .yaml file, list, show, execute, archive,
  * restore and delete. Deleting uninstalls the services the blueprint created, and only those.
  */
+import { BLUEPRINT_NAME_PATTERN } from "../../ays/names.ts";
 import { Composer } from "grammy";
 import type { Question } from "../conversation.ts";
 import { b, code, escapeHtml, html, pre } from "../format.ts";
@@ -10,7 +11,6 @@ import { storeDocument } from "../upload.ts";
 import { runButtons, startRun } from "./run.ts";
 import { ask, command, grid, menu, needRepo, refused, say, type Answers, type Button, type Ctx, type Handler } from "./shared.ts";
 
-const BLUEPRINT_NAME = /^[A-Za-z0-9_.-]{1,200}$/;
 const MAX_BLUEPRINT_CHARS = 512 * 1024;
 const NO_BLUEPRINTS = "Sorry, this repository doesn't contain blueprints for now: paste one with /blueprint add, or send me a .yaml file.";
 const notABlueprint = (name: string) => [html(`${code(name)} is not a valid blueprint name.`)];
@@ -31,7 +31,7 @@ const blueprint: Handler = async (ctx, [verb, ...rest]) => {
       return;
     case "add":
     case "create":
-      if (name && !BLUEPRINT_NAME.test(name)) return say(ctx, "A blueprint name has letters, digits, _, . and - only (e.g. site.yaml).");
+      if (name && !BLUEPRINT_NAME_PATTERN.test(name)) return say(ctx, "A blueprint name has letters, digits, _, . and - only, and not only dots (e.g. site.yaml).");
       ask(ctx, { kind: "blueprint.paste", ...(name ? { name: withYamlExtension(name) } : {}) });
       await say(ctx, "Please paste your blueprint here now (or send me a .yaml file), or /cancel.");
       return;
