@@ -20,6 +20,9 @@ import type { AppEnv } from "./env.ts";
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** Scheduling an action may carry uploaded files; every other body is JSON text. */
+const takesUploads = (path: string) => /\/action\/[^/]+$/.test(path);
+
 /** Builds the Worker's HTTP application. */
 export function createApp() {
   const app = new OpenAPIHono<AppEnv>();
@@ -62,9 +65,8 @@ export function createApp() {
       if (!c.get("config").api.ays.active) throw new ApiError(404, "api_disabled", "the /ays API is disabled ([api.ays].active = false)");
       await next();
     },
-    // Scheduling an action may carry uploaded files; every other body is JSON text.
-    (c, next) => (/\/action\/[^/]+$/.test(c.req.path) ? uploadLimit : jsonLimit)(c, next),
-    jsonBodiesOnly({ multipart: (path) => /\/action\/[^/]+$/.test(path) }),
+    (c, next) => (takesUploads(c.req.path) ? uploadLimit : jsonLimit)(c, next),
+    jsonBodiesOnly({ multipart: takesUploads }),
   );
   app.route("/ays", createAysApi());
   // Each feature that starts sign-ins registers what happens when one finishes.

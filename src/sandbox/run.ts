@@ -124,7 +124,8 @@ export async function runAction(
     globalOutbound: null,
     limits: { cpuMs },
   });
-  const entrypoint = worker.getEntrypoint(undefined, { limits: { cpuMs } }) as unknown as SandboxEntrypoint;
+  // The limit is part of the worker code: each job has its own, so the entrypoint needs no second one.
+  const entrypoint = worker.getEntrypoint() as unknown as SandboxEntrypoint;
   const host = new JobHost(env, request, record);
   const call: SandboxCall = {
     action: request.action,
