@@ -15,8 +15,8 @@ export async function must(res: Response | Promise<Response>, status: number): P
   return r;
 }
 
-/** Creates `repo` with template `box` (schema SCHEMA, the given actions.js) and executes `blueprint` (main.yaml). */
-export async function repoWithBlueprint(repo: string, blueprint: string, template: { name?: string; actions?: string; config?: string } = {}) {
+/** Creates `repo` with template `box` (schema SCHEMA unless given, the given actions.js) and executes `blueprint` (main.yaml). */
+export async function repoWithBlueprint(repo: string, blueprint: string, template: { name?: string; actions?: string; config?: string; schema?: string } = {}) {
   await must(api("/ays/repository", { method: "POST", json: { name: repo } }), 201);
   await must(api(`/ays/repository/${repo}/template`, { method: "POST", json: { name: "box", schema: SCHEMA, ...template } }), 201);
   await must(api(`/ays/repository/${repo}/blueprint`, { method: "POST", json: { name: "main.yaml", content: blueprint } }), 201);

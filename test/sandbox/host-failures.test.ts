@@ -7,17 +7,14 @@ import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/runs/model.ts";
 import { SANDBOX_LIMITS } from "../../src/sandbox/index.ts";
 import { api } from "../helpers/auth.ts";
-import { createRun, must, waitForRun } from "../helpers/runs.ts";
+import { createRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 
 const SCHEMA = "@0xe1a2b3c4d5e6f70a;\nstruct Schema {\n  note @0 :Text;\n  port @1 :Int64 = 80;\n  other @2 :Text;\n}\n";
 const NO_RETRY = "actions:\n  install:\n    max_repeats_if_failed: 0\n";
 const installOf = (run: RunRecord) => run.steps.flatMap((s) => s.jobs).find((j) => j.action === "install")!;
 
 async function runInstall(repo: string, actions: string): Promise<RunRecord> {
-  await must(api("/ays/repository", { method: "POST", json: { name: repo } }), 201);
-  await must(api(`/ays/repository/${repo}/template`, { method: "POST", json: { name: "box", schema: SCHEMA, actions, config: NO_RETRY } }), 201);
-  await must(api(`/ays/repository/${repo}/blueprint`, { method: "POST", json: { name: "main.yaml", content: "box__a:\nactions:\n  - action: install\n" } }), 201);
-  await must(api(`/ays/repository/${repo}/blueprint/main.yaml`, { method: "POST" }), 200);
+  await repoWithBlueprint(repo, "box__a:\nactions:\n  - action: install\n", { schema: SCHEMA, actions, config: NO_RETRY });
   return waitForRun(repo, (await createRun(repo)).key);
 }
 

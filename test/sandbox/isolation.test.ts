@@ -7,7 +7,7 @@
 import { describe, it, type ExpectStatic } from "vitest";
 import type { RunRecord } from "../../src/runs/model.ts";
 import { api } from "../helpers/auth.ts";
-import { createRun, must, waitForRun } from "../helpers/runs.ts";
+import { createRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 
 const SCHEMA = "@0xe1a2b3c4d5e6f709;\nstruct Schema {\n  password @0 :Text;\n}\n";
 
@@ -41,13 +41,8 @@ async function installResult(expect: ExpectStatic, repo: string, run: RunRecord)
 
 describe("sandbox isolation between jobs", () => {
   it("two repositories with identical actions.js, and repeated jobs of one, share no state", async ({ expect }) => {
-    const template = { actions: ACTIONS };
-    const blueprint = (password: string) => `box__main:\n  password: ${password}\nactions:\n  - action: install\n`;
     for (const repo of ["iso-bob", "iso-alice"]) {
-      await must(api("/ays/repository", { method: "POST", json: { name: repo } }), 201);
-      await must(api(`/ays/repository/${repo}/template`, { method: "POST", json: { name: "box", schema: SCHEMA, ...template } }), 201);
-      await must(api(`/ays/repository/${repo}/blueprint`, { method: "POST", json: { name: "main.yaml", content: blueprint(`${repo}-pw`) } }), 201);
-      await must(api(`/ays/repository/${repo}/blueprint/main.yaml`, { method: "POST" }), 200);
+      await repoWithBlueprint(repo, `box__main:\n  password: ${repo}-pw\nactions:\n  - action: install\n`, { schema: SCHEMA, actions: ACTIONS });
     }
 
     const bob = await waitForRun("iso-bob", (await createRun("iso-bob")).key);
