@@ -4,6 +4,7 @@
  * screenshots. `stop()` ends wrangler and removes everything it wrote.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -34,6 +35,12 @@ export interface LocalCockpit {
   mint(claims?: Record<string, unknown>, exp?: number | string): Promise<string>;
   /** Where wrangler's output went, for error messages. */
   output(): string;
+  /**
+   * CPU time (user + system, ms) used so far by `cockpit start` and everything it started (wrangler,
+   * workerd and its isolates), from /proc; null where there is no /proc. Steadier than wall time on
+   * a busy machine: other processes slow a run down but do not add to its CPU time.
+   */
+  cpuMs(): number | null;
   stop(): Promise<void>;
 }
 
@@ -42,6 +49,36 @@ type StartOptions = { config?: string; port?: number; organization?: string; dev
 
 /** A free port can be taken by someone else before wrangler binds it; then another one is tried. */
 const PORT_ATTEMPTS = 3;
+
+/** `/proc/<pid>/stat` fields after the command: [1] parent pid, [11] utime, [12] stime (clock ticks). */
+function procStats(): Map<number, { parent: number; ticks: number }> | null {
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((d) => /^\d+$/.test(d));
+  } catch {
+    return null;
+  }
+  const stats = new Map<number, { parent: number; ticks: number }>();
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      stats.set(Number(pid), { parent: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) });
+    } catch {
+      /* ended meanwhile */
+    }
+  }
+  return stats;
+}
+
+/** CPU ms of a process and its live descendants (Linux clock ticks are 10 ms). */
+export function treeCpuMs(root: number): number | null {
+  const stats = procStats();
+  if (!stats) return null;
+  let ticks = 0;
+  const inTree = (pid: number): boolean => pid === root || (pid > 1 && stats.has(pid) && inTree(stats.get(pid)!.parent));
+  for (const [pid, stat] of stats) if (inTree(pid)) ticks += stat.ticks;
+  return ticks * 10;
+}
 
 export async function startCockpit(options: StartOptions = {}): Promise<LocalCockpit> {
   for (let attempt = 1; ; attempt++) {
@@ -77,6 +114,7 @@ async function startOnce(options: StartOptions, port: number): Promise<LocalCock
     await rm(dir, { recursive: true, force: true });
   };
   const base = `http://127.0.0.1:${port}`;
+  const cpuMs = () => (child.pid === undefined ? null : treeCpuMs(child.pid));
   const deadline = Date.now() + 90_000;
   for (;;) {
     try {
@@ -92,7 +130,7 @@ async function startOnce(options: StartOptions, port: number): Promise<LocalCock
   }
   if (options.devKey === false) {
     const mint = () => Promise.reject(new Error("no dev key: mint tokens at the configured provider"));
-    return { base, token: "", mint, output: () => output, stop };
+    return { base, token: "", mint, output: () => output, cpuMs, stop };
   }
   const key = await importPKCS8(await readFile(keyFile, "utf8"), "ES384");
   const mint = (claims: Record<string, unknown> = {}, exp: number | string = "2h") =>
@@ -102,5 +140,5 @@ async function startOnce(options: StartOptions, port: number): Promise<LocalCock
       .setAudience([organization])
       .setExpirationTime(exp)
       .sign(key);
-  return { base, token: await mint(), mint, output: () => output, stop };
+  return { base, token: await mint(), mint, output: () => output, cpuMs, stop };
 }

@@ -182,6 +182,11 @@ export class OrganizationActor extends DurableObject<Env> {
     return row.id;
   }
 
+  /** Several entries in one call (a burst of run and job events no filter wants). */
+  recordMany(entries: Omit<AuditEntry, "id" | "time">[]): void {
+    for (const entry of entries) this.record(entry);
+  }
+
   /** Every event type the log holds, for filters to offer. */
   eventTypes(): string[] {
     return this.ctx.storage.sql.exec<{ type: string }>("SELECT DISTINCT type FROM events ORDER BY type").toArray().map((r) => r.type);

@@ -37,6 +37,8 @@ export interface ActorSql<M extends Record<string, MetaValue>> {
   meta<K extends keyof M & string>(key: K): M[K] | undefined;
   setMeta<K extends keyof M & string>(key: K, value: M[K]): void;
   deleteMeta(key: keyof M & string): void;
+  /** Drops the values read so far (after the storage was deleted). */
+  forget(): void;
 }
 
 /**
@@ -63,12 +65,25 @@ export function openSql<M extends Record<string, MetaValue> = Record<never, Meta
     }
     if (from < migrations.length) write(SCHEMA_VERSION, migrations.length);
   });
+  // The actor is the only writer of its storage, so a value read once stays true until it writes it.
+  const cache = new Map<string, MetaValue | undefined>();
   return {
     sql,
     version: migrations.length,
-    meta: (key) => read(key) as never,
-    setMeta: (key, value) => write(key, value),
-    deleteMeta: (key) => void sql.exec("DELETE FROM _meta WHERE key = ?", key),
+    meta: (key) => {
+      if (!cache.has(key)) cache.set(key, read(key));
+      return cache.get(key) as never;
+    },
+    setMeta: (key, value) => {
+      cache.delete(key);
+      write(key, value);
+      cache.set(key, value);
+    },
+    deleteMeta: (key) => {
+      cache.delete(key);
+      sql.exec("DELETE FROM _meta WHERE key = ?", key);
+    },
+    forget: () => cache.clear(),
   };
 }
 

@@ -3,10 +3,12 @@
  * event on the bus (`run`, `job`), so services can react to them (`events: [{channel: job, ...}]`).
  *
  * Changes are gathered for a moment and published together: one log write and one queue batch for a
- * burst of finishing jobs, instead of a round trip per job. Publishing is best effort: the run itself
- * never waits for, or fails because of, its events.
+ * burst of finishing jobs, instead of a round trip per job. The repository matches them against its
+ * own filters first (they go to no other repository): one that no filter wants is only logged, and
+ * never takes the queue's round trip back into the same actor. Publishing is best effort: the run
+ * itself never waits for, or fails because of, its events.
  */
-import { publishMany } from "../events/bus.ts";
+import { logOnly, publishMany } from "../events/bus.ts";
 import type { CockpitEvent } from "../events/event.ts";
 import { hasEnded, type JobRecord, type RunRecord } from "../runs/model.ts";
 
@@ -20,10 +22,13 @@ export class StateEvents {
 
   private readonly env: Env;
   private readonly where: () => { org: string; repo: string };
+  private readonly wanted: (event: CockpitEvent) => boolean;
 
-  constructor(env: Env, where: () => { org: string; repo: string }) {
+  /** `wanted`: whether a filter of the repository would start an action for the event. */
+  constructor(env: Env, where: () => { org: string; repo: string }, wanted: (event: CockpitEvent) => boolean) {
     this.env = env;
     this.where = where;
+    this.wanted = wanted;
   }
 
   /** Notes a saved run and its changed jobs; publishes what is new. */
@@ -64,8 +69,13 @@ export class StateEvents {
     const batch = this.pending;
     this.pending = [];
     if (batch.length === 0) return;
-    await publishMany(this.env, batch).catch((err: unknown) =>
-      console.error(`${batch.length} run/job state events not published`, err instanceof Error ? err.message : String(err)),
-    );
+    const wanted = batch.filter((event) => this.wanted(event));
+    const unwanted = batch.filter((event) => !wanted.includes(event));
+    const failed = (events: CockpitEvent[], what: string) => (err: unknown) =>
+      console.error(`${events.length} run/job state events not ${what}`, err instanceof Error ? err.message : String(err));
+    await Promise.all([
+      publishMany(this.env, wanted).catch(failed(wanted, "published")),
+      logOnly(this.env, unwanted).catch(failed(unwanted, "logged")),
+    ]);
   }
 }

@@ -5,7 +5,7 @@
  * A message that keeps failing goes to the dead-letter queue, whose consumer logs it as
  * `event.dead`, visible through GET /ays/events.
  */
-import type { Channel } from "../actors/organization.ts";
+import type { AuditEntry, Channel } from "../actors/organization.ts";
 import { configFromBindings } from "../config/index.ts";
 import { parseEvent, withoutSecret, type CockpitEvent } from "./event.ts";
 
@@ -18,6 +18,27 @@ function logChannel(event: CockpitEvent): Channel {
   if (event.type === "telegram") return "telegram";
   if (event.type === "webhook" || event.type === "generic") return "webhook";
   return "system";
+}
+
+/** An event as the organization's log keeps it (its secret removed). */
+function logEntry(event: CockpitEvent): Omit<AuditEntry, "id" | "time"> {
+  return {
+    type: `event.${event.type}`,
+    repo: event.repo ?? null,
+    by: event.by,
+    channel: logChannel(event),
+    message: `${event.type} event ${event.id}${event.command ? ` (${event.command})` : ""}`,
+    data: withoutSecret(event) as unknown as Record<string, unknown>,
+  };
+}
+
+/**
+ * Logs events of one organization that no filter wants, without sending them on the queue: a
+ * repository's own run and job events, which it matched against its filters itself (state-events.ts).
+ */
+export async function logOnly(env: Env, events: readonly CockpitEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await env.ORGANIZATION.getByName(events[0]!.org).recordMany(events.map(logEntry));
 }
 
 /**
@@ -42,19 +63,7 @@ const SEND_BATCH = 100;
 export async function publishMany(env: Env, events: readonly CockpitEvent[], beforeSend?: () => Promise<void>): Promise<boolean[]> {
   if (events.length === 0) return [];
   const org = env.ORGANIZATION.getByName(events[0]!.org);
-  const claims = await org.claimEvents(
-    events.map((event) => ({
-      event: event.id,
-      entry: {
-        type: `event.${event.type}`,
-        repo: event.repo ?? null,
-        by: event.by,
-        channel: logChannel(event),
-        message: `${event.type} event ${event.id}${event.command ? ` (${event.command})` : ""}`,
-        data: withoutSecret(event) as unknown as Record<string, unknown>,
-      },
-    })),
-  );
+  const claims = await org.claimEvents(events.map((event) => ({ event: event.id, entry: logEntry(event) })));
   const claimed = events.flatMap((event, i) => (claims[i] ? [{ event, claim: claims[i] }] : []));
   let sent = 0;
   try {

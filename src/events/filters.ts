@@ -27,6 +27,17 @@ export function filterMatches(filter: EventFilter, event: Pick<CockpitEvent, "ch
   return true;
 }
 
+/** Whether any filter of these services would start an action for the event: matchEvent, without building the list. */
+export function wantsEvent(state: RepositoryState, event: CockpitEvent): boolean {
+  for (const service of Object.values(state.services)) {
+    for (const filter of service.eventFilters) {
+      if (!filterMatches(filter, event)) continue;
+      if (filter.actions.some((action) => service.actions[action] && service.actions[action].state !== "disabled")) return true;
+    }
+  }
+  return false;
+}
+
 /** Every (service, action) an event reaches, each pair once; a disabled action hears nothing. */
 export function matchEvent(state: RepositoryState, event: CockpitEvent): { service: string; action: string }[] {
   const out: { service: string; action: string }[] = [];

@@ -1,3 +1,4 @@
+import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { AuditEntry } from "../../src/actors/organization.ts";
@@ -55,5 +56,13 @@ describe("run and job state events", () => {
 
     // `all` stays the original's inputs: no reaction to the cockpit's own state changes.
     expect((await jobsOf("greedy!g")).filter((j) => j.action === "react")).toEqual([]);
+
+    // Only the event a filter wants took the queue (publishing claims its id); the others were only logged.
+    const claimed = await runInDurableObject(env.ORGANIZATION.getByName(ORG), async (_actor, state) =>
+      state.storage.sql.exec<{ id: string }>("SELECT id FROM event_claims WHERE id LIKE 'job.%' OR id LIKE 'run.%'").toArray().map((r) => r.id),
+    );
+    const failedJob = log.find((e) => e.type === "event.job" && (e.data as { payload: { state: string } }).payload.state === "error")!;
+    expect(claimed).toEqual([(failedJob.data as { id: string }).id]);
+    expect(log.filter((e) => e.type === "event.job" || e.type === "event.run").length).toBeGreaterThan(3);
   });
 });

@@ -14,7 +14,7 @@ import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../../config/index.ts";
 import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
 import { withoutSecret, type CockpitEvent } from "../../events/event.ts";
-import { matchEvent } from "../../events/filters.ts";
+import { matchEvent, wantsEvent } from "../../events/filters.ts";
 import { DEFAULT_TIMEOUT_SECONDS, hasEnded, withoutLogs, type JobFile, type JobRecord, type LogEntry, type RunRecord } from "../../runs/model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "../../runs/protocol.ts";
 import { decide, newRun, rerunSteps, type Decision, type QueueEvent, type StepPlan } from "../../runs/queue.ts";
@@ -26,22 +26,25 @@ import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
+import { cancelServiceJobs, sendJobs } from "./sends.ts";
 import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
 import {
   leavesOutLogs, runSummary,
   type BlueprintCheck, type BlueprintView, type RunSummary, type ServiceQuery, type ServiceView, type TemplateInput, type TemplateInUse, type TemplateView,
 } from "./views.ts";
 
-function errorOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 export class RepositoryActor extends DurableObject<Env> {
   private readonly store: RepositoryStore;
   private readonly catalog: Catalog;
   private readonly streams = new RunStreams();
-  private readonly stateEvents = new StateEvents(this.env, () => ({ org: this.org(), repo: this.repoName() }));
+  private readonly stateEvents = new StateEvents(
+    this.env,
+    () => ({ org: this.org(), repo: this.repoName() }),
+    (event) => wantsEvent(this.store.state(), event),
+  );
   private lastPrune = 0;
+  /** The alarm time last written (null: none); undefined until this instance wrote or saw one. */
+  private armed: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -79,6 +82,7 @@ export class RepositoryActor extends DurableObject<Env> {
     await this.syncRecurring();
     await this.cancelServiceJobs(services, null, "its repository was deleted");
     await this.ctx.storage.deleteAlarm();
+    this.armed = null;
     await this.ctx.storage.deleteAll();
     this.store.forget();
   }
@@ -339,7 +343,7 @@ export class RepositoryActor extends DurableObject<Env> {
       else if (effect.type === "warn") console.warn(effect.message);
     }
     for (const effect of decision.effects) {
-      if (effect.type === "dispatch") sends.push(this.sendJobs(effect.specs));
+      if (effect.type === "dispatch") sends.push(sendJobs(this.env, effect.specs));
       else if (effect.type === "cancelJobs") sends.push(this.cancelServiceJobs(effect.services, effect.run, effect.reason));
     }
     if (sends.length) await Promise.all(sends);
@@ -360,38 +364,19 @@ export class RepositoryActor extends DurableObject<Env> {
       if (decision.state.run.state === "running" || decision.effects.length === 0) break;
     }
     const at = alarmAt(this.store.openRuns(), Date.now());
+    // Every report pumps: the alarm is written only when its time changes.
+    if (at === this.armed) return;
     await (at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at));
+    this.armed = at;
   }
 
-  /**
-   * Each ServiceActor persists the job before returning, so a lost reply is harmless: the watchdog
-   * sends the same spec again and the ServiceActor recognises it by key and attempt.
-   */
-  private async sendJobs(specs: JobSpec[]): Promise<void> {
-    await Promise.all(
-      specs.map((spec) =>
-        this.env.SERVICE.getByName(spec.actorName)
-          .startJob(spec)
-          .catch((err: unknown) => console.error(`startJob ${spec.jobKey} failed, the watchdog will retry`, errorOf(err))),
-      ),
-    );
-  }
-
-  /** Has the ServiceActors end their open jobs of run `runKey` (all of them when null). Best effort: one that cannot be reached is logged. */
-  private async cancelServiceJobs(services: string[], runKey: string | null, reason: string): Promise<void> {
-    const org = this.org();
-    const repo = this.repoName();
-    await Promise.all(
-      services.map((service) =>
-        this.env.SERVICE.getByName(`${org}/${repo}/${service}`)
-          .cancelJobs(runKey, reason)
-          .catch((err: unknown) => console.error(`cancelJobs of ${service} failed`, errorOf(err))),
-      ),
-    );
+  private cancelServiceJobs(services: string[], runKey: string | null, reason: string): Promise<void> {
+    return cancelServiceJobs(this.env, `${this.org()}/${this.repoName()}`, services, runKey, reason);
   }
 
   /** Continues the queue and re-sends open jobs: what an eviction interrupted resumes here. */
   override async alarm(): Promise<void> {
+    this.armed = undefined; // it has fired
     await this.pump(true);
   }
 }

@@ -73,6 +73,7 @@ export class RepositoryStore {
 
   /** Forgets the caches (the storage itself was deleted). */
   forget(): void {
+    this.db.forget();
     this.templatesCache = undefined;
     this.stateCache = undefined;
     this.serviceJson.clear();
