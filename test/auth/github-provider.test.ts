@@ -142,6 +142,13 @@ describe("GitHub tokens as API bearer tokens", () => {
     expect((await call("/ays/repository", token)).status).toBe(200);
   });
 
+  it("asks GitHub once a minute per token, not on every call", async ({ expect }) => {
+    const token = await tokenFor("octocat");
+    for (let i = 0; i < 3; i++) expect((await call("/ays/repository", token)).status).toBe(200);
+    const { calls } = (await (await fetch(`${githubFake.root}/_fake/user-calls?token=${token}`)).json()) as { calls: number };
+    expect(calls).toBe(1);
+  });
+
   it("refuses a non-member's token, a pending member's and a token GitHub does not know, each with its reason", async ({ expect }) => {
     let res = await call("/ays/repository", await tokenFor("stranger"));
     expect(res.status).toBe(401);

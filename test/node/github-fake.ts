@@ -96,6 +96,8 @@ export async function startGitHubFake(port = 0): Promise<GitHubFake> {
   const clientSecret = randomBytes(20).toString("hex");
   const codes = new Map<string, { login: string; redirectUri: string; challenge?: string; method?: string; expires: number }>();
   const tokens = new Map<string, string>();
+  /** How often GET /user was asked with each token. */
+  const userCalls = new Map<string, number>();
   let root = "";
 
   const newToken = (login: string) => {
@@ -169,6 +171,8 @@ export async function startGitHubFake(port = 0): Promise<GitHubFake> {
         return json(res, 200, { token: newToken(login) });
       }
 
+      if (req.method === "GET" && url.pathname === "/_fake/user-calls") return json(res, 200, { calls: userCalls.get(url.searchParams.get("token") ?? "") ?? 0 });
+
       // --- the REST API (api.github.com) ---
       if (!req.headers["user-agent"]) {
         res.writeHead(403, { "content-type": "text/plain" });
@@ -180,6 +184,7 @@ export async function startGitHubFake(port = 0): Promise<GitHubFake> {
       if (!login || !person) return json(res, 401, { message: "Bad credentials", documentation_url: DOCS, status: "401" });
       if (person.outage) return json(res, 502, { message: "Server Error" });
       if (req.method === "GET" && url.pathname === "/user") {
+        userCalls.set(auth![1]!, (userCalls.get(auth![1]!) ?? 0) + 1);
         return json(res, 200, { ...simpleUser(root, login, person), name: login, company: null, blog: "", location: null, email: null, bio: null, public_repos: 2, followers: 0, following: 0, created_at: "2011-01-25T18:44:36Z", updated_at: "2026-01-01T00:00:00Z" });
       }
       const notFound = () => json(res, 404, { message: "Not Found", documentation_url: DOCS, status: "404" });

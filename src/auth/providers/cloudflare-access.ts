@@ -61,12 +61,6 @@ function keySet(origin: string): JWTVerifyGetKey {
   return set;
 }
 
-/** Forgets the team's keys and the identities kept (tests). */
-export function forgetAccessCaches(): void {
-  keySets.clear();
-  identities.clear();
-}
-
 async function verifyAssertion(token: string, oauth: OAuthSettings): Promise<JWTPayload> {
   const what = "the Cloudflare Access token";
   let alg: unknown;

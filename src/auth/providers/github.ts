@@ -106,12 +106,8 @@ interface TokenAnswer {
   error_description?: unknown;
 }
 
-const bearerCache = new TokenCache<GitHubMembership>();
-
-/** Forgets GitHub's cached answers about bearer tokens (tests). */
-export function forgetGitHubCache(): void {
-  bearerCache.clear();
-}
+/** GitHub's answers about bearer tokens, with when each stops being trusted. */
+const bearerCache = new TokenCache<{ membership: GitHubMembership; until: number }>();
 
 export const github: IdentityProvider = {
   newSecrets: () => ({ verifier: randomString() }),
@@ -163,20 +159,23 @@ export const github: IdentityProvider = {
 
   async verifyBearer(token, oauth): Promise<Caller> {
     if (token.length > MAX_TOKEN_LENGTH || !/^[\x21-\x7e]+$/.test(token)) throw new AuthError("the token is not a GitHub token");
-    const hash = await tokenHash(token);
-    const now = Date.now();
-    let membership = bearerCache.get(hash, now);
-    if (!membership) {
+    // Keyed by where and what was asked too: the same token may be a member of one org and not another.
+    const hash = await tokenHash(`${githubRoots(oauth).api}\n${oauth.organization}\n${oauth.team ?? ""}\n${token}`);
+    let kept = bearerCache.get(hash);
+    if (!kept) {
+      let membership: GitHubMembership;
       try {
         membership = await githubMembership(oauth, token);
       } catch (err) {
         if (err instanceof GitHubUnavailable) throw new AuthError(`cannot check the token with GitHub: ${err.message}`);
         throw err;
       }
-      bearerCache.set(hash, membership, now + GITHUB_BEARER_TTL_MS);
+      kept = { membership, until: Date.now() + GITHUB_BEARER_TTL_MS };
+      bearerCache.set(hash, kept, kept.until);
     }
+    const { membership, until } = kept;
     if (!membership.member) throw new AuthError(membership.code === "not_member" ? `not a member: ${membership.reason}` : membership.reason);
     // GitHub's OAuth tokens carry no expiry: the caller is good for as long as the answer is kept.
-    return { user: membership.user, kind: "user", exp: Math.floor((now + GITHUB_BEARER_TTL_MS) / 1000) };
+    return { user: membership.user, kind: "user", exp: Math.floor(until / 1000) };
   },
 };

@@ -31,8 +31,4 @@ export class TokenCache<T> {
     if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(hash, { until, value });
   }
-
-  clear(): void {
-    this.entries.clear();
-  }
 }
