@@ -80,6 +80,13 @@ describe("Cockpit behind Cloudflare Access", () => {
     expect(await (await viaAccess("/ays/repository", bob)).json()).toEqual({ error: reason, code: "unauthorized" });
   });
 
+  it("with member_claim = \"aud\", lets in whoever the Access application lets through (the README's way)", async ({ expect }) => {
+    const trusting = envWithOAuth({ provider: "cloudflare-access", organization: ORG, team_domain: accessFake.origin, access_aud: accessFake.aud, member_claim: "aud", member_values: [accessFake.aud] });
+    const token = await accessToken(person("carol@acme.test"));
+    const res = await workerWith(trusting)(new Request("http://cockpit.test/auth/session", { headers: { "cf-access-jwt-assertion": token } }));
+    expect(await res.json()).toMatchObject({ user: "carol@acme.test", kind: "user" });
+  });
+
   it("does not let anyone in when Access gives no groups at all, and says so", async ({ expect }) => {
     const res = await viaAccess("/ays/repository", await accessToken(person("carol@acme.test")));
     expect(res.status).toBe(401);
