@@ -115,6 +115,15 @@ describe("Cockpit behind Cloudflare Access", () => {
     }
   });
 
+  it("says when the team's keys cannot be fetched (503 at /login), rather than calling the token invalid", async ({ expect }) => {
+    const closed = "http://127.0.0.1:9"; // the discard port: nothing listens there
+    const away = envWithOAuth({ provider: "cloudflare-access", organization: ORG, team_domain: closed, access_aud: accessFake.aud });
+    const token = await accessToken(person("alice@acme.test"), { issuer: closed });
+    const res = await workerWith(away)(new Request("http://cockpit.test/login", { headers: { "cf-access-jwt-assertion": token } }));
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain(`Cloudflare Access&#39;s keys (${closed}/cdn-cgi/access/certs) cannot be fetched to verify the Cloudflare Access token: try again in a minute`);
+  });
+
   it("answers a request without Access's token with 401: Cockpit expects to sit behind Access", async ({ expect }) => {
     const api = await viaAccess("/ays/repository", undefined);
     expect(api.status).toBe(401);

@@ -8,7 +8,7 @@
  * the identity at `/cdn-cgi/access/get-identity`) hold the organization or one of `member_values`.
  * A service token (`common_name`, no `email`) is a client, like an OpenID client-credentials token.
  */
-import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
+import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { AuthError, ISSUED_IN_FUTURE, issuedInFuture, type Caller } from "../jwt.ts";
 import { claimAt, memberValues, userNameIn, type Claims } from "./claims.ts";
 import { describeJwtError, FETCH_TIMEOUT_MS } from "./oidc.ts";
@@ -76,6 +76,9 @@ async function verifyAssertion(token: string, oauth: OAuthSettings): Promise<JWT
   try {
     ({ payload } = await jwtVerify(token, keySet(issuer), { algorithms: ["RS256"], issuer, audience, requiredClaims: ["exp"] }));
   } catch (err) {
+    // The keys could not be fetched (the team's certs unreachable, or not a JWKS): not the token's fault.
+    const unreachable = err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || !(err instanceof errors.JOSEError || err instanceof TypeError);
+    if (unreachable) throw new AccessRefusal("provider_unavailable", `Cloudflare Access's keys (${issuer}/cdn-cgi/access/certs) cannot be fetched to verify ${what}: try again in a minute`);
     throw new AccessRefusal("token_invalid", describeJwtError(err, what, { issuer, audience }));
   }
   if (issuedInFuture(payload)) throw new AccessRefusal("token_invalid", `${what}: ${ISSUED_IN_FUTURE}`);
