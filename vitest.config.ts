@@ -54,7 +54,14 @@ export default defineConfig({
             miniflare: { bindings: { ...bindings.vars, ...bindings.secrets, ...testOnlyBindings } },
           }),
         ],
-        test: { name: "worker", include: ["test/**/*.test.ts"], exclude: ["test/cli/**", "test/e2e/**", "test/runs/**", "test/oidc/**"], testTimeout: 30_000 },
+        test: {
+          name: "worker",
+          include: ["test/**/*.test.ts"],
+          exclude: ["test/cli/**", "test/e2e/**", "test/runs/**", "test/oidc/**"],
+          // GitHub and a Cloudflare Access team on 127.0.0.1, for the provider tests (test/auth/).
+          globalSetup: ["test/node/identity-fakes-setup.ts"],
+          testTimeout: 30_000,
+        },
       },
       {
         // Signing in and API tokens against a standard OpenID provider (provider = "oidc").

@@ -5,6 +5,7 @@ import { createMiddleware } from "hono/factory";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../routes/env.ts";
 import { ApiError } from "../operations/errors.ts";
+import { ACCESS_COOKIE as CF_ACCESS_COOKIE, ACCESS_HEADER } from "./providers/cloudflare-access.ts";
 import { ACCESS_COOKIE, REFRESH_COOKIE } from "./session.ts";
 
 // hono's check: a state-changing request a page on another site could send without a CORS preflight
@@ -23,12 +24,15 @@ async function checkOrigin(c: Context<AppEnv>, what: string): Promise<void> {
 }
 
 /**
- * CSRF protection for requests that a browser authenticates with the session cookies. Requests with
- * an `Authorization` header are left alone: another site cannot make a browser send one, and the
- * header wins over the cookie (see tokenFromRequest).
+ * CSRF protection for requests that a browser authenticates with the session cookies, or with
+ * Cloudflare Access's token (Access adds its header to whatever the browser sends with its cookie,
+ * another site's form too). Requests with an `Authorization` header are left alone: another site
+ * cannot make a browser send one, and the header wins over the cookie (see tokenFromRequest).
  */
 export const csrfForCookies = createMiddleware<AppEnv>(async (c, next) => {
-  const byCookie = !c.req.header("authorization") && (getCookie(c, ACCESS_COOKIE) !== undefined || getCookie(c, REFRESH_COOKIE) !== undefined);
+  const byCookie =
+    !c.req.header("authorization") &&
+    (c.req.header(ACCESS_HEADER) !== undefined || [ACCESS_COOKIE, REFRESH_COOKIE, CF_ACCESS_COOKIE].some((name) => getCookie(c, name) !== undefined));
   if (byCookie) await checkOrigin(c, "with the session cookie");
   await next();
 });

@@ -5,6 +5,7 @@ import { ApiError } from "../operations/errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
 import { AuthError, tokenFromRequest, type Caller } from "./jwt.ts";
+import { ACCESS_COOKIE as CF_ACCESS_COOKIE, ACCESS_HEADER, AccessRefusal, accessAssertion, accessCaller, NOT_BEHIND_ACCESS } from "./providers/cloudflare-access.ts";
 import { identityProvider } from "./providers/index.ts";
 import { ACCESS_COOKIE, checkSessionOpen } from "./session.ts";
 
@@ -17,16 +18,41 @@ import { ACCESS_COOKIE, checkSessionOpen } from "./session.ts";
  */
 async function authenticate(c: Context<AppEnv>): Promise<Caller> {
   const config = c.get("config");
+  if (config.oauth.provider === "cloudflare-access" && !c.req.header("authorization")) {
+    // Behind Access every request carries its token; a `jwt` cookie alone is no way in.
+    const assertion = accessAssertion(c.req.header(ACCESS_HEADER), getCookie(c, CF_ACCESS_COOKIE));
+    if (!assertion) throw new AccessRefusal("token_invalid", NOT_BEHIND_ACCESS);
+    return seen(c, await accessCaller(assertion, config.oauth));
+  }
   const token = tokenFromRequest(c.req.header("authorization"), getCookie(c, ACCESS_COOKIE));
   if (isCockpitToken(token)) {
     const caller = await verifyAccessToken(token, config);
     await checkSessionOpen(c, caller);
     return caller;
   }
-  const caller = await identityProvider(config.oauth).verifyBearer(token, config.oauth);
-  const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
+  return seen(c, await identityProvider(config.oauth).verifyBearer(token, config.oauth));
+}
+
+/** Notes a provider's caller as seen, after the answer. */
+function seen(c: Context<AppEnv>, caller: Caller): Caller {
+  const org = c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
   c.executionCtx.waitUntil(org.memberSeen(caller.user, caller.kind, "api").catch(() => undefined));
   return caller;
+}
+
+/** What the organization's own token is, per provider, for the 403 of requireOrganization. */
+function organizationTokenIs(config: AppEnv["Variables"]["config"]): string {
+  const org = config.oauth.organization;
+  switch (config.oauth.provider) {
+    case "itsyouonline":
+      return `a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization)`;
+    case "github":
+      return "a token of the organization itself, which GitHub does not issue: with provider = \"github\" every token is a person's";
+    case "cloudflare-access":
+      return "a Cloudflare Access service token that the Access application's policy lets through (CF-Access-Client-Id and CF-Access-Client-Secret)";
+    default:
+      return `a client-credentials token of the provider whose ${config.oauth.member_claim} claim lists ${org} (locally: cockpit token --organization)`;
+  }
 }
 
 /** `authenticate` for the API: a refused token is `401 {error, code: "unauthorized"}`. */
@@ -59,11 +85,7 @@ export const requireOrganization = createMiddleware<AppEnv>(async (c, next) => {
   const ownToken = caller.kind === "organization" && (caller.user === org || c.get("config").oauth.provider !== "itsyouonline");
   if (!ownToken || caller.session !== undefined) {
     const who = caller.session !== undefined ? `a console session of ${caller.user}` : `a member's token (${caller.user})`;
-    const needed =
-      c.get("config").oauth.provider === "itsyouonline"
-        ? `a JWT with globalid ${org}, as ItsYou.online issues to ${org}'s client credentials (locally: cockpit token --organization)`
-        : `a client-credentials token of the provider whose ${c.get("config").oauth.member_claim} claim lists ${org} (locally: cockpit token --organization)`;
-    throw new ApiError(403, "forbidden", `this needs the organization's own token: ${needed}; ${who} is not enough`);
+    throw new ApiError(403, "forbidden", `this needs the organization's own token: ${organizationTokenIs(c.get("config"))}; ${who} is not enough`);
   }
   c.set("caller", caller);
   await next();
@@ -79,6 +101,8 @@ export const requireSignedIn = createMiddleware<AppEnv>(async (c, next) => {
   } catch (err) {
     if (!(err instanceof AuthError)) throw err;
     const url = new URL(c.req.url);
+    // Access has no session to refresh: /login reads its token again, says why, and logs the refusal.
+    if (err instanceof AccessRefusal) return c.redirect(`/login?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
     return c.redirect(`/auth/resume?next=${encodeURIComponent(url.pathname + url.search)}`, 302);
   }
   await next();

@@ -30,8 +30,11 @@ Options:
     const config = await readConfigFile(file);
     if (config.oauth.provider === "local") {
       throw new CommandError(
-        `${file}: [oauth].provider: "local" runs only under \`cockpit start\` (an OpenID provider on this machine, with password-less users); deploy with provider = "oidc" and your provider's issuer, or "itsyouonline"`,
+        `${file}: [oauth].provider: "local" runs only under \`cockpit start\` (an OpenID provider on this machine, with password-less users); deploy with provider = "oidc" and your provider's issuer, "github", "cloudflare-access" or "itsyouonline"`,
       );
+    }
+    if (config.oauth.provider === "cloudflare-access" && config.oauth.team_domain?.startsWith("http://")) {
+      throw new CommandError(`${file}: [oauth].team_domain: ${config.oauth.team_domain} is a local test address; deploy with your Zero Trust team domain (myteam.cloudflareaccess.com), whose tokens are issued over https`);
     }
     const bindings = configToBindings(config);
     const name = stringOption(args, "name");

@@ -67,6 +67,10 @@ Options:
     if (config.oauth.provider === "oidc") {
       throw new CommandError(`[oauth] provider = "oidc": API tokens come from ${config.oauth.issuer} (e.g. its client-credentials grant); cockpit token mints for "itsyouonline" and "local"`);
     }
+    if (config.oauth.provider === "github" || config.oauth.provider === "cloudflare-access") {
+      const from = config.oauth.provider === "github" ? "GitHub (a person's OAuth or personal access token with read:org)" : "Cloudflare Access (a service token, sent as CF-Access-Client-Id and CF-Access-Client-Secret)";
+      throw new CommandError(`[oauth] provider = "${config.oauth.provider}": API tokens come from ${from}; cockpit token mints for "itsyouonline" and "local"`);
+    }
     if (config.oauth.provider === "local") {
       const jwk = await pemSigningKey(pem, "ES384");
       const listed = config.oauth.local!.users.find((u) => u.name === user);

@@ -47,7 +47,24 @@ const email = z.string().regex(/^(?:[^@\s]+@)?[^@\s]+\.[^@\s]+$|^@[^@\s]+\.[^@\s
 });
 
 /** How people and API clients prove who they are (src/auth/providers/). */
-export const OAUTH_PROVIDERS = ["itsyouonline", "oidc", "local"] as const;
+export const OAUTH_PROVIDERS = ["itsyouonline", "oidc", "local", "github", "cloudflare-access"] as const;
+
+/** A GitHub organization's team slug (`[oauth] team`), as it appears in the team's URL. */
+const teamSlug = z.string({ error: "expected a team slug" }).regex(/^[A-Za-z0-9_.-]{1,100}$/, { error: "expected a team slug such as ops-team (letters, digits, . _ -)" });
+
+/**
+ * `[oauth] team_domain`: the Zero Trust team's host (`myteam.cloudflareaccess.com`, or
+ * `https://myteam.cloudflareaccess.com`); Access tokens are issued by `https://{team_domain}`.
+ * `http://` is taken only for a loopback address (tests, a local fake): `cockpit deploy` refuses it.
+ */
+const TEAM_HOST = /^(?:https:\/\/)?[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}))+\/?$/;
+const LOOPBACK_ORIGIN = /^http:\/\/(?:127\.0\.0\.1|localhost|\[::1\]):\d{1,5}\/?$/;
+const teamDomain = z
+  .string({ error: "expected the Access team domain" })
+  .trim()
+  .refine((v) => TEAM_HOST.test(v) || LOOPBACK_ORIGIN.test(v), {
+    error: "expected the Zero Trust team domain, such as myteam.cloudflareaccess.com (https only; http://127.0.0.1:PORT only for a local test)",
+  });
 
 const claimName = z.string({ error: "expected a claim name" }).trim().min(1, { error: "must not be empty" });
 
@@ -74,7 +91,8 @@ export const oauthSchema = z
   .strictObject({
     /** `itsyouonline` (the original's dialect, the default), `oidc` (any OpenID provider) or `local`. */
     provider: z.enum(OAUTH_PROVIDERS, { error: `expected one of ${OAUTH_PROVIDERS.join(", ")}` }).default("itsyouonline"),
-    client_id: nonEmpty("the OAuth client id"),
+    /** Required except for `cloudflare-access`, where Access itself is the client. */
+    client_id: z.string({ error: "expected the OAuth client id" }).trim().default(""),
     client_secret: z.string({ error: "expected a string" }).optional(),
     redirect_uri: httpUrl.optional(),
     organization: nonEmpty("the organization name"),
@@ -96,8 +114,28 @@ export const oauthSchema = z
     /** `oidc`: the `aud` of API bearer tokens; the client_id when absent. */
     audience: nonEmpty("the API audience").optional(),
     local: localProviderSchema.optional(),
+    /** `github`: the REST API root (GitHub Enterprise: https://HOST/api/v3); https://api.github.com when absent. */
+    api_root: httpUrl.optional(),
+    /** `github`: where the authorize and token endpoints live; https://github.com when absent. */
+    web_root: httpUrl.optional(),
+    /** `github`: members are the active members of this team of the organization (its slug). */
+    team: teamSlug.optional(),
+    /** `cloudflare-access`: the Zero Trust team domain (myteam.cloudflareaccess.com). */
+    team_domain: teamDomain.optional(),
+    /** `cloudflare-access`: the Application Audience (AUD) tag of the Access application. */
+    access_aud: nonEmpty("the Access application's AUD tag").optional(),
   })
   .superRefine((oauth, ctx) => {
+    if (oauth.provider !== "cloudflare-access" && oauth.client_id === "") {
+      ctx.addIssue({ code: "custom", path: ["client_id"], message: "required" });
+    }
+    if (oauth.provider === "github" && !oauth.client_secret) {
+      ctx.addIssue({ code: "custom", path: ["client_secret"], message: "required for provider = \"github\": the OAuth app's client secret (a Worker secret, OAUTH_CLIENT_SECRET)" });
+    }
+    if (oauth.provider === "cloudflare-access") {
+      if (!oauth.team_domain) ctx.addIssue({ code: "custom", path: ["team_domain"], message: "required for provider = \"cloudflare-access\": the Zero Trust team domain (myteam.cloudflareaccess.com)" });
+      if (!oauth.access_aud) ctx.addIssue({ code: "custom", path: ["access_aud"], message: "required for provider = \"cloudflare-access\": the Access application's Application Audience (AUD) tag" });
+    }
     if (oauth.provider === "itsyouonline" && !oauth.jwt_key && !oauth.jwks_url) {
       ctx.addIssue({ code: "custom", path: ["jwt_key"], message: "required unless jwks_url is set" });
     }

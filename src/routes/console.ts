@@ -89,7 +89,7 @@ export function createConsole() {
         title: "Signed out",
         message: "You are signed out of the console.",
         signIn: "/login?next=%2Fconsole",
-        ...(c.get("config").oauth.provider === "itsyouonline" ? {} : { providerSignOut: "/auth/provider-logout" }),
+        ...(["itsyouonline", "github"].includes(c.get("config").oauth.provider) ? {} : { providerSignOut: "/auth/provider-logout" }),
       }),
     ),
   );

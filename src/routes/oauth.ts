@@ -34,7 +34,7 @@ function providerSaid(error: string, description: string | undefined): string {
 }
 
 /** Every refused sign-in is in the audit log (`signin.failed`, with its code and reason) and the Worker's log. */
-async function recordRefusal(c: Context<AppEnv>, err: OAuthError, purpose: OAuthPurpose | undefined): Promise<void> {
+export async function recordRefusal(c: Context<AppEnv>, err: OAuthError, purpose: OAuthPurpose | undefined): Promise<void> {
   const channel = purpose ? CHANNEL[purpose.kind] : "web";
   console.warn(`signin.failed ${err.code} (${purpose ? describePurpose(purpose) : "unknown purpose"}): ${err.message}`);
   const org = c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);

@@ -2,17 +2,20 @@
  * The console's sign-in and session routes: `GET /login` starts the OAuth flow for the web purpose,
  * the callback's `web` handler starts a session, and `/auth/*` refreshes and ends it.
  */
-import { Hono } from "hono";
+import { Hono, type Context } from "hono";
+import { getCookie } from "hono/cookie";
 import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { signingKeys } from "../auth/access-token.ts";
 import { sameOriginOnly } from "../auth/csrf.ts";
 import { requireMember } from "../auth/middleware.ts";
 import { authorizeUrl, OAuthError } from "../auth/oauth.ts";
 import { AuthError } from "../auth/jwt.ts";
+import { ACCESS_COOKIE as CF_ACCESS_COOKIE, ACCESS_HEADER, AccessRefusal, accessAssertion, accessCaller, accessLogoutUrl, NOT_BEHIND_ACCESS } from "../auth/providers/cloudflare-access.ts";
 import { endSessionUrl, ProviderUnavailable } from "../auth/providers/oidc.ts";
 import { messagePage, type PurposeHandler } from "../auth/sign-in-purpose.ts";
 import { endSession, isSignInBrowser, markSignInBrowser, redeemSignInTicket, refreshSession, startSession } from "../auth/session.ts";
 import type { AppEnv } from "./env.ts";
+import { recordRefusal } from "./oauth.ts";
 import { ApiError } from "../operations/errors.ts";
 import { ErrorSchema } from "./schemas.ts";
 import { resumePage, signInProgress } from "./sign-in-page.ts";
@@ -61,11 +64,34 @@ export const webSignIn: PurposeHandler<"web"> = {
   },
 };
 
+/**
+ * `/login` behind Cloudflare Access: Access has signed the person in already, so the request's own
+ * Access token says who they are; a member goes on to `next`, anyone else sees why (and the audit
+ * log has it). No session of Cockpit's own: every request carries the token.
+ */
+async function accessLogin(c: Context<AppEnv>, next: string): Promise<Response> {
+  const oauth = c.get("config").oauth;
+  const org = c.env.ORGANIZATION.getByName(oauth.organization);
+  try {
+    const assertion = accessAssertion(c.req.header(ACCESS_HEADER), getCookie(c, CF_ACCESS_COOKIE));
+    if (!assertion) throw new AccessRefusal("token_invalid", NOT_BEHIND_ACCESS);
+    const caller = await accessCaller(assertion, oauth);
+    await org.recordLogin(caller.user, "web", "web console");
+    return c.redirect(next, 302);
+  } catch (err) {
+    if (!(err instanceof AccessRefusal)) throw err;
+    const purpose = { kind: "web", next } as const;
+    await recordRefusal(c, new OAuthError(err.code, err.message, purpose), purpose);
+    return messagePage(c, err.code === "not_member" ? 403 : err.code === "provider_unavailable" ? 503 : 401, "Sign-in refused", err.message);
+  }
+}
+
 export function createSessionRoutes() {
   const app = new Hono<AppEnv>();
 
   app.get("/login", async (c) => {
     const next = safeNext(c.req.query("next"));
+    if (c.get("config").oauth.provider === "cloudflare-access") return accessLogin(c, next);
     try {
       const link = await authorizeUrl(c.get("config"), { kind: "web", next, browser: markSignInBrowser(c) }, new URL(c.req.url).origin);
       return c.redirect(link, 302);
@@ -118,7 +144,12 @@ export function createSessionRoutes() {
     const back = new URL("/console/signed-out", c.req.url).toString();
     let url: string | undefined;
     try {
-      url = oauth.provider === "itsyouonline" ? undefined : await endSessionUrl(oauth, back);
+      url =
+        oauth.provider === "cloudflare-access"
+          ? accessLogoutUrl(oauth)
+          : oauth.provider === "itsyouonline" || oauth.provider === "github"
+            ? undefined
+            : await endSessionUrl(oauth, back);
     } catch (err) {
       if (!(err instanceof ProviderUnavailable)) throw err;
       return messagePage(c, 503, "Sign-out unavailable", `${err.message}: try again in a minute`);

@@ -8,6 +8,7 @@ import { html } from "hono/html";
 import { stream } from "hono/streaming";
 import type { OAuthPurpose, SignInStep } from "../auth/oauth.ts";
 import { OAuthError } from "../auth/oauth.ts";
+import { githubRoots } from "../auth/providers/github.ts";
 import { sealSignInTicket } from "../auth/session.ts";
 import type { AppEnv } from "./env.ts";
 
@@ -37,7 +38,7 @@ const HEAD = html`<!doctype html>
 
 function stepText(c: Context<AppEnv>, step: SignInStep): string {
   const oauth = c.get("config").oauth;
-  const provider = oauth.provider === "itsyouonline" ? (oauth.token_url ?? oauth.itsyouonlinehost) : oauth.issuer;
+  const provider = oauth.provider === "itsyouonline" ? (oauth.token_url ?? oauth.itsyouonlinehost) : oauth.provider === "github" ? githubRoots(oauth).web : oauth.issuer;
   if (step === "exchange") return `Exchanging code with ${new URL(provider).host}…`;
   return `Checking membership of ${oauth.organization}…`;
 }

@@ -57,6 +57,28 @@ describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
     expect(res.stdout).toBe("");
   });
 
+  it("deploys provider = \"github\" with its client secret as a Worker secret, never in the var", async ({ expect }) => {
+    const file = await tempConfig('[oauth]\nprovider = "github"\nclient_id = "Iv1.abc"\nclient_secret = "gh-app-secret-value"\norganization = "acme"\n');
+    const res = await cockpit(["deploy", "--config", file, "--dry-run", "--json"]);
+    expect(res.stderr).toBe("");
+    const out = JSON.parse(res.stdout) as { vars: { COCKPIT_CONFIG: Record<string, Record<string, unknown>> }; secrets: string[] };
+    expect(out.secrets).toEqual(["OAUTH_CLIENT_SECRET"]);
+    expect(out.vars.COCKPIT_CONFIG.oauth).toMatchObject({ provider: "github", client_id: "Iv1.abc", organization: "acme" });
+    expect(res.stdout).not.toContain("gh-app-secret-value");
+  });
+
+  it("refuses provider = \"cloudflare-access\" with a loopback team_domain (a local test address)", async ({ expect }) => {
+    const access = '[oauth]\nprovider = "cloudflare-access"\norganization = "ops"\naccess_aud = "aud-tag"\n';
+    const local = await tempConfig(`${access}team_domain = "http://127.0.0.1:8788"\n`);
+    const refused = await cockpit(["deploy", "--config", local, "--dry-run"]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`${local}: [oauth].team_domain: http://127.0.0.1:8788 is a local test address`);
+    const real = await tempConfig(`${access}team_domain = "acme.cloudflareaccess.com"\n`);
+    const res = await cockpit(["deploy", "--config", real, "--dry-run"]);
+    expect(res.stderr).toBe("");
+    expect(res.code).toBe(0);
+  });
+
   it("says so when the file cannot be read", async ({ expect }) => {
     const res = await cockpit(["deploy", "--config", "no/such/file.toml", "--dry-run"]);
     expect(res.code).toBe(1);

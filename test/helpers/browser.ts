@@ -15,6 +15,12 @@ interface StoredCookie {
  */
 export class Browser {
   readonly jar = new Map<string, StoredCookie>();
+  /** How requests reach the Worker: its default export unless a test hands it another env. */
+  private readonly send: (request: Request) => Promise<Response>;
+
+  constructor(send?: (request: Request) => Promise<Response>) {
+    this.send = send ?? ((request) => exports.default.fetch(request));
+  }
 
   async fetch(path: string, init: RequestInit & { origin?: string | null } = {}): Promise<Response> {
     const url = new URL(path, ORIGIN);
@@ -23,7 +29,7 @@ export class Browser {
     if (cookies.length) headers.set("cookie", cookies.map(([name, c]) => `${name}=${c.value}`).join("; "));
     const origin = init.origin === undefined ? ORIGIN : init.origin;
     if (origin !== null) headers.set("origin", origin);
-    const res = await exports.default.fetch(new Request(url, { ...init, headers, redirect: "manual" }));
+    const res = await this.send(new Request(url, { ...init, headers, redirect: "manual" }));
     for (const line of res.headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(";").map((s) => s.trim());
       const [name, ...rest] = pair!.split("=");

@@ -104,7 +104,9 @@ describe("membership and user name claims", () => {
     );
     expect(() => validateConfig({ oauth: { client_id: "c", organization: "o" } }, "t.toml")).toThrow("t.toml: [oauth].jwt_key: required unless jwks_url is set");
     expect(() => validateConfig({ oauth: { provider: "local", client_id: "c", organization: "o" } }, "t.toml")).toThrow("t.toml: [oauth.local]: required for provider = \"local\"");
-    expect(() => validateConfig({ oauth: { provider: "github", client_id: "c", organization: "o" } }, "t.toml")).toThrow("t.toml: [oauth].provider: expected one of itsyouonline, oidc, local");
+    expect(() => validateConfig({ oauth: { provider: "gitlab", client_id: "c", organization: "o" } }, "t.toml")).toThrow(
+      "t.toml: [oauth].provider: expected one of itsyouonline, oidc, local, github, cloudflare-access",
+    );
     expect(() => validateConfig({ oauth: { provider: "local", client_id: "c", organization: "o", local: { users: [{ name: "a b" }] } } }, "t.toml")).toThrow("[oauth.local].users[0].name");
   });
 });

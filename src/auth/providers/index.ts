@@ -1,4 +1,6 @@
 /** The identity provider `[oauth] provider` names. */
+import { cloudflareAccess } from "./cloudflare-access.ts";
+import { github } from "./github.ts";
 import { itsYouOnline } from "./itsyouonline.ts";
 import { oidc } from "./oidc.ts";
 import type { IdentityProvider, OAuthSettings } from "./types.ts";
@@ -8,5 +10,14 @@ import type { IdentityProvider, OAuthSettings } from "./types.ts";
  * so a Worker sees `oidc` for it; given `local` as such it speaks OpenID to `[oauth] issuer` all the same.
  */
 export function identityProvider(oauth: OAuthSettings): IdentityProvider {
-  return oauth.provider === "itsyouonline" ? itsYouOnline : oidc;
+  switch (oauth.provider) {
+    case "itsyouonline":
+      return itsYouOnline;
+    case "github":
+      return github;
+    case "cloudflare-access":
+      return cloudflareAccess;
+    default:
+      return oidc;
+  }
 }

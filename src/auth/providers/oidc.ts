@@ -17,7 +17,7 @@ export const ASYMMETRIC_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS
 export const DISCOVERY_TTL_MS = 10 * 60_000;
 export const USERINFO_TTL_MS = 60_000;
 const USERINFO_CACHE_MAX = 500;
-const FETCH_TIMEOUT_MS = 10_000;
+export const FETCH_TIMEOUT_MS = 10_000;
 
 export interface Discovery {
   issuer: string;
@@ -93,14 +93,14 @@ function base64url(bytes: Uint8Array): string {
   return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 
-const randomString = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
+export const randomString = () => base64url(crypto.getRandomValues(new Uint8Array(32)));
 
-async function s256(verifier: string): Promise<string> {
+export async function s256(verifier: string): Promise<string> {
   return base64url(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(verifier))));
 }
 
 /** What a token is, why it was refused: for the person's page, the chat, the audit log and a 401. */
-function describeJwtError(err: unknown, what: string, expected: { issuer: string; audience: string }): string {
+export function describeJwtError(err: unknown, what: string, expected: { issuer: string; audience: string }): string {
   if (err instanceof errors.JWTExpired) return `${what} expired`;
   if (err instanceof errors.JWTClaimValidationFailed) {
     if (err.claim === "iss") return `${what} has the wrong issuer (${String(err.payload.iss)}; expected ${expected.issuer})`;
@@ -185,7 +185,7 @@ interface TokenAnswer {
 }
 
 /** The provider's own words (`error: error_description`), kept short and on one line. */
-function providerSays(answer: { error?: unknown; error_description?: unknown }, status: number): string {
+export function providerSays(answer: { error?: unknown; error_description?: unknown }, status: number): string {
   const parts = [answer.error, answer.error_description].filter((p): p is string => typeof p === "string" && p !== "");
   const text = parts.length ? parts.join(": ") : `HTTP ${status}`;
   return text.replace(/\s+/g, " ").slice(0, 300);
