@@ -7,6 +7,7 @@ import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
 import { AuthError, tokenFromRequest, type Caller } from "./jwt.ts";
 import { ACCESS_COOKIE as CF_ACCESS_COOKIE, ACCESS_HEADER, AccessRefusal, accessAssertion, accessCaller, NOT_BEHIND_ACCESS } from "./providers/cloudflare-access.ts";
 import { identityProvider } from "./providers/index.ts";
+import { TokenCache } from "./providers/token-cache.ts";
 import { ACCESS_COOKIE, checkSessionOpen } from "./session.ts";
 
 /**
@@ -33,10 +34,21 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
   return seen(c, await identityProvider(config.oauth).verifyBearer(token, config.oauth));
 }
 
-/** Notes a provider's caller as seen, after the answer. */
+/**
+ * A member's `last_seen` through the API is written at most this often per isolate: a script
+ * calling the API in a loop does not queue a write on the OrganizationActor for each call.
+ */
+export const SEEN_EVERY_MS = 5 * 60_000;
+const recentlySeen = new TokenCache<true>(2000);
+
+/** Notes a provider's caller as seen, after the answer (at most every SEEN_EVERY_MS). */
 function seen(c: Context<AppEnv>, caller: Caller): Caller {
+  const key = `${caller.kind}\n${caller.user}`;
+  const now = Date.now();
+  if (recentlySeen.get(key, now)) return caller;
+  recentlySeen.set(key, true, now + SEEN_EVERY_MS);
   const org = c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
-  c.executionCtx.waitUntil(org.memberSeen(caller.user, caller.kind, "api").catch(() => undefined));
+  c.executionCtx.waitUntil(org.memberSeen(caller.user, caller.kind, "api").catch(() => recentlySeen.delete(key)));
   return caller;
 }
 

@@ -13,6 +13,7 @@ import type { AppEnv } from "../routes/env.ts";
 import { ACCESS_TTL_SECONDS, isCockpitToken, issueAccessToken, signingKeys, verifyAccessToken } from "./access-token.ts";
 import { AuthError, issuedInFuture, type Caller } from "./jwt.ts";
 import { derivedKey } from "./keys.ts";
+import { TokenCache } from "./providers/token-cache.ts";
 import { authSecret, openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
 
 export const ACCESS_COOKIE = "jwt";
@@ -89,6 +90,7 @@ export async function refreshSession(c: Ctx): Promise<SessionView> {
   const result = await org(c).rotateSession(claims.session, claims.token);
   if (!result.ok) {
     if (result.code === "rotation_race") throw new ApiError(409, result.code, result.error);
+    forgetSessionCheck(claims.session);
     clearSessionCookies(c);
     throw new ApiError(401, result.code, result.error);
   }
@@ -110,16 +112,35 @@ export async function endSession(c: Ctx): Promise<boolean> {
     session = await verifyAccessToken(access, config).then((caller) => caller.session, () => undefined);
   }
   clearSessionCookies(c);
-  return session ? (await org(c).endSession(session)) !== null : false;
+  if (!session) return false;
+  forgetSessionCheck(session);
+  return (await org(c).endSession(session)) !== null;
+}
+
+/**
+ * How long an isolate trusts the OrganizationActor's word that a session is open. A session ended
+ * elsewhere (signed out, revoked by another member, a reused refresh token) is refused by every
+ * isolate within this time, and at once by the isolate that ended it; the console's pages and API
+ * calls of open sessions stop queueing on the one actor for each request.
+ */
+export const SESSION_CHECK_MS = 30_000;
+const openSessions = new TokenCache<true>(2000);
+
+/** This isolate stops trusting its last check of the session (it was just ended here). */
+export function forgetSessionCheck(session: string): void {
+  openSessions.delete(session);
 }
 
 /**
  * Checks that a cockpit access token's session is still open, and notes the member as seen (one
- * round trip to the actor).
+ * round trip to the actor, at most every SESSION_CHECK_MS per session and isolate).
  * @throws AuthError once the session was signed out or revoked
  */
 export async function checkSessionOpen(c: Ctx, caller: Caller & { session: string }): Promise<void> {
+  const now = Date.now();
+  if (openSessions.get(caller.session, now)) return;
   if (!(await org(c).sessionSeen(caller.session, caller.user, caller.kind))) throw new AuthError("session ended: sign in again");
+  openSessions.set(caller.session, true, now + SESSION_CHECK_MS);
 }
 
 /** Holds the nonce tying a sign-in to the browser that started it (checked at the callback). */

@@ -1,6 +1,7 @@
 /**
- * A short-lived, bounded cache of what a provider said about a bearer token, keyed by the token's
- * SHA-256 (the token itself is never kept). One per provider, per isolate.
+ * A short-lived, bounded cache, one per use and per isolate: what a provider said about a bearer
+ * token (keyed by the token's SHA-256; the token itself is never kept), or what the
+ * OrganizationActor said about a session, so that a busy API does not ask it on every request.
  */
 
 export async function tokenHash(token: string): Promise<string> {
@@ -24,6 +25,10 @@ export class TokenCache<T> {
     if (hit.until > now) return hit.value;
     this.entries.delete(hash);
     return undefined;
+  }
+
+  delete(hash: string): void {
+    this.entries.delete(hash);
   }
 
   set(hash: string, value: T, until: number): void {

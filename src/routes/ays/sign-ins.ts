@@ -1,6 +1,7 @@
 /** `/ays/logins` and `/ays/sessions`: who signed in when, through which channel, and the console sessions they hold. */
 import { z } from "@hono/zod-openapi";
 import { LOG_PAGE_MAX } from "../../actors/paging.ts";
+import { forgetSessionCheck } from "../../auth/session.ts";
 import { ApiError } from "../../operations/errors.ts";
 import { organization } from "../../operations/repository.ts";
 import { scopeOf } from "../scope.ts";
@@ -56,6 +57,7 @@ export function signInRoutes() {
     }),
     async (c) => {
       const { id } = c.req.valid("param");
+      forgetSessionCheck(id);
       const ended = await organization(scopeOf(c)).endSession(id, c.get("caller").user);
       if (!ended) throw new ApiError(404, "not_found", `no open session ${id}`);
       return c.json({ session: ended }, 200);
