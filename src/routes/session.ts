@@ -50,9 +50,9 @@ export const webSignIn: PurposeHandler<"web"> = {
     if (!c.req.header("accept")?.includes("text/html")) return undefined;
     return signInProgress(c, purpose, finish);
   },
-  async authorized(c, purpose, user) {
+  async authorized(c, purpose, user, grant) {
     try {
-      await startSession(c, user, "web");
+      await startSession(c, user, "web", grant);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
       return messagePage(c, 503, "Sign-in refused", err.message);

@@ -235,7 +235,8 @@ describe("refused sessions", () => {
     await page.goto("/console/events");
     await page.waitForURL(`${e2e.provider}/interaction/**`);
     const asked = new URL((await authorize).url()).searchParams;
-    expect(asked.get("scope")).toBe("openid profile email groups");
+    expect(asked.get("scope")).toBe("openid profile email groups offline_access");
+    expect(asked.get("prompt")).toBe("consent");
     expect(asked.get("code_challenge_method")).toBe("S256");
     await context.close();
   });
