@@ -363,6 +363,11 @@ export class OrganizationActor extends DurableObject<Env> {
     return this.#links.check(id, recheckAfterMs, maxAgeMs);
   }
 
+  /** Links due for a re-check or past their age, for the hourly sweep (src/telegram/link-check.ts). */
+  telegramDue(recheckAfterMs: number, maxAgeMs: number, limit: number): { id: number; chat: number }[] {
+    return this.#links.due(recheckAfterMs, maxAgeMs, limit);
+  }
+
   /** The provider's answer to a re-check `telegramCheck` claimed; null when the link ended. */
   telegramRechecked(id: number, outcome: RecheckOutcome): TelegramLink | null {
     return this.#links.rechecked(id, outcome);

@@ -126,6 +126,20 @@ export class TelegramLinkStore {
   }
 
   /**
+   * The links due for a look (proven longer than `recheckAfterMs` ago, or older than `maxAgeMs`),
+   * least recently proven first, for the hourly sweep: people who send nothing are asked about too.
+   */
+  due(recheckAfterMs: number, maxAgeMs: number, limit: number): { id: number; chat: number }[] {
+    const now = Date.now();
+    return this.#sql
+      .exec<{ id: number; chat: number }>(
+        "SELECT id, chat FROM telegram_users WHERE COALESCE(checked, linked) <= ? OR linked <= ? ORDER BY COALESCE(checked, linked) LIMIT ?",
+        now - recheckAfterMs, now - maxAgeMs, limit,
+      )
+      .toArray();
+  }
+
+  /**
    * What the provider said at a re-check `check` claimed. Only `ended` unlinks: a provider that
    * cannot be asked (`unsupported`) leaves the link to its `link_days`, one that could not answer
    * (`unavailable`) is asked again at the next message.

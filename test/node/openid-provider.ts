@@ -4,7 +4,7 @@
  * `groups` claim, PKCE required, RS256, ES256 and PS256 keys made here for this run. `alice` is a
  * member of MyID, `mallory` is not; `bob` and `carol` are members whom the re-check tests remove
  * from the organization (setGroups), `dave` one whose entry the provider can be made to fail to read
- * (troubledUsers: its token endpoint answers 500); the client `outsider` gets client-credentials tokens without
+ * (troubledUsers: its token endpoint answers 500), and `erin` a member no test changes; the client `outsider` gets client-credentials tokens without
  * the organization.
  */
 import { randomBytes } from "node:crypto";
@@ -47,6 +47,7 @@ export async function startTestProvider(options: { port?: number; clientSecret?:
       { name: "bob", groups: [ORGANIZATION] },
       { name: "carol", groups: [ORGANIZATION] },
       troubled("dave", [ORGANIZATION]),
+      { name: "erin", groups: [ORGANIZATION] },
     ],
     clients: [
       { client_id: ORGANIZATION, client_secret: clientSecret, redirect_uris: options.redirectUris, id_token_signed_response_alg: options.idTokenAlg, groups: [ORGANIZATION] },

@@ -4,10 +4,11 @@
  * `[auth] link_days` (30 here) ended, one person unlinked by an admin (DELETE /ays/telegram/links/{user})
  * or by themselves (/unlink). Time is not waited for: the link's times are moved back in storage.
  */
-import { runInDurableObject } from "cloudflare:test";
+import { createScheduledController, runInDurableObject } from "cloudflare:test";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, describe, it } from "vitest";
+import worker from "../../src/index.ts";
 import { NOT_LINKED } from "../../src/telegram/commands.ts";
 import { converse, fakeBotApi, oauthCallback, reply, signInLink, textUpdate, type FakeBotApi, type Person } from "../helpers/telegram.ts";
 import { atProvider, clientToken, ORG, oidc, providerToken, setGroups } from "./support.ts";
@@ -79,6 +80,22 @@ describe("Telegram links: re-checked, expiring, unlinked", () => {
     await converse(bot, textUpdate(carol, "/repo list"), carol.id, NOT_LINKED);
   });
 
+  it("the hourly cron asks about links whose people send nothing, and tells the chat of one that ended", async ({ expect }) => {
+    const ken = { id: 7106, first_name: "Ken" };
+    const leo = { id: 7107, first_name: "Leo" };
+    await link(ken, "carol");
+    await link(leo, "alice");
+    await setGroups("carol", []);
+    await aged(ken, HOUR + 60_000);
+    await aged(leo, HOUR + 60_000);
+    const sent = bot.sent(ken.id).length;
+    await worker.scheduled(createScheduledController({ cron: "17 * * * *" }), env);
+    expect(await org().telegramUser(ken.id)).toBeNull();
+    await reply(bot, ken.id, "Your sign-in as carol has ended: no longer a member of the organization 'MyID'", sent);
+    // Still a member: asked, proven again, left linked.
+    expect((await org().telegramUser(leo.id))!.checked).toBeGreaterThan(Date.now() - 60_000);
+  });
+
   it("ends a link older than link_days at its next message; /start then signs in again", async ({ expect }) => {
     const erin = { id: 7102, first_name: "Erin" };
     await link(erin, "alice");
@@ -97,13 +114,13 @@ describe("Telegram links: re-checked, expiring, unlinked", () => {
   it("DELETE /ays/telegram/links/{user}: the organization's own token unlinks one person, and their chat is told", async ({ expect }) => {
     const frank = { id: 7103, first_name: "Frank" };
     const grace = { id: 7104, first_name: "Grace" };
-    await link(frank, "bob");
+    await link(frank, "erin");
     await link(grace, "alice");
     const admin = await clientToken(ORG, oidc.clientSecret);
 
     // No token: 401; a member's token: 403; an unknown user: 404.
-    expect((await api("DELETE", "/ays/telegram/links/bob")).status).toBe(401);
-    const member = await api("DELETE", "/ays/telegram/links/bob", await providerToken({ sub: "alice", preferred_username: "alice", groups: [ORG] }));
+    expect((await api("DELETE", "/ays/telegram/links/erin")).status).toBe(401);
+    const member = await api("DELETE", "/ays/telegram/links/erin", await providerToken({ sub: "alice", preferred_username: "alice", groups: [ORG] }));
     expect(member.status).toBe(403);
     expect(((await member.json()) as { code: string }).code).toBe("forbidden");
     const unknown = await api("DELETE", "/ays/telegram/links/nobody", admin);
@@ -112,15 +129,15 @@ describe("Telegram links: re-checked, expiring, unlinked", () => {
     expect(await org().telegramUser(frank.id)).not.toBeNull();
 
     const sent = bot.sent(frank.id).length;
-    const res = await api("DELETE", "/ays/telegram/links/bob", admin);
+    const res = await api("DELETE", "/ays/telegram/links/erin", admin);
     expect(res.status).toBe(200);
-    expect(await res.json()).toMatchObject({ user: "bob", unlinked: [{ id: frank.id, user: "bob", chat: frank.id }] });
+    expect(await res.json()).toMatchObject({ user: "erin", unlinked: [{ id: frank.id, user: "erin", chat: frank.id }] });
     expect(await org().telegramUser(frank.id)).toBeNull();
     expect(await org().telegramUser(grace.id)).toMatchObject({ user: "alice" });
-    await reply(bot, frank.id, "An admin of MyID unlinked this Telegram account from bob. Use /start to sign in again.", sent);
-    expect(await unlinkedEntry(frank)).toMatchObject({ by: ORG, data: { user: "bob", reason: "unlinked by an admin" } });
+    await reply(bot, frank.id, "An admin of MyID unlinked this Telegram account from erin. Use /start to sign in again.", sent);
+    expect(await unlinkedEntry(frank)).toMatchObject({ by: ORG, data: { user: "erin", reason: "unlinked by an admin" } });
     // Gone already: a second DELETE finds nothing.
-    expect((await api("DELETE", "/ays/telegram/links/bob", admin)).status).toBe(404);
+    expect((await api("DELETE", "/ays/telegram/links/erin", admin)).status).toBe(404);
     // A control character is no user name: 400, naming the parameter.
     const bad = await api("DELETE", "/ays/telegram/links/bo%01b", admin);
     expect(bad.status).toBe(400);
