@@ -114,6 +114,26 @@ describe("console sessions: membership re-checked at refresh", () => {
     expect((await storedSession(session)).checked).toBeGreaterThanOrEqual(before);
   });
 
+  it("without a refresh token, asks userinfo with the sign-in's access token while it lives", async ({ expect }) => {
+    const { browser, session } = await signedIn("bob");
+    const config = configFromBindings(env);
+    // As a provider that does not offer offline_access leaves it: the sign-in's access token only.
+    const kept = await openGrant(config, (await storedSession(session)).grant_sealed);
+    const accessOnly = await sealGrant(config, { sub: kept!.sub, access_token: kept!.access_token });
+    await runInDurableObject(org(), (_actor, state) => {
+      state.storage.sql.exec("UPDATE sessions SET grant_sealed = ? WHERE id = ?", accessOnly!, session);
+    });
+    await proofAged(session);
+    const before = Date.now();
+    expect((await refresh(browser)).status).toBe(200);
+    expect((await storedSession(session)).checked).toBeGreaterThanOrEqual(before);
+    await setGroups("bob", []);
+    await proofAged(session);
+    const ended = await refresh(browser);
+    expect(ended.status).toBe(401);
+    expect(((await ended.json()) as { error: string }).error).toContain("no longer a member of the organization 'MyID'");
+  });
+
   it("ends the session when the provider no longer accepts the refresh token (invalid_grant)", async ({ expect }) => {
     const { browser, session } = await signedIn("bob");
     await proofAged(session);
