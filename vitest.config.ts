@@ -18,6 +18,8 @@ exampleConfig.auth = {
   secret: randomBytes(32).toString("base64url"),
   signing_key: generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
   state_minutes: 10,
+  recheck_minutes: 60,
+  link_days: 30,
 };
 const bindings = configToBindings(exampleConfig);
 

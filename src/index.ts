@@ -1,13 +1,14 @@
 /**
  * The Worker entry: HTTP through hono (the REST API, the console, webhooks and the Telegram bot's
  * /telegram/webhook, whose chats live in ChatActors), the event bus's queue consumer, inbound mail,
- * and the hourly retention sweep of stored files.
+ * and the hourly cron: the retention sweep of stored files, and the re-check of Telegram links.
  */
 import { handleEmail } from "./email/inbound.ts";
 import { consume } from "./events/bus.ts";
 import { configFromBindings } from "./config/index.ts";
 import { sweepExpiredFiles } from "./files/retention.ts";
 import { createApp } from "./routes/app.ts";
+import { sweepLinks } from "./telegram/link-check.ts";
 
 export { OrganizationActor } from "./actors/organization.ts";
 export { RepositoryActor } from "./actors/repository/actor.ts";
@@ -21,10 +22,23 @@ export default {
   queue: consume,
   email: handleEmail,
   async scheduled(_controller, env) {
-    // The organization's actor remembers where a sweep stopped, so a long bucket is covered in turns.
-    const org = env.ORGANIZATION.getByName(configFromBindings(env).oauth.organization);
-    const report = await sweepExpiredFiles(env.FILES, { startAfter: await org.sweepResumeAfter() });
-    await org.setSweepResumeAfter(report.resumeAfter);
-    console.log(`retention sweep: ${report.deleted} expired of ${report.scanned} files deleted${report.resumeAfter === null ? "" : " (the rest next hour)"}`);
+    const config = configFromBindings(env);
+    // Two independent chores: one failing does not keep the other from its turn.
+    const chores = await Promise.allSettled([
+      (async () => {
+        // The organization's actor remembers where a sweep stopped, so a long bucket is covered in turns.
+        const org = env.ORGANIZATION.getByName(config.oauth.organization);
+        const report = await sweepExpiredFiles(env.FILES, { startAfter: await org.sweepResumeAfter() });
+        await org.setSweepResumeAfter(report.resumeAfter);
+        console.log(`retention sweep: ${report.deleted} expired of ${report.scanned} files deleted${report.resumeAfter === null ? "" : " (the rest next hour)"}`);
+      })(),
+      (async () => {
+        // Telegram links of people who send nothing are re-checked (and expired) here.
+        const links = await sweepLinks(env, config);
+        console.log(`telegram links: ${links.checked} looked at, ${links.ended} ended`);
+      })(),
+    ]);
+    const failed = chores.find((c): c is PromiseRejectedResult => c.status === "rejected");
+    if (failed) throw failed.reason;
   },
 } satisfies ExportedHandler<Env>;

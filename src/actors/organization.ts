@@ -7,7 +7,11 @@ import { DurableObject } from "cloudflare:workers";
 import { EVENT_CLAIMS_SCHEMA, EventClaims, type Claimed } from "./event-claims.ts";
 import { cutPage, LOG_PAGE_MAX, pageLimit } from "./paging.ts";
 import { openSql, type Migration } from "./sql.ts";
-import { SESSIONS_SCHEMA, SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
+import type { RecheckOutcome } from "../auth/recheck.ts";
+import { SESSIONS_RECHECK_MIGRATION, SESSIONS_SCHEMA, SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
+import { TELEGRAM_RECHECK_MIGRATION, TELEGRAM_SCHEMA, TelegramLinkStore, type LinkCheck, type TelegramLink } from "./telegram-links.ts";
+
+export type { TelegramLink } from "./telegram-links.ts";
 
 export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
 
@@ -43,19 +47,6 @@ export interface Login {
   channel: Channel;
   /** What signed in: e.g. `telegram user 42` or the console. */
   detail: string;
-}
-
-/** A Telegram user linked to a member of the organization by `/start` (ays-original.md §3.2). */
-export interface TelegramLink {
-  /** Telegram user id. */
-  id: number;
-  /** The member's user name at the identity provider. */
-  user: string;
-  /** The private chat the user linked from: where notifications for this user go. */
-  chat: number;
-  name: string | null;
-  current_repo: string | null;
-  linked: number;
 }
 
 export interface EventQuery {
@@ -94,17 +85,18 @@ export const ORGANIZATION_MIGRATIONS: readonly Migration[] = [
     CREATE TABLE IF NOT EXISTS slots(scope TEXT NOT NULL, holder TEXT PRIMARY KEY, expires INTEGER NOT NULL);
     CREATE INDEX IF NOT EXISTS slots_scope ON slots(scope);
     CREATE TABLE IF NOT EXISTS slot_waiters(scope TEXT NOT NULL, service TEXT NOT NULL, since INTEGER NOT NULL, PRIMARY KEY (scope, service));
-    CREATE TABLE IF NOT EXISTS telegram_users(id INTEGER PRIMARY KEY, user TEXT NOT NULL, chat INTEGER NOT NULL,
-      name TEXT, current_repo TEXT, linked INTEGER NOT NULL);
-    CREATE TABLE IF NOT EXISTS telegram_pending(id INTEGER PRIMARY KEY, chat INTEGER NOT NULL, created INTEGER NOT NULL);
+    ${TELEGRAM_SCHEMA}
     ${SESSIONS_SCHEMA}
     ${EVENT_CLAIMS_SCHEMA};
   `,
+  // 2: membership re-checks (src/auth/recheck.ts): when each session and link was last proven, and the sealed grant to ask with.
+  `${SESSIONS_RECHECK_MIGRATION}${TELEGRAM_RECHECK_MIGRATION}`,
 ];
 
 export class OrganizationActor extends DurableObject<Env> {
   readonly #sessions: SessionStore;
   readonly #claims: EventClaims;
+  readonly #links: TelegramLinkStore;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -113,6 +105,7 @@ export class OrganizationActor extends DurableObject<Env> {
     this.#sessions = new SessionStore(ctx.storage.sql, (type, user, message, data) => {
       this.record({ type, repo: null, by: user, channel: (data.channel as Channel | undefined) ?? "web", message, data });
     });
+    this.#links = new TelegramLinkStore(ctx.storage.sql, (type, by, message, data) => this.record({ type, repo: null, by, channel: "telegram", message, data }));
   }
 
   /** Where the next retention sweep of stored files starts (src/files/retention.ts); null: at the start. */
@@ -316,12 +309,17 @@ export class OrganizationActor extends DurableObject<Env> {
 
   // === Sessions (src/actors/sessions.ts): the console's sign-ins and their rotating refresh tokens
 
-  openSession(user: string, kind: string, channel: Channel): Generation {
-    return this.#sessions.open(user, kind, channel);
+  openSession(user: string, kind: string, channel: Channel, grant: string | null = null): Generation {
+    return this.#sessions.open(user, kind, channel, grant);
   }
 
-  rotateSession(id: string, token: string): ({ ok: true } & Generation) | RotateRefusal {
-    return this.#sessions.rotate(id, token);
+  rotateSession(id: string, token: string, recheckAfterMs?: number): ({ ok: true } & Generation) | RotateRefusal {
+    return this.#sessions.rotate(id, token, recheckAfterMs);
+  }
+
+  /** The provider's answer to a re-check `rotateSession` claimed; false when the session ended. */
+  sessionRechecked(id: string, outcome: RecheckOutcome): boolean {
+    return this.#sessions.rechecked(id, outcome);
   }
 
   /** Ends a session: its own user signing out, or `by` another member revoking it. */
@@ -340,51 +338,64 @@ export class OrganizationActor extends DurableObject<Env> {
     return this.#sessions.list(query);
   }
 
-  // === Telegram users (the original's `cockpit.telegram.users` and `cockpit.telegram.state`)
+  // === Telegram users (src/actors/telegram-links.ts)
 
   telegramUser(id: number): TelegramLink | null {
-    return this.ctx.storage.sql.exec<TelegramLink & Record<string, SqlStorageValue>>("SELECT * FROM telegram_users WHERE id = ?", id).toArray()[0] ?? null;
+    return this.#links.get(id);
   }
 
   /** Every linked user, for notifications addressed by member name. */
   telegramUsers(): TelegramLink[] {
-    return this.ctx.storage.sql.exec<TelegramLink & Record<string, SqlStorageValue>>("SELECT * FROM telegram_users ORDER BY id").toArray();
+    return this.#links.all();
   }
 
   /** `/start` from an unlinked user: remembered until the sign-in finishes, or clean_cache forgets it. */
   telegramPending(id: number, chat: number): void {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO telegram_pending(id, chat, created) VALUES (?, ?, ?) ON CONFLICT(id) DO UPDATE SET chat = excluded.chat, created = excluded.created",
-      id, chat, Date.now(),
-    );
+    this.#links.pending(id, chat);
   }
 
   /**
-   * Links a Telegram user to a member after a sign-in that this user started with `/start`.
+   * Links a Telegram user to a member after a sign-in that this user started with `/start`; `grant`
+   * is what re-checks of the membership need, sealed.
    * @returns null when no `/start` is pending for this user (it was forgotten by clean_cache)
    */
-  telegramLink(id: number, chat: number, user: string, name: string | null): TelegramLink | null {
-    const pending = this.ctx.storage.sql.exec("DELETE FROM telegram_pending WHERE id = ? AND chat = ?", id, chat).rowsWritten;
-    if (!pending) return null;
-    return this.ctx.storage.sql
-      .exec<TelegramLink & Record<string, SqlStorageValue>>(
-        `INSERT INTO telegram_users(id, user, chat, name, current_repo, linked) VALUES (?, ?, ?, ?, NULL, ?)
-         ON CONFLICT(id) DO UPDATE SET user = excluded.user, chat = excluded.chat, name = excluded.name, linked = excluded.linked
-         RETURNING *`,
-        id, user, chat, name, Date.now(),
-      )
-      .one();
+  telegramLink(id: number, chat: number, user: string, name: string | null, grant: string | null = null): TelegramLink | null {
+    return this.#links.link(id, chat, user, name, grant);
+  }
+
+  /** The link as a chat's update finds it: expired after `maxAgeMs`, claimed for a re-check after `recheckAfterMs`. */
+  telegramCheck(id: number, recheckAfterMs: number, maxAgeMs: number): LinkCheck {
+    return this.#links.check(id, recheckAfterMs, maxAgeMs);
+  }
+
+  /** Links due for a re-check or past their age, for the hourly sweep (src/telegram/link-check.ts). */
+  telegramDue(recheckAfterMs: number, maxAgeMs: number, limit: number): { id: number; chat: number }[] {
+    return this.#links.due(recheckAfterMs, maxAgeMs, limit);
+  }
+
+  /** The provider's answer to a re-check `telegramCheck` claimed; null when the link ended. */
+  telegramRechecked(id: number, outcome: RecheckOutcome): TelegramLink | null {
+    return this.#links.rechecked(id, outcome);
+  }
+
+  /** `/unlink`: the person unlinks their own Telegram user. @returns the link it was, or null */
+  telegramUnlink(id: number): TelegramLink | null {
+    const link = this.#links.get(id);
+    return link ? this.#links.unlink(id, link.user, "unlinked") : null;
+  }
+
+  /** `DELETE /ays/telegram/links/{user}`: unlinks every Telegram user of member `user`. */
+  telegramUnlinkUser(user: string, by: string): TelegramLink[] {
+    return this.#links.unlinkUser(user, by);
   }
 
   /** Sets (or clears) the repository a linked user works on; false when the user is not linked. */
   telegramSelect(id: number, repo: string | null): boolean {
-    return this.ctx.storage.sql.exec("UPDATE telegram_users SET current_repo = ? WHERE id = ?", repo, id).rowsWritten > 0;
+    return this.#links.select(id, repo);
   }
 
   /** `cockpit clean_cache`: forgets every linked user, pending sign-in and current repository. */
   telegramForget(): { users: number; pending: number } {
-    const users = this.ctx.storage.sql.exec("DELETE FROM telegram_users").rowsWritten;
-    const pending = this.ctx.storage.sql.exec("DELETE FROM telegram_pending").rowsWritten;
-    return { users, pending };
+    return this.#links.forget();
   }
 }

@@ -2,7 +2,12 @@
  * Sign-in sessions of an organization, kept by its OrganizationActor: one row per session (a family
  * of rotating refresh tokens). Only the newest token of a session may be exchanged; presenting an
  * older one means a copy is in someone else's hands, so the whole session is revoked.
+ *
+ * Each session also keeps, sealed, what the identity provider needs to be asked about its member
+ * again (src/auth/recheck.ts), and when membership was last proven: a refresh past
+ * `[auth] recheck_minutes` of it asks again, and a member the provider no longer knows is ended.
  */
+import type { RecheckOutcome } from "../auth/recheck.ts";
 
 /** How long a session lives after sign-in, however often it is refreshed: then sign in again. */
 export const SESSION_MAX_AGE_MS = 30 * 24 * 3600_000;
@@ -15,6 +20,12 @@ export const REFRESH_IDLE_MS = 7 * 24 * 3600_000;
 export const ROTATION_GRACE_MS = 10_000;
 /** Ended sessions are kept this long for the record, then pruned. */
 const KEEP_ENDED_MS = 30 * 24 * 3600_000;
+/**
+ * A re-check started this long ago and never finished (its Worker died) no longer holds others
+ * back; within it, a second tab's refresh does not ask the provider too (it would spend the same
+ * refresh token twice, which a provider takes for theft).
+ */
+export const RECHECK_CLAIM_MS = 60_000;
 
 export type SessionInfo = {
   id: string;
@@ -27,8 +38,13 @@ export type SessionInfo = {
   last_refresh: number | null;
   refreshes: number;
   ended: number | null;
-  /** `logout`, `revoked` (by another member), `reuse` (an old refresh token came back), `expired`. */
+  /**
+   * `logout`, `revoked` (by another member), `reuse` (an old refresh token came back), `expired`,
+   * `not_member` (the provider said so at a re-check), `unverified` (membership could not be asked again).
+   */
   ended_reason: string | null;
+  /** When membership was last proven: the sign-in, or the last re-check the provider answered. */
+  checked: number | null;
 };
 
 /** A new token generation: its id and when it expires. */
@@ -38,6 +54,8 @@ export interface Generation {
   expires: number;
   user: string;
   kind: string;
+  /** Present when membership is due to be asked again: the sealed grant kept for it (null: none kept). */
+  recheck?: { grant: string | null };
 }
 
 export type RotateRefusal = {
@@ -46,8 +64,8 @@ export type RotateRefusal = {
   error: string;
 };
 
-/** The stored row: the session plus which refresh token of it is current, and which it replaced. */
-type Row = SessionInfo & { token: string; previous: string | null; rotated: number };
+/** The stored row: the session plus which refresh token of it is current, which it replaced, and the re-check's state. */
+type Row = SessionInfo & { token: string; previous: string | null; rotated: number; grant_sealed: string | null; checking: number | null };
 
 const newId = () => {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -65,6 +83,15 @@ export const SESSIONS_SCHEMA = `
   CREATE INDEX IF NOT EXISTS sessions_user ON sessions(user, created);
 `;
 
+/** The OrganizationActor's second migration: what membership re-checks keep per session. */
+export const SESSIONS_RECHECK_MIGRATION = `
+  ALTER TABLE sessions ADD COLUMN checked INTEGER;
+  ALTER TABLE sessions ADD COLUMN grant_sealed TEXT;
+  ALTER TABLE sessions ADD COLUMN checking INTEGER;
+`;
+
+type Ending = "logout" | "revoked" | "reuse" | "expired" | "not_member" | "unverified";
+
 export class SessionStore {
   readonly #sql: SqlStorage;
   readonly #audit: SessionAudit;
@@ -79,16 +106,16 @@ export class SessionStore {
     return this.#sql.exec<Row>("SELECT * FROM sessions WHERE id = ?", id).toArray()[0];
   }
 
-  /** Starts a session and returns its first token generation. */
-  open(user: string, kind: string, channel: string): Generation {
+  /** Starts a session and returns its first token generation; `grant` is sealed already (or null). */
+  open(user: string, kind: string, channel: string, grant: string | null = null): Generation {
     const now = Date.now();
     this.#sql.exec("DELETE FROM sessions WHERE (ended IS NOT NULL AND ended < ?) OR expires < ?", now - KEEP_ENDED_MS, now - KEEP_ENDED_MS);
     const id = newId();
     const token = newId();
     const expires = now + SESSION_MAX_AGE_MS;
     this.#sql.exec(
-      "INSERT INTO sessions(id, user, kind, channel, created, expires, token, rotated) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-      id, user, kind, channel, now, expires, token, now,
+      "INSERT INTO sessions(id, user, kind, channel, created, expires, token, rotated, checked, grant_sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      id, user, kind, channel, now, expires, token, now, now, grant,
     );
     this.#audit("session.start", user, `${user} started a session (${channel})`, { session: id, channel });
     return { session: id, token, expires: Math.min(expires, now + REFRESH_IDLE_MS), user, kind };
@@ -97,8 +124,10 @@ export class SessionStore {
   /**
    * Exchanges the current token of a session for the next one. An older token revokes the session,
    * except the one just replaced, within the grace window (a second tab racing the first).
+   * With `recheckAfterMs`, a session whose membership was proven longer ago than that is claimed
+   * for a re-check (the answer says so with `recheck`); `rechecked` then takes the provider's word.
    */
-  rotate(id: string, token: string): ({ ok: true } & Generation) | RotateRefusal {
+  rotate(id: string, token: string, recheckAfterMs?: number): ({ ok: true } & Generation) | RotateRefusal {
     const row = this.#row(id);
     const now = Date.now();
     if (!row) return { ok: false, code: "unknown_session", error: "no such session: sign in again" };
@@ -119,7 +148,35 @@ export class SessionStore {
       "UPDATE sessions SET token = ?, previous = ?, rotated = ?, last_refresh = ?, refreshes = refreshes + 1 WHERE id = ?",
       next, row.token, now, now, id,
     );
-    return { ok: true, session: id, token: next, expires: Math.min(row.expires, now + REFRESH_IDLE_MS), user: row.user, kind: row.kind };
+    const generation = { ok: true as const, session: id, token: next, expires: Math.min(row.expires, now + REFRESH_IDLE_MS), user: row.user, kind: row.kind };
+    const due = recheckAfterMs !== undefined && now - (row.checked ?? row.created) >= recheckAfterMs;
+    if (!due || (row.checking !== null && now - row.checking < RECHECK_CLAIM_MS)) return generation;
+    this.#sql.exec("UPDATE sessions SET checking = ? WHERE id = ?", now, id);
+    return { ...generation, recheck: { grant: row.grant_sealed } };
+  }
+
+  /**
+   * What the provider said at a re-check: a member's proof is renewed (and a rotated grant kept); a
+   * provider that could not answer leaves it as it was, to ask at the next refresh; a member it no
+   * longer knows, or one it cannot be asked about, is ended.
+   * @returns whether the session is still open
+   */
+  rechecked(id: string, outcome: RecheckOutcome): boolean {
+    const row = this.#row(id);
+    if (!row || row.ended !== null) return false;
+    if (outcome.status === "member") {
+      this.#sql.exec("UPDATE sessions SET checked = ?, checking = NULL, grant_sealed = COALESCE(?, grant_sealed) WHERE id = ?", Date.now(), outcome.grant ?? null, id);
+      return true;
+    }
+    if (outcome.status === "unavailable") {
+      this.#sql.exec("UPDATE sessions SET checking = NULL WHERE id = ?", id);
+      this.#audit("session.recheck_deferred", row.user, `membership of ${row.user} could not be re-checked, asked again at the next refresh: ${outcome.reason}`, {
+        session: id, user: row.user, reason: outcome.reason,
+      });
+      return true;
+    }
+    this.#end(row, outcome.status === "ended" ? "not_member" : "unverified", row.user, outcome.reason);
+    return false;
   }
 
   /**
@@ -133,14 +190,21 @@ export class SessionStore {
     return this.list({ id })[0] ?? null;
   }
 
-  #end(row: Row, reason: "logout" | "revoked" | "reuse" | "expired", by = row.user): void {
-    this.#sql.exec("UPDATE sessions SET ended = ?, ended_reason = ? WHERE id = ?", Date.now(), reason, row.id);
+  #end(row: Row, reason: Ending, by = row.user, detail?: string): void {
+    this.#sql.exec("UPDATE sessions SET ended = ?, ended_reason = ?, checking = NULL, grant_sealed = NULL WHERE id = ?", Date.now(), reason, row.id);
     const message = {
       logout: `${row.user} signed out`,
       revoked: `session of ${row.user} revoked by ${by}`,
       reuse: `session of ${row.user} revoked: an old refresh token was presented again (stolen or replayed)`,
       expired: `session of ${row.user} expired`,
+      not_member: `session of ${row.user} ended: no longer a member (${detail})`,
+      unverified: `session of ${row.user} ended: membership could not be asked again (${detail})`,
     }[reason];
+    if (reason === "not_member" || reason === "unverified") {
+      const why = reason === "not_member" ? "no longer a member" : "membership not re-checked";
+      this.#audit("session.ended", by, message, { session: row.id, user: row.user, reason: why, detail });
+      return;
+    }
     this.#audit(reason === "logout" ? "session.logout" : "session.revoked", by, message, { session: row.id, user: row.user, reason });
   }
 
@@ -161,6 +225,6 @@ export class SessionStore {
     return this.#sql
       .exec<Row>(`SELECT * FROM sessions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY created DESC LIMIT ?`, ...params, limit)
       .toArray()
-      .map(({ token: _t, previous: _p, rotated: _r, ...info }) => info);
+      .map(({ token: _t, previous: _p, rotated: _r, grant_sealed: _g, checking: _c, ...info }) => info);
   }
 }

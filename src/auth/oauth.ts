@@ -12,7 +12,7 @@ import type { CockpitConfig } from "../config/index.ts";
 import { issuedInFuture } from "./jwt.ts";
 import { derivedKey } from "./keys.ts";
 import { identityProvider } from "./providers/index.ts";
-import { SignInRefusal, type RefusalCode, type SignInSecrets, type SignInStep } from "./providers/types.ts";
+import { SignInRefusal, type RefusalCode, type SignedIn, type SignInSecrets, type SignInStep } from "./providers/types.ts";
 
 export type { SignInStep } from "./providers/types.ts";
 
@@ -112,6 +112,7 @@ export async function readState(
  * `[oauth] provider` says (src/auth/providers/): ItsYou.online's granted scope, or an OpenID
  * provider's ID token and membership claim. `state` is the callback's raw state, which carries the
  * sign-in's PKCE verifier and nonce. `onStep` hears each step as it starts.
+ * @returns the member, and what a later re-check of membership needs (to be sealed: src/auth/provider-grant.ts)
  * @throws OAuthError naming the cause (`exchange_failed`, `token_invalid`, `not_member`, ...)
  */
 export async function exchangeCode(
@@ -121,7 +122,7 @@ export async function exchangeCode(
   origin: string,
   purpose: OAuthPurpose,
   onStep: (step: SignInStep) => void = () => {},
-): Promise<string> {
+): Promise<SignedIn> {
   const { secrets } = await readState(config, state);
   try {
     return await identityProvider(config.oauth).exchange(config.oauth, { code, state, redirectUri: redirectUri(config, origin), secrets }, onStep);

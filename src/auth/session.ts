@@ -14,6 +14,7 @@ import { ACCESS_TTL_SECONDS, isCockpitToken, issueAccessToken, signingKeys, veri
 import { AuthError, issuedInFuture, type Caller } from "./jwt.ts";
 import { derivedKey } from "./keys.ts";
 import { TokenCache } from "./providers/token-cache.ts";
+import { recheckIntervalMs, recheckMembership } from "./recheck.ts";
 import { authSecret, openRefreshToken, sealRefreshToken } from "./refresh-token.ts";
 
 export const ACCESS_COOKIE = "jwt";
@@ -56,21 +57,25 @@ export function clearSessionCookies(c: Ctx): void {
 }
 
 /**
- * Starts a session for a member who just signed in and sets its cookies.
+ * Starts a session for a member who just signed in and sets its cookies. `grant` (sealed) is what
+ * the provider needs to be asked about the member again at later refreshes.
  * @throws AuthError when the cockpit has no usable `[auth]` keys (checked before anything is stored)
  */
-export async function startSession(c: Ctx, user: string, channel: Channel = "web"): Promise<SessionView> {
+export async function startSession(c: Ctx, user: string, channel: Channel = "web", grant?: string): Promise<SessionView> {
   const config = c.get("config");
   // Fail on a missing or broken key now, not after a session row was written.
   await signingKeys(config);
   await sealRefreshToken(config, { session: "check", token: "check" }, Date.now() + 1000);
-  const generation = await org(c).openSession(user, "user", channel);
+  const generation = await org(c).openSession(user, "user", channel, grant ?? null);
   deleteCookie(c, LOGIN_COOKIE, { ...baseCookie, path: "/" });
   return setSessionCookies(c, generation);
 }
 
 /**
  * `POST /auth/refresh`: exchanges the refresh cookie for a new access token and a new refresh token.
+ * When the member's membership was proven longer than `[auth] recheck_minutes` ago, the provider is
+ * asked again first (src/auth/recheck.ts): a member it no longer knows loses the session here; a
+ * provider that cannot answer leaves it open, to be asked at the next refresh.
  * @throws ApiError 401 (cookies cleared) when the token is missing, forged, expired, reused or its
  *   session ended; 409 when another request rotated it a moment ago
  */
@@ -87,12 +92,21 @@ export async function refreshSession(c: Ctx): Promise<SessionView> {
     clearSessionCookies(c);
     throw new ApiError(401, "unauthorized", err.message);
   }
-  const result = await org(c).rotateSession(claims.session, claims.token);
+  const result = await org(c).rotateSession(claims.session, claims.token, recheckIntervalMs(config));
   if (!result.ok) {
     if (result.code === "rotation_race") throw new ApiError(409, result.code, result.error);
     forgetSessionCheck(claims.session);
     clearSessionCookies(c);
     throw new ApiError(401, result.code, result.error);
+  }
+  if (result.recheck) {
+    const outcome = await recheckMembership(config, result.recheck.grant, result.user);
+    if (!(await org(c).sessionRechecked(claims.session, outcome))) {
+      forgetSessionCheck(claims.session);
+      clearSessionCookies(c);
+      const why = outcome.status === "member" ? "the session ended" : outcome.reason;
+      throw new ApiError(401, "session_ended", `session ended: ${why}: sign in again`);
+    }
   }
   return setSessionCookies(c, result);
 }
@@ -166,6 +180,8 @@ export interface SignInTicket {
   user: string;
   next: string;
   browser: string;
+  /** The provider grant for re-checks, sealed already. */
+  grant?: string;
 }
 
 /**
@@ -174,7 +190,7 @@ export interface SignInTicket {
  */
 export async function sealSignInTicket(c: Ctx, ticket: SignInTicket): Promise<string> {
   const key = await derivedKey(authSecret(c.get("config")), TICKET_KEY_LABEL);
-  return new EncryptJWT({ u: ticket.user, n: ticket.next, b: ticket.browser })
+  return new EncryptJWT({ u: ticket.user, n: ticket.next, b: ticket.browser, ...(ticket.grant ? { g: ticket.grant } : {}) })
     .setProtectedHeader({ alg: "dir", enc: "A256GCM", typ: "cockpit-ticket" })
     .setJti(crypto.randomUUID())
     .setExpirationTime(`${TICKET_TTL_SECONDS}s`)
@@ -196,10 +212,10 @@ export async function redeemSignInTicket(c: Ctx, jwe: string): Promise<string> {
     throw new AuthError("not a sign-in ticket this cockpit issued: start again");
   }
   if (issuedInFuture(payload)) throw new AuthError("the sign-in ticket is dated in the future: start again");
-  const ticket = { user: String(payload.u), next: String(payload.n), browser: String(payload.b) };
+  const ticket = { user: String(payload.u), next: String(payload.n), browser: String(payload.b), grant: typeof payload.g === "string" ? payload.g : undefined };
   // The same single-use register as OAuth states: ids are random, so the two never collide.
   if (!(await org(c).useOAuthState(payload.jti!, payload.exp! * 1000))) throw new AuthError("this sign-in was completed already");
   if (!isSignInBrowser(c, ticket.browser)) throw new AuthError("this sign-in was finished in another browser: start again");
-  await startSession(c, ticket.user, "web");
+  await startSession(c, ticket.user, "web", ticket.grant);
   return ticket.next;
 }

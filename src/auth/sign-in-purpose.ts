@@ -13,8 +13,11 @@ type PurposeOf<K extends OAuthPurposeKind> = Extract<OAuthPurpose, { kind: K }>;
 
 /** What a feature does with a finished sign-in. */
 export interface PurposeHandler<K extends OAuthPurposeKind> {
-  /** Called once the member is verified and the login recorded; answers the browser. */
-  authorized(c: Context<AppEnv>, purpose: PurposeOf<K>, user: string): Promise<Response>;
+  /**
+   * Called once the member is verified and the login recorded; answers the browser. `grant` is what
+   * a re-check of membership needs, sealed (src/auth/provider-grant.ts), to keep with the access given.
+   */
+  authorized(c: Context<AppEnv>, purpose: PurposeOf<K>, user: string, grant?: string): Promise<Response>;
   /** Called when a sign-in for this purpose is refused, before the error page is shown (e.g. to tell the chat). */
   refused?(c: Context<AppEnv>, purpose: PurposeOf<K>, error: OAuthError): Promise<void>;
   /** Called once the state is read, before it is spent: throws OAuthError to refuse this request. */
@@ -23,9 +26,15 @@ export interface PurposeHandler<K extends OAuthPurposeKind> {
    * When it answers (a browser that takes HTML), the callback shows this page at once instead of
    * waiting; `finish` then runs the rest of the sign-in (spending the state, the code exchange, the
    * membership check, the login record), telling `onStep` as each step starts, and resolves to the
-   * member or rejects with OAuthError (after `refused`). `authorized` is not called then.
+   * member (with the sealed grant) or rejects with OAuthError (after `refused`). `authorized` is not called then.
    */
-  progress?(c: Context<AppEnv>, purpose: PurposeOf<K>, finish: (onStep: (step: SignInStep) => void) => Promise<string>): Response | undefined;
+  progress?(c: Context<AppEnv>, purpose: PurposeOf<K>, finish: (onStep: (step: SignInStep) => void) => Promise<FinishedSignIn>): Response | undefined;
+}
+
+/** A finished sign-in: the member, and the sealed grant a re-check of membership needs (if any). */
+export interface FinishedSignIn {
+  user: string;
+  grant?: string;
 }
 
 export type PurposeHandlers = { [K in OAuthPurposeKind]?: PurposeHandler<K> };

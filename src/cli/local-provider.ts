@@ -54,6 +54,11 @@ export interface LocalProvider {
   issuer: string;
   /** The private JWKs it signs with. */
   keys: JWK[];
+  /**
+   * Changes a user's groups: the next token, refresh and userinfo answer say so (a person removed
+   * from the organization, as the re-check tests need). @returns false for an unknown user
+   */
+  setGroups(name: string, groups: string[]): boolean;
   stop(): Promise<void>;
 }
 
@@ -163,7 +168,7 @@ export async function startLocalProvider(options: LocalProviderOptions): Promise
       client_secret: c.client_secret,
       redirect_uris: c.redirect_uris,
       post_logout_redirect_uris: c.post_logout_redirect_uris ?? c.redirect_uris.map((u) => u.replace(/\/oauth\/callback$/, "/console/signed-out")),
-      grant_types: ["authorization_code", "client_credentials"],
+      grant_types: ["authorization_code", "refresh_token", "client_credentials"],
       response_types: ["code"],
       token_endpoint_auth_method: "client_secret_basic",
       id_token_signed_response_alg: (c.id_token_signed_response_alg ?? "RS256") as AsymmetricSigningAlgorithm,
@@ -310,6 +315,12 @@ ${problem ? `<p role="alert">${escape(problem)}</p>` : ""}
   return {
     issuer,
     keys,
+    setGroups(name, groups) {
+      const user = users.get(name);
+      if (!user) return false;
+      users.set(name, { ...user, groups: [...groups] });
+      return true;
+    },
     stop: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

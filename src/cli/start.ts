@@ -90,7 +90,7 @@ Options:
       // Sign-in (bot /start, console /login) needs the cockpit's own keys; locally they are made once and kept.
       const file = resolve(persistTo, "..", "cockpit-dev-auth.json");
       const { secret, signing_key, created } = await devAuthSecrets(file);
-      config.auth = { secret, signing_key, state_minutes: 10 };
+      config.auth = { secret, signing_key, state_minutes: 10, recheck_minutes: 60, link_days: 30 };
       console.error(`no [auth] table: using local sign-in keys from ${file}${created ? " (new)" : ""}`);
     }
     let provider: LocalProvider | undefined;

@@ -209,6 +209,13 @@ export const authSchema = z.strictObject({
   signing_key: privateKeyPem.optional(),
   /** How long a pending sign-in link (the OAuth state) stays valid. */
   state_minutes: z.int({ error: "expected an integer number of minutes" }).min(1, { error: "must be at least 1" }).max(60, { error: "must be at most 60" }).default(10),
+  /**
+   * How often membership is asked of the provider again while access lasts (a console refresh, a
+   * linked chat's message): at most every this many minutes (src/auth/recheck.ts).
+   */
+  recheck_minutes: z.int({ error: "expected an integer number of minutes" }).min(1, { error: "must be at least 1" }).max(24 * 60, { error: "must be at most 1440 (a day)" }).default(60),
+  /** How long a Telegram link lives after its `/start`: then the bot asks for `/start` again. */
+  link_days: z.int({ error: "expected an integer number of days" }).min(1, { error: "must be at least 1" }).max(365, { error: "must be at most 365" }).default(30),
 });
 
 export const webhooksSchema = z.strictObject({

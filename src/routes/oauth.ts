@@ -6,8 +6,10 @@
 import { Hono, type Context } from "hono";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Channel } from "../actors/organization.ts";
+import { AuthError } from "../auth/jwt.ts";
 import { exchangeCode, OAuthError, readState, type OAuthErrorCode, type OAuthPurpose, type OAuthPurposeKind, type SignInStep } from "../auth/oauth.ts";
-import { messagePage, type PurposeHandler, type PurposeHandlers } from "../auth/sign-in-purpose.ts";
+import { sealGrant } from "../auth/provider-grant.ts";
+import { messagePage, type FinishedSignIn, type PurposeHandler, type PurposeHandlers } from "../auth/sign-in-purpose.ts";
 import type { AppEnv } from "./env.ts";
 
 const STATUS: Record<OAuthErrorCode, ContentfulStatusCode> = {
@@ -64,7 +66,7 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
   }
 
   /** Everything after the state was read and admitted: spend it, exchange the code, record the login. */
-  async function finish(c: Context<AppEnv>, read: { purpose: OAuthPurpose; id: string; expires: number }, onStep: (step: SignInStep) => void): Promise<string> {
+  async function finish(c: Context<AppEnv>, read: { purpose: OAuthPurpose; id: string; expires: number }, onStep: (step: SignInStep) => void): Promise<FinishedSignIn> {
     const config = c.get("config");
     const org = c.env.ORGANIZATION.getByName(config.oauth.organization);
     const purpose = read.purpose;
@@ -76,9 +78,13 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
       if (providerError) throw new OAuthError("denied", `the identity provider did not authorize the sign-in (${providerSaid(providerError, c.req.query("error_description"))})`, purpose);
       const code = c.req.query("code");
       if (!code) throw new OAuthError("state_invalid", "the identity provider sent no code: start again", purpose);
-      const user = await exchangeCode(config, code, c.req.query("state")!, new URL(c.req.url).origin, purpose, onStep);
+      const { user, grant } = await exchangeCode(config, code, c.req.query("state")!, new URL(c.req.url).origin, purpose, onStep);
+      // Sealed before anything is recorded: a cockpit that cannot keep it refuses now, not halfway.
+      const sealed = await sealGrant(config, grant).catch((err: unknown) => {
+        throw err instanceof AuthError ? new OAuthError("not_configured", err.message, purpose) : err;
+      });
       await org.recordLogin(user, CHANNEL[purpose.kind], describePurpose(purpose));
-      return user;
+      return { user, grant: sealed };
     } catch (err) {
       throw err instanceof OAuthError ? await told(c, err, purpose) : err;
     }
@@ -93,9 +99,9 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
       await handler?.admit?.(c, purpose as never);
       const page = handler?.progress?.(c, purpose as never, (onStep) => finish(c, read, onStep));
       if (page) return page;
-      const user = await finish(c, read, () => {});
+      const { user, grant } = await finish(c, read, () => {});
       if (!handler) return messagePage(c, 200, "Signed in", `Signed in as ${user}.`);
-      return await handler.authorized(c, purpose as never, user);
+      return await handler.authorized(c, purpose as never, user, grant);
     } catch (err) {
       if (!(err instanceof OAuthError)) throw err;
       await told(c, err, purpose);

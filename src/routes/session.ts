@@ -53,9 +53,9 @@ export const webSignIn: PurposeHandler<"web"> = {
     if (!c.req.header("accept")?.includes("text/html")) return undefined;
     return signInProgress(c, purpose, finish);
   },
-  async authorized(c, purpose, user) {
+  async authorized(c, purpose, user, grant) {
     try {
-      await startSession(c, user, "web");
+      await startSession(c, user, "web", grant);
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
       return messagePage(c, 503, "Sign-in refused", err.message);
@@ -207,11 +207,11 @@ export function describeSessionRoutes(registry: OpenAPIHono["openAPIRegistry"]):
     path: "/auth/refresh",
     tags: ["session"],
     summary: "Rotates the refresh token and issues a new access token",
-    description: `${cookies} Presenting a refresh token that was already rotated revokes the whole session (reuse detection).`,
+    description: `${cookies} Presenting a refresh token that was already rotated revokes the whole session (reuse detection). Past \`[auth] recheck_minutes\` since membership was last proven, the identity provider is asked again first: a person it no longer counts as a member loses the session (401 session_ended); a provider that cannot answer leaves it open.`,
     request: { query: z.object({ next }) },
     responses: {
       200: json(SessionView, "the renewed session"),
-      401: json(ErrorSchema, "no, invalid, expired, reused or revoked refresh token"),
+      401: json(ErrorSchema, "no, invalid, expired, reused or revoked refresh token, or session_ended: no longer a member at the provider's re-check"),
       409: json(ErrorSchema, "rotation_race: another tab rotated this token a moment ago; its cookie is the current one"),
     },
   });

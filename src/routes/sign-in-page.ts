@@ -10,6 +10,7 @@ import type { OAuthPurpose, SignInStep } from "../auth/oauth.ts";
 import { OAuthError } from "../auth/oauth.ts";
 import { githubRoots } from "../auth/providers/github.ts";
 import { sealSignInTicket } from "../auth/session.ts";
+import type { FinishedSignIn } from "../auth/sign-in-purpose.ts";
 import type { AppEnv } from "./env.ts";
 
 type WebPurpose = Extract<OAuthPurpose, { kind: "web" }>;
@@ -44,7 +45,7 @@ function stepText(c: Context<AppEnv>, step: SignInStep): string {
 }
 
 /** Streams the progress of `finish` (the rest of the callback) to the browser. */
-export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: (onStep: (step: SignInStep) => void) => Promise<string>): Response {
+export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: (onStep: (step: SignInStep) => void) => Promise<FinishedSignIn>): Response {
   c.header("content-type", "text/html; charset=utf-8");
   c.header("cache-control", "no-store, no-transform");
   // Compressing would hold the steps back until the page ends (wrangler dev gzips text/html and
@@ -60,9 +61,9 @@ export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: 
       writes = writes.then(() => out.write(String(item))).then(() => {});
     };
     try {
-      const user = await finish((step) => line(stepText(c, step)));
+      const { user, grant } = await finish((step) => line(stepText(c, step)));
       line(`Starting your session as ${user}…`);
-      const ticket = await sealSignInTicket(c, { user, next: purpose.next, browser: purpose.browser! });
+      const ticket = await sealSignInTicket(c, { user, next: purpose.next, browser: purpose.browser!, grant });
       await writes;
       await out.write(String(html`      </ol>
       <form method="post" action="/auth/session">

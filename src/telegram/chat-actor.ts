@@ -21,6 +21,7 @@ import { ANSWER_COMMAND, commandOf, commands, COMMAND_SUMMARY, RERUN_LABEL, reru
 import { CockpitContext, type ButtonAction, type ChatHost } from "./context.ts";
 import { next, pendingFor, persist, restore, type ConversationSnapshot, type Question } from "./conversation.ts";
 import { escapeHtml, html, renderMessages } from "./format.ts";
+import { currentLink } from "./link-check.ts";
 import { runEnded, runProgress, runSummary } from "./render.ts";
 
 /** Processed update ids are remembered this long: Telegram gives up redelivering long before. */
@@ -154,8 +155,13 @@ export class ChatActor extends DurableObject<Env> {
     const bot = await makeBot(config.bot, CockpitContext);
     const host = this.host();
     bot.use(async (ctx, nextMiddleware) => {
-      const link = ctx.from ? await this.env.ORGANIZATION.getByName(org).telegramUser(ctx.from.id) : null;
+      const { link, notice } = ctx.from ? await currentLink(this.env, config, ctx.from.id) : { link: null };
       ctx.cockpit = { env: this.env, config, org, origin, host, link };
+      if (notice) {
+        // The link just ended (too old, or no longer a member): say so; only /start goes on.
+        await this.say(notice);
+        if (commandOf(ctx.message?.text) !== "start") return;
+      }
       if (link) await this.publishInput(update, ctx, org).catch((err: unknown) => console.error("telegram event not published", String(err)));
       await nextMiddleware();
     });

@@ -7,4 +7,5 @@ export const COMMAND_LIST = [
   { command: "run", description: "Create, simulate, follow, re-run and cancel runs" },
   { command: "help", description: "Show what I can do" },
   { command: "cancel", description: "Forget the question I asked you" },
+  { command: "unlink", description: "Unlink this Telegram account from your organization account" },
 ] as const;

@@ -1,6 +1,6 @@
 /**
  * The bot's commands (ays-original.md §3), one grammY Composer per family in commands/: /start,
- * /help, /cancel, /repo, /blueprint, /service, /run, /errors and /errorsof, and the answers to a
+ * /help, /cancel, /unlink, /repo, /blueprint, /service, /run, /errors and /errorsof, and the answers to a
  * job's question. This file only puts them in order around what they share: the linked-user guard,
  * the check of a pressed button, and plain text, which answers the question this person was asked.
  *
@@ -20,6 +20,7 @@ import { runs } from "./commands/run.ts";
 import { serviceAnswers, services } from "./commands/service.ts";
 import { commandOf, say, type Answers, type Ctx } from "./commands/shared.ts";
 import { start } from "./commands/start.ts";
+import { unlink } from "./commands/unlink.ts";
 
 export const NOT_LINKED = "I don't know you yet, please use /start";
 
@@ -74,7 +75,7 @@ export function commands(): Composer<Ctx> {
   const bot = new Composer<Ctx>();
   bot.use(start, help);
   bot.use(linkedOnly);
-  bot.use(cancel, pressedButton);
+  bot.use(cancel, unlink, pressedButton);
   bot.use(repos, blueprints, services, runs, errors, jobAnswers);
   bot.use(leftOver);
   return bot;

@@ -5,10 +5,10 @@
 import { messagePage, type PurposeHandler } from "../auth/sign-in-purpose.ts";
 
 export const telegramSignIn: PurposeHandler<"telegram"> = {
-  async authorized(c, purpose, user) {
+  async authorized(c, purpose, user, grant) {
     const org = c.env.ORGANIZATION.getByName(c.get("config").oauth.organization);
     const chat = c.env.CHAT.getByName(String(purpose.chat));
-    const link = await org.telegramLink(purpose.from, purpose.chat, user, purpose.name ?? null);
+    const link = await org.telegramLink(purpose.from, purpose.chat, user, purpose.name ?? null, grant ?? null);
     if (!link) {
       const why = "this sign-in was cancelled (the bot's sign-ins were reset): send /start to the bot again";
       await chat.tell(purpose.chat, `Sign-in refused: ${why}.`).catch(() => undefined);

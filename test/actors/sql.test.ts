@@ -185,13 +185,26 @@ describe("each actor's first migration, on the tables older releases stored (no 
 
   it("OrganizationActor: its tables, sessions and event claims stay as they were, rows kept", async ({ expect }) => {
     await onEmptyStorage("org-old", (storage) => {
-      for (const step of ORGANIZATION_MIGRATIONS) if (typeof step === "string") storage.sql.exec(step);
+      // Storage before versions had the first step's tables only.
+      storage.sql.exec(ORGANIZATION_MIGRATIONS[0] as string);
       storage.sql.exec("INSERT INTO repositories VALUES ('r', 'git', 1)");
       storage.sql.exec("INSERT INTO event_claims VALUES ('e', 1, NULL)");
       openSql(storage, ORGANIZATION_MIGRATIONS);
       expect(storage.sql.exec("SELECT name FROM repositories").toArray()).toEqual([{ name: "r" }]);
       expect(storage.sql.exec("SELECT id FROM event_claims").toArray()).toEqual([{ id: "e" }]);
       expect(tableNames(storage.sql)).toContain("sessions");
+    });
+  });
+
+  it("OrganizationActor 1 → 2: sessions and Telegram links gain what re-checks keep, rows kept, nothing proven yet", async ({ expect }) => {
+    await onEmptyStorage("org-v1", (storage) => {
+      openSql(storage, ORGANIZATION_MIGRATIONS.slice(0, 1));
+      storage.sql.exec("INSERT INTO sessions(id, user, kind, channel, created, expires, token, rotated) VALUES ('s', 'alice', 'user', 'web', 1, 2, 't', 1)");
+      storage.sql.exec("INSERT INTO telegram_users(id, user, chat, linked) VALUES (7, 'alice', 7, 1)");
+      const db = openSql(storage, ORGANIZATION_MIGRATIONS);
+      expect(db.version).toBe(2);
+      expect(storage.sql.exec("SELECT id, checked, grant_sealed, checking FROM sessions").toArray()).toEqual([{ id: "s", checked: null, grant_sealed: null, checking: null }]);
+      expect(storage.sql.exec("SELECT id, checked, grant_sealed, checking FROM telegram_users").toArray()).toEqual([{ id: 7, checked: null, grant_sealed: null, checking: null }]);
     });
   });
 });

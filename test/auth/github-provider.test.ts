@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
-import { githubMembership } from "../../src/auth/providers/github.ts";
+import { github as githubProvider, githubMembership } from "../../src/auth/providers/github.ts";
 import { configFromBindings } from "../../src/config/index.ts";
 import type { Browser } from "../helpers/browser.ts";
 import { browserWith, envWithOAuth, githubFake, workerWith } from "../helpers/identity.ts";
@@ -175,5 +175,17 @@ describe("githubMembership: the check a membership re-check calls", () => {
     expect(await githubMembership(oauth, await tokenFor("octocat"))).toEqual({ member: true, user: "octocat" });
     expect(await githubMembership(oauth, await tokenFor("stranger"))).toMatchObject({ member: false, user: "stranger", code: "not_member" });
     expect(await githubMembership(oauth, "gho_nothing")).toMatchObject({ member: false, code: "token_invalid" });
+  });
+});
+
+describe("re-checking a GitHub member (a console refresh, a linked chat, past [auth] recheck_minutes)", () => {
+  it("asks GitHub with the token kept at sign-in: still a member, no longer one, a revoked token, GitHub down", async ({ expect }) => {
+    const oauth = configFromBindings(bindings).oauth;
+    const recheck = async (login: string | null) => githubProvider.recheck(oauth, login === null ? { access_token: "gho_revoked" } : { access_token: await tokenFor(login) });
+    expect(await recheck("octocat")).toEqual({ status: "member" });
+    expect(await recheck("stranger")).toMatchObject({ status: "ended", reason: expect.stringContaining("not a member") });
+    expect(await recheck(null)).toMatchObject({ status: "ended" });
+    expect(await recheck("unlucky")).toMatchObject({ status: "unavailable" });
+    expect(await githubProvider.recheck(oauth, undefined)).toMatchObject({ status: "unsupported" });
   });
 });

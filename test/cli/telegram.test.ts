@@ -63,7 +63,7 @@ describe("cockpit telegram set-webhook", () => {
       drop_pending_updates: false,
     });
     const menu = JSON.parse(seen[1]!.body) as { commands: { command: string; description: string }[] };
-    expect(menu.commands.map((c) => c.command)).toEqual(["start", "repo", "blueprint", "service", "run", "help", "cancel"]);
+    expect(menu.commands.map((c) => c.command)).toEqual(["start", "repo", "blueprint", "service", "run", "help", "cancel", "unlink"]);
     expect(res.stdout).toContain("webhook set: https://cockpit.example.com/telegram/webhook");
     expect(res.stdout).not.toContain("replace-me");
     expect(res.stdout).not.toContain("local-dev-webhook-secret");

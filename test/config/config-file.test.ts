@@ -138,7 +138,7 @@ describe("configuration errors name the file, the key path and what is wrong", (
       "[auth].signing_key: expected a PKCS#8 PEM private key (-----BEGIN PRIVATE KEY-----) or its base64 body",
       "[auth].state_minutes: must be at least 1",
     ]);
-    expect(parseConfigToml(`${SEED}\n[auth]\nsecret = "${"x".repeat(32)}"\n`).auth).toEqual({ secret: "x".repeat(32), state_minutes: 10 });
+    expect(parseConfigToml(`${SEED}\n[auth]\nsecret = "${"x".repeat(32)}"\n`).auth).toEqual({ secret: "x".repeat(32), state_minutes: 10, recheck_minutes: 60, link_days: 30 });
     const oneLine = "MC4CAQAwBQYDK2VwBCIEIGDbnW+mXlKsTUdyqWHGkLOIFoFzjm4AJe4Ln1ptxJu5";
     expect(parseConfigToml(`${SEED}\n[auth]\nsecret = "${"x".repeat(32)}"\nsigning_key = "${oneLine}"\n`).auth?.signing_key).toBe(
       `-----BEGIN PRIVATE KEY-----\n${oneLine}\n-----END PRIVATE KEY-----`,

@@ -32,7 +32,9 @@ describe("console sign-in with provider = oidc", () => {
     const browser = new Browser();
     const authorize = await startLogin(browser, "/console/events");
     expect(`${authorize.origin}${authorize.pathname}`).toBe(`${oidc.issuer}/auth`);
-    expect(authorize.searchParams.get("scope")).toBe("openid profile email groups");
+    expect(authorize.searchParams.get("scope")).toBe("openid profile email groups offline_access");
+    // A refresh token to re-check membership with: offline_access, which OpenID Connect asks with prompt=consent.
+    expect(authorize.searchParams.get("prompt")).toBe("consent");
     expect(authorize.searchParams.get("code_challenge_method")).toBe("S256");
     expect(authorize.searchParams.get("code_challenge")).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(authorize.searchParams.get("nonce")).toMatch(/^[A-Za-z0-9_-]{43}$/);

@@ -8,7 +8,7 @@ import { inject } from "vitest";
 declare module "vitest" {
   export interface ProvidedContext {
     /** From test/node/oidc-setup.ts: the provider's issuer, client secrets and private signing keys. */
-    oidc: { issuer: string; clientSecret: string; outsiderSecret: string; keys: JWK[] };
+    oidc: { issuer: string; clientSecret: string; outsiderSecret: string; keys: JWK[]; admin: string };
   }
 }
 
@@ -81,4 +81,16 @@ export async function clientToken(clientId: string, secret: string): Promise<str
   const answer = (await res.json()) as { access_token?: string; error_description?: string };
   if (!answer.access_token) throw new Error(`no client token: ${answer.error_description}`);
   return answer.access_token;
+}
+
+/** Sets a user's groups at the provider (its admin server, test/node/oidc-setup.ts): the next token or userinfo answer says so. */
+export async function setGroups(user: string, groups: string[]): Promise<void> {
+  const res = await fetch(`${oidc.admin}/users/${encodeURIComponent(user)}/groups`, { method: "PUT", body: JSON.stringify(groups) });
+  if (res.status !== 204) throw new Error(`the provider's admin server answered ${res.status} for ${user}`);
+}
+
+/** Makes the provider fail (500) whenever it reads `user`, or recover: a provider that is down for them. */
+export async function setTrouble(user: string, on: boolean): Promise<void> {
+  const res = await fetch(`${oidc.admin}/users/${encodeURIComponent(user)}/trouble`, { method: "PUT", body: JSON.stringify(on) });
+  if (res.status !== 204) throw new Error(`the provider's admin server answered ${res.status} for ${user}`);
 }

@@ -161,6 +161,8 @@ export const cloudflareAccess: IdentityProvider = {
   exchange() {
     return Promise.reject(new SignInRefusal("not_configured", NO_SIGN_IN_LINK));
   },
+  // Access verifies every request itself, and Cockpit keeps no session of its own for it.
+  recheck: () => Promise.resolve({ status: "unsupported", reason: "Cloudflare Access checks every request itself" }),
   verifyBearer: (token, oauth) => accessCaller(token, oauth),
 };
 

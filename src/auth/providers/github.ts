@@ -154,7 +154,19 @@ export const github: IdentityProvider = {
       throw err;
     }
     if (!membership.member) throw new SignInRefusal(membership.code, membership.reason);
-    return membership.user;
+    // GitHub's OAuth app tokens live until revoked: the token itself is what a re-check asks with.
+    return { user: membership.user, grant: { access_token: answer.access_token } };
+  },
+
+  async recheck(oauth, grant) {
+    if (!grant?.access_token) return { status: "unsupported", reason: "no GitHub token was kept at sign-in" };
+    try {
+      const membership = await githubMembership(oauth, grant.access_token);
+      return membership.member ? { status: "member" } : { status: "ended", reason: membership.reason };
+    } catch (err) {
+      if (err instanceof GitHubUnavailable) return { status: "unavailable", reason: `GitHub could not be asked: ${err.message}` };
+      throw err;
+    }
   },
 
   async verifyBearer(token, oauth): Promise<Caller> {

@@ -86,13 +86,13 @@ export const itsYouOnline: IdentityProvider = {
     onStep("membership");
     const notMember = new SignInRefusal("not_member", `you are not a member of the organization '${oauth.organization}'`);
     const username = typeof answer.info?.username === "string" ? answer.info.username : typeof answer.username === "string" ? answer.username : undefined;
-    if (username && scopesOf(answer.scope).includes(`user:memberof:${oauth.organization}`)) return username;
+    if (username && scopesOf(answer.scope).includes(`user:memberof:${oauth.organization}`)) return { user: username };
     const token = answer.access_token as string;
     // An opaque token without the scope: the provider did not grant membership.
     if (!isJwt(token)) throw notMember;
     try {
       const caller = await verifyToken(token, oauth);
-      if (caller.kind === "user") return caller.user;
+      if (caller.kind === "user") return { user: caller.user };
     } catch (err) {
       if (!(err instanceof AuthError)) throw err;
       if (err.message.startsWith("not a member")) throw notMember;
@@ -101,6 +101,11 @@ export const itsYouOnline: IdentityProvider = {
     }
     throw notMember;
   },
+
+  // The sign-in's access token is no JWT made with offline_access, the only kind ItsYou.online would
+  // refresh (GET /v1/oauth/jwt/refresh), and the service no longer answers: access lasts until its
+  // proof is `[auth] recheck_minutes` old (a console session) or `link_days` (a Telegram link).
+  recheck: async () => ({ status: "unsupported", reason: "ItsYou.online offers no way to ask about membership again" }),
 
   verifyBearer: (token, oauth) => verifyToken(token, oauth),
 };

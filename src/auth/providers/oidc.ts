@@ -8,7 +8,7 @@
 import { createRemoteJWKSet, decodeProtectedHeader, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from "jose";
 import { AuthError, ISSUED_IN_FUTURE, issuedInFuture, type Caller } from "../jwt.ts";
 import { clientOf, membershipIn, userNameIn, type Claims } from "./claims.ts";
-import { SignInRefusal, type IdentityProvider, type OAuthSettings } from "./types.ts";
+import { SignInRefusal, type IdentityProvider, type OAuthSettings, type ProviderGrant, type RecheckResult } from "./types.ts";
 
 /** Every asymmetric JWS algorithm; never `none` or HS* (a client secret is not a signing key). */
 export const ASYMMETRIC_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"];
@@ -28,6 +28,7 @@ export interface Discovery {
   end_session_endpoint?: string;
   token_endpoint_auth_methods_supported?: string[];
   id_token_signing_alg_values_supported?: string[];
+  scopes_supported?: string[];
 }
 
 /** The provider cannot be used right now (down, or its discovery document is wrong). */
@@ -144,6 +145,9 @@ async function verifyJwt(token: string, doc: Discovery, audience: string, what: 
   return payload;
 }
 
+/** The provider could not answer (unreachable, 5xx): a re-check keeps access and asks again later. */
+class UserinfoUnavailable extends AuthError {}
+
 async function userinfo(doc: Discovery, accessToken: string): Promise<Claims> {
   if (!doc.userinfo_endpoint) throw new AuthError("the provider has no userinfo endpoint to ask for the membership claim");
   let response: Response;
@@ -153,8 +157,9 @@ async function userinfo(doc: Discovery, accessToken: string): Promise<Claims> {
       signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
     });
   } catch {
-    throw new AuthError("the provider's userinfo endpoint cannot be reached");
+    throw new UserinfoUnavailable("the provider's userinfo endpoint cannot be reached");
   }
+  if (response.status >= 500) throw new UserinfoUnavailable(`the provider's userinfo endpoint failed (HTTP ${response.status})`);
   if (!response.ok) {
     const why = response.headers.get("www-authenticate")?.match(/error_description="([^"]{0,200})"/)?.[1];
     throw new AuthError(`the provider's userinfo endpoint refused the token (HTTP ${response.status}${why ? `: ${why}` : ""})`);
@@ -180,6 +185,7 @@ async function discovered(oauth: OAuthSettings): Promise<Discovery> {
 interface TokenAnswer {
   access_token?: unknown;
   id_token?: unknown;
+  refresh_token?: unknown;
   error?: unknown;
   error_description?: unknown;
 }
@@ -191,6 +197,22 @@ export function providerSays(answer: { error?: unknown; error_description?: unkn
   return text.replace(/\s+/g, " ").slice(0, 300);
 }
 
+/** POSTs `body` to the token endpoint with the client's authentication (basic, post, or none: a public client). */
+function tokenRequest(oauth: OAuthSettings, doc: Discovery, body: URLSearchParams): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
+  const methods = doc.token_endpoint_auth_methods_supported ?? ["client_secret_basic"];
+  if (!oauth.client_secret) body.set("client_id", oauth.client_id);
+  else if (methods.includes("client_secret_basic") || !methods.includes("client_secret_post")) {
+    headers.authorization = `Basic ${btoa(`${encodeURIComponent(oauth.client_id)}:${encodeURIComponent(oauth.client_secret)}`)}`;
+  } else {
+    body.set("client_id", oauth.client_id);
+    body.set("client_secret", oauth.client_secret);
+  }
+  return fetch(doc.token_endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+}
+
+const text = (v: unknown) => (typeof v === "string" && v !== "" ? v : undefined);
+
 export const oidc: IdentityProvider = {
   newSecrets: () => ({ verifier: randomString(), nonce: randomString() }),
 
@@ -200,7 +222,11 @@ export const oidc: IdentityProvider = {
     url.searchParams.set("response_type", "code");
     url.searchParams.set("client_id", oauth.client_id);
     url.searchParams.set("redirect_uri", redirectUri);
-    url.searchParams.set("scope", [...new Set(["openid", "profile", "email", ...oauth.scopes])].join(" "));
+    // offline_access (a refresh token) when offered, so that membership can be asked again later;
+    // OpenID Connect Core §11 wants prompt=consent with it (oidc-provider drops the scope without).
+    const offline = doc.scopes_supported?.includes("offline_access") ? ["offline_access"] : [];
+    url.searchParams.set("scope", [...new Set(["openid", "profile", "email", ...oauth.scopes, ...offline])].join(" "));
+    if (offline.length) url.searchParams.set("prompt", "consent");
     url.searchParams.set("state", state);
     url.searchParams.set("nonce", secrets.nonce!);
     url.searchParams.set("code_challenge", await s256(secrets.verifier!));
@@ -213,18 +239,9 @@ export const oidc: IdentityProvider = {
     const doc = await discovered(oauth);
     onStep("exchange");
     const body = new URLSearchParams({ grant_type: "authorization_code", code, redirect_uri: redirectUri, code_verifier: secrets.verifier });
-    const headers: Record<string, string> = { "content-type": "application/x-www-form-urlencoded", accept: "application/json" };
-    const methods = doc.token_endpoint_auth_methods_supported ?? ["client_secret_basic"];
-    if (!oauth.client_secret) body.set("client_id", oauth.client_id);
-    else if (methods.includes("client_secret_basic") || !methods.includes("client_secret_post")) {
-      headers.authorization = `Basic ${btoa(`${encodeURIComponent(oauth.client_id)}:${encodeURIComponent(oauth.client_secret)}`)}`;
-    } else {
-      body.set("client_id", oauth.client_id);
-      body.set("client_secret", oauth.client_secret);
-    }
     let answer: TokenAnswer;
     try {
-      const response = await fetch(doc.token_endpoint, { method: "POST", headers, body, signal: AbortSignal.timeout(FETCH_TIMEOUT_MS) });
+      const response = await tokenRequest(oauth, doc, body);
       answer = (await response.json().catch(() => ({}))) as TokenAnswer;
       if (!response.ok) throw new SignInRefusal("exchange_failed", `the identity provider refused the sign-in code (${providerSays(answer, response.status)}): start again`);
     } catch (err) {
@@ -253,8 +270,11 @@ export const oidc: IdentityProvider = {
     if (!membershipIn(claims, oauth)) {
       throw new SignInRefusal("not_member", `${user} is not a member of the organization '${oauth.organization}' (the ${oauth.member_claim} claim does not list it)`);
     }
-    return user;
+    const grant: ProviderGrant = { sub: claims.sub as string, refresh_token: text(answer.refresh_token), access_token: text(answer.access_token) };
+    return { user, grant };
   },
+
+  recheck: (oauth, grant) => recheckOidc(oauth, grant),
 
   async verifyBearer(token, oauth) {
     let doc: Discovery;
@@ -304,4 +324,65 @@ async function cachedUserinfo(doc: Discovery, token: string, payload: JWTPayload
   if (userinfoCache.size >= USERINFO_CACHE_MAX) userinfoCache.delete(userinfoCache.keys().next().value!);
   userinfoCache.set(token, { until: Math.min(now + USERINFO_TTL_MS, payload.exp! * 1000), claims });
   return claims;
+}
+
+/**
+ * Membership asked again: the refresh token spent at the token endpoint (a rotated one kept), the
+ * new ID token checked to be the same person, the member claim read from it or from userinfo
+ * (with the new access token, or the one kept at sign-in when there is no refresh token).
+ */
+async function recheckOidc(oauth: OAuthSettings, grant: ProviderGrant | undefined): Promise<RecheckResult> {
+  if (!grant?.refresh_token && !grant?.access_token) return { status: "unsupported", reason: "the provider gave no refresh or access token at sign-in to ask with" };
+  let doc: Discovery;
+  try {
+    doc = await discover(oauth.issuer);
+  } catch (err) {
+    if (err instanceof ProviderUnavailable) return { status: "unavailable", reason: err.message };
+    throw err;
+  }
+  const next: ProviderGrant = { ...grant };
+  let claims: Claims = {};
+  if (grant.refresh_token) {
+    let response: Response;
+    let answer: TokenAnswer;
+    try {
+      response = await tokenRequest(oauth, doc, new URLSearchParams({ grant_type: "refresh_token", refresh_token: grant.refresh_token }));
+      answer = (await response.json().catch(() => ({}))) as TokenAnswer;
+    } catch {
+      return { status: "unavailable", reason: "the identity provider's token endpoint could not be reached" };
+    }
+    if (!response.ok) {
+      const said = providerSays(answer, response.status);
+      // invalid_grant: the refresh token is revoked, expired, or its person gone. Anything else is not about the person.
+      if (answer.error === "invalid_grant") return { status: "ended", reason: `the identity provider no longer accepts the sign-in (${said})` };
+      return { status: "unavailable", reason: `the identity provider's token endpoint refused the refresh (${said})` };
+    }
+    next.refresh_token = text(answer.refresh_token) ?? grant.refresh_token;
+    next.access_token = text(answer.access_token) ?? grant.access_token;
+    if (typeof answer.id_token === "string") {
+      try {
+        claims = (await verifyJwt(answer.id_token, doc, oauth.client_id, "the refreshed ID token")) as Claims;
+      } catch (err) {
+        if (err instanceof AuthError) return { status: "unavailable", reason: err.message };
+        throw err;
+      }
+      if (grant.sub && claims.sub !== grant.sub) return { status: "ended", reason: "the refreshed ID token is about another person than the sign-in" };
+    }
+  }
+  if (membershipIn(claims, oauth) === undefined) {
+    if (!next.access_token) return { status: "unavailable", reason: `no ${oauth.member_claim} claim came back, and no access token to ask userinfo with` };
+    try {
+      const info = await userinfo(doc, next.access_token);
+      if (grant.sub && info.sub !== grant.sub) return { status: "ended", reason: "the provider's userinfo answer is about another person than the sign-in" };
+      claims = { ...info, ...claims };
+    } catch (err) {
+      if (err instanceof UserinfoUnavailable) return { status: "unavailable", reason: err.message };
+      if (err instanceof AuthError) return { status: "ended", reason: err.message };
+      throw err;
+    }
+  }
+  if (!membershipIn(claims, oauth)) {
+    return { status: "ended", reason: `no longer a member of the organization '${oauth.organization}' (the ${oauth.member_claim} claim does not list it)` };
+  }
+  return { status: "member", grant: next };
 }

@@ -11,11 +11,12 @@ import { repositoryRoutes } from "./repositories.ts";
 import { runRoutes } from "./runs.ts";
 import { serviceRoutes } from "./services.ts";
 import { signInRoutes } from "./sign-ins.ts";
+import { telegramLinkRoutes } from "./telegram-links.ts";
 import { templateRoutes } from "./templates.ts";
 
 export function createAysApi() {
   const api = aysRouter();
-  for (const routes of [repositoryRoutes, templateRoutes, blueprintRoutes, serviceRoutes, runRoutes, fileRoutes, eventRoutes, signInRoutes]) {
+  for (const routes of [repositoryRoutes, templateRoutes, blueprintRoutes, serviceRoutes, runRoutes, fileRoutes, eventRoutes, signInRoutes, telegramLinkRoutes]) {
     api.route("/", routes());
   }
   return api;
