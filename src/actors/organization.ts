@@ -176,9 +176,7 @@ export class OrganizationActor extends DurableObject<Env> {
   }
 
   /** Several entries in one call (a burst of run and job events no filter wants). */
-  recordMany(entries: Omit<AuditEntry, "id" | "time">[]): void {
-    for (const entry of entries) this.record(entry);
-  }
+  recordMany(entries: Omit<AuditEntry, "id" | "time">[]): void { for (const entry of entries) this.record(entry); }
 
   /** Every event type the log holds, for filters to offer. */
   eventTypes(): string[] {
