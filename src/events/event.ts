@@ -33,7 +33,8 @@ const payloads = {
   telegram: z.object({ io: z.enum(["input", "output"]), action: z.string(), args: z.record(z.string(), z.unknown()), epoch: z.number() }),
   alarm: z.object({ service: z.string(), method: z.string(), msg: z.string(), epoch: z.number() }),
   generic: z.object({ args: z.record(z.string(), z.unknown()), epoch: z.number() }),
-  webhook: z.object({ source: z.string(), event: z.string(), delivery: z.string(), payload_key: z.string(), epoch: z.number() }),
+  /** `payload_key`: the delivery's body in R2 (`size` bytes), which the action reads as `job.args.payload.body`. */
+  webhook: z.object({ source: z.string(), event: z.string(), delivery: z.string(), payload_key: z.string(), size: z.number().int().min(0).optional(), epoch: z.number() }),
   run: z.object({ repo: z.string(), run: z.string(), state: z.string(), epoch: z.number() }),
   job: z.object({ repo: z.string(), run: z.string(), job: z.string(), service: z.string(), action: z.string(), state: z.string(), epoch: z.number() }),
 } as const;
