@@ -8,7 +8,10 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, it } from "vitest";
-import examples from "@octokit/webhooks-examples";
+// The first push with commits among @octokit/webhooks-examples' push payloads, copied as it is (the
+// package's 4 MB index is too large to load in a second test file at once; test/cli/fixtures.test.ts
+// checks the copy against the package).
+import pushExample from "../fixtures/github/push.json";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import type { JobView } from "../../src/actors/service/protocol.ts";
 import { PAYLOAD_INLINE_MAX, QUEUE_MESSAGE_MAX, assertQueueable, deleteEventPayload, sendOnQueue } from "../../src/events/payloads.ts";
@@ -131,7 +134,8 @@ describe("payloads by reference", () => {
       const key = `events/${id}/payload.json`;
       const stored = await env.FILES.get(key);
       expect(messages[0]!.body.payload_ref).toEqual({ key, size: stored!.size });
-      expect((JSON.parse(await stored!.text()) as { args: unknown }).args).toEqual(payload);
+      // Compared by digest: a diff of megabytes would not fit the test runner's messages.
+      expect(await sha256(JSON.stringify((JSON.parse(await stored!.text()) as { args: unknown }).args))).toBe(await sha256(JSON.stringify(payload)));
 
       const job = await jobOfEvent("sink!main", "absorb", id);
       const text = JSON.stringify(payload);
@@ -148,7 +152,7 @@ describe("payloads by reference", () => {
   }
 
   it("a 20 MB GitHub push reaches its action with the delivery's body as job.args.payload.body", async ({ expect }) => {
-    const example = structuredClone(examples.find((e) => e.name === "push")!.examples.find((p) => (p as { commits: unknown[] }).commits.length > 0)!) as unknown as {
+    const example = structuredClone(pushExample) as unknown as {
       commits: Record<string, unknown>[]; after: string; pusher: { name: string };
     };
     const template = example.commits[0]!;
