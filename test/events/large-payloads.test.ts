@@ -5,7 +5,7 @@
  * the key. Every queue message the Worker sends here goes through a recording wrapper of its EVENTS
  * binding, so the test sees each one's size: none is over the Queue's 128 KB.
  */
-import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, createMessageBatch, getQueueResult, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, it } from "vitest";
 // The first push with commits among @octokit/webhooks-examples' push payloads, copied as it is (the
@@ -14,6 +14,7 @@ import { beforeAll, describe, it } from "vitest";
 import pushExample from "../fixtures/github/push.json";
 import type { AuditEntry } from "../../src/actors/organization.ts";
 import type { JobView } from "../../src/actors/service/protocol.ts";
+import { EVENTS_QUEUE } from "../../src/events/bus.ts";
 import { PAYLOAD_INLINE_MAX, QUEUE_MESSAGE_MAX, assertQueueable, deleteEventPayload, sendOnQueue } from "../../src/events/payloads.ts";
 import worker from "../../src/index.ts";
 import { api, ORG } from "../helpers/auth.ts";
@@ -201,6 +202,24 @@ describe("payloads by reference", () => {
     expect(sent.slice(before).map((m) => m.body.payload)).toEqual([{ args: { small: true }, epoch: expect.any(Number) }]);
     expect(await env.FILES.head(`events/${id}/payload.json`)).toBeNull();
     expect((await jobOfEvent("sink!main", "absorb", id)).result).toMatchObject({ ref: null });
+  });
+});
+
+describe("a payload gone from R2", () => {
+  it("fails the job with the reason instead of running the action without it", async ({ expect }) => {
+    const id = "generic-pruned-1";
+    const body = { id, time: Date.now(), org: ORG, type: "generic", channel: "webservice", by: "test", command: "absorb", repo: REPO, payload_ref: { key: `events/${id}/payload.json`, size: 200_000 } };
+    const batch = createMessageBatch(EVENTS_QUEUE, [{ id: "m-pruned", timestamp: new Date(), attempts: 1, body }]);
+    const ctx = createExecutionContext();
+    await worker.queue(batch, env);
+    expect((await getQueueResult(batch, ctx)).explicitAcks).toEqual(["m-pruned"]);
+    const jobs = await until(
+      () => jobsOf("sink!main", "absorb"),
+      (list) => list.some((j) => j.key.startsWith(`event.${id}.`) && j.state === "error"),
+      30_000,
+    );
+    const job = jobs.find((j) => j.key.startsWith(`event.${id}.`))!;
+    expect(job.logs.map((l) => l.log)).toContain(`job.args.payload: events/${id}/payload.json is gone from storage (its event was pruned?)`);
   });
 });
 
