@@ -18,6 +18,22 @@ export async function readCappedBody(request: Request, max: number, limit: strin
   }
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
+  if (declared !== null && /^\d+$/.test(declared)) {
+    // A declared length: read straight into one buffer of that size, no second copy.
+    const body = new Uint8Array(Number(declared));
+    let at = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (at + value.byteLength > body.byteLength) {
+        await reader.cancel().catch(() => undefined);
+        throw new ApiError(400, "invalid_request", `the body is longer than its Content-Length ${declared}`);
+      }
+      body.set(value, at);
+      at += value.byteLength;
+    }
+    return at === body.byteLength ? body : body.subarray(0, at);
+  }
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {

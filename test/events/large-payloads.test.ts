@@ -183,6 +183,19 @@ describe("payloads by reference", () => {
     expect(job.result).toEqual({ commits: example.commits.length, after: example.after, pusher: example.pusher.name, sha256: await sha256(body) });
   }, 120_000);
 
+  it("refuses a signed delivery over 1 MiB that is not a JSON object with 400, storing nothing", async ({ expect }) => {
+    const body = `[${"1,".repeat(1024 * 1024)}1]`;
+    const key = await crypto.subtle.importKey("raw", encoder.encode(GITHUB_SECRET), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+    const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
+    const res = await fetchWorker(new Request("http://cockpit.test/webhooks/github", {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-github-event": "push", "x-github-delivery": "not-an-object", "x-hub-signature-256": `sha256=${[...mac].map((b) => b.toString(16).padStart(2, "0")).join("")}` },
+      body,
+    }));
+    expect(res.status).toBe(400);
+    expect(await env.FILES.head("webhooks/github/not-an-object.json")).toBeNull();
+  });
+
   it("refuses a GitHub delivery over 25 MiB with 413 naming the limit", async ({ expect }) => {
     const res = await fetchWorker(new Request("http://cockpit.test/webhooks/github", {
       method: "POST",
