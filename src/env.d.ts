@@ -9,6 +9,7 @@ declare namespace Cloudflare {
     BOT_TOKEN?: string;
     BOT_WEBHOOK_SECRET?: string;
     GITHUB_WEBHOOK_SECRET?: string;
+    EVENTS_WEBHOOK_SECRET?: string;
     AUTH_SECRET?: string;
     AUTH_SIGNING_KEY?: string;
     /** Loads template action code into sandboxed isolates (src/sandbox). */
@@ -22,6 +23,8 @@ declare namespace Cloudflare {
     CHAT: DurableObjectNamespace<import("./telegram/chat-actor.ts").ChatActor>;
     /** The event bus (src/events/bus.ts). */
     EVENTS: Queue<unknown>;
+    /** Requests per source to POST /webhooks/events ([[ratelimits]]; its limit is [webhooks] events_per_minute). */
+    EVENTS_RATE_LIMIT: RateLimit;
   }
 
   interface GlobalProps {

@@ -1,7 +1,7 @@
 import { configToBindings } from "../config/index.ts";
 import { CommandError, requireOption, stringOption, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
-import { displayCommand, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
+import { displayCommand, eventsPerMinute, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile, writeWranglerConfig } from "./wrangler.ts";
 
 export const deployCommand: Command = {
   name: "deploy",
@@ -38,9 +38,9 @@ Options:
     }
     const bindings = configToBindings(config);
     const name = stringOption(args, "name");
-    const flags = (secretsFile: string) => [
+    const flags = (secretsFile: string, wranglerFile = WRANGLER_TOML) => [
       "deploy",
-      "--config", WRANGLER_TOML,
+      "--config", wranglerFile,
       ...(name ? ["--name", name] : []),
       ...varFlags(bindings),
       "--secrets-file", secretsFile,
@@ -51,20 +51,22 @@ Options:
       const command = displayCommand(flags("<private secrets file>"));
       if (args.values.json) {
         const vars = Object.fromEntries(Object.entries(bindings.vars).map(([k, v]) => [k, JSON.parse(v)]));
-        console.log(JSON.stringify({ vars, secrets: secretNames, command }, null, 2));
+        console.log(JSON.stringify({ vars, secrets: secretNames, events_per_minute: eventsPerMinute(config), command }, null, 2));
       } else {
         console.log(`config ${file}: valid`);
         for (const [key, value] of Object.entries(bindings.vars)) console.log(`var ${key} = ${value}`);
         console.log(`secrets: ${secretNames.join(", ") || "(none)"}`);
+        console.log(`POST /webhooks/events: ${eventsPerMinute(config)} requests a minute per source ([webhooks] events_per_minute, written into a generated copy of wrangler.toml)`);
         console.log(command);
       }
       return 0;
     }
     const secrets = await writePrivateFile("secrets.json", JSON.stringify(bindings.secrets));
+    const wrangler = await writeWranglerConfig(config);
     try {
-      return await runWrangler(flags(secrets.path));
+      return await runWrangler(flags(secrets.path, wrangler.path));
     } finally {
-      await secrets.cleanup();
+      await Promise.all([secrets.cleanup(), wrangler.cleanup()]);
     }
   },
 };

@@ -5,7 +5,7 @@ import { readConfigFile } from "./config-file.ts";
 import { devAuthSecrets, devPublicKey } from "./dev-key.ts";
 import { localIssuer, localUsersLine, startLocalOidc } from "./local-oidc.ts";
 import type { LocalProvider } from "./local-provider.ts";
-import { displayCommand, dotenv, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
+import { displayCommand, dotenv, eventsPerMinute, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile, writeWranglerConfig } from "./wrangler.ts";
 
 /**
  * Locally every isolate shares one thread, so an action that computes without waiting holds the
@@ -101,9 +101,9 @@ Options:
     const bindings = configToBindings(config);
     const secretsText = dotenv(bindings.secrets);
 
-    const flags = (envFile: string) => [
+    const flags = (envFile: string, wranglerFile = WRANGLER_TOML) => [
       "dev",
-      "--config", WRANGLER_TOML,
+      "--config", wranglerFile,
       "--ip", host,
       "--port", String(port),
       "--persist-to", persistTo,
@@ -117,6 +117,7 @@ Options:
       console.log(`listen http://${host}:${port}  state ${persistTo}`);
       console.log(`secrets: ${Object.keys(bindings.secrets).join(", ") || "(none)"}`);
       console.log(jobsLine);
+      console.log(`POST /webhooks/events: ${eventsPerMinute(config)} requests a minute per source ([webhooks] events_per_minute, written into a generated copy of wrangler.toml)`);
       console.log(displayCommand(flags("<private env file>")));
       return 0;
     }
@@ -124,10 +125,11 @@ Options:
       console.error(`${jobsLine} (--job-timeout, [jobs] in ${file})`);
       if (!config.api.ays.active) console.error("note: [api.ays].active = false: the /ays REST API will answer 404");
       const secrets = await writePrivateFile("secrets.env", secretsText, resolve(persistTo, ".."));
+      const wrangler = await writeWranglerConfig(config);
       try {
-        return await runWrangler(flags(secrets.path));
+        return await runWrangler(flags(secrets.path, wrangler.path));
       } finally {
-        await secrets.cleanup();
+        await Promise.all([secrets.cleanup(), wrangler.cleanup()]);
       }
     } finally {
       await provider?.stop();

@@ -15,6 +15,7 @@ export const SECRET_BINDINGS = [
   { path: ["bot", "token"], binding: "BOT_TOKEN" },
   { path: ["bot", "webhook_secret"], binding: "BOT_WEBHOOK_SECRET" },
   { path: ["webhooks", "github_secret"], binding: "GITHUB_WEBHOOK_SECRET" },
+  { path: ["webhooks", "events_secret"], binding: "EVENTS_WEBHOOK_SECRET" },
   { path: ["auth", "secret"], binding: "AUTH_SECRET" },
   { path: ["auth", "signing_key"], binding: "AUTH_SIGNING_KEY" },
 ] as const;

@@ -1,4 +1,4 @@
-export { configSchema, type CockpitConfig, type CockpitConfigInput } from "./schema.ts";
+export { configSchema, DEFAULT_EVENT_MAX_BYTES, DEFAULT_EVENTS_PER_MINUTE, type CockpitConfig, type CockpitConfigInput } from "./schema.ts";
 export { ConfigError, formatKeyPath, describeIssues } from "./errors.ts";
 export { parseConfigToml, validateConfig } from "./load.ts";
 export {

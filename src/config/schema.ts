@@ -218,8 +218,29 @@ export const authSchema = z.strictObject({
   link_days: z.int({ error: "expected an integer number of days" }).min(1, { error: "must be at least 1" }).max(365, { error: "must be at most 365" }).default(30),
 });
 
+/** `POST /webhooks/events` bodies: 1 MiB unless `[webhooks] max_bytes` says otherwise (at most 25 MiB). */
+export const DEFAULT_EVENT_MAX_BYTES = 1024 * 1024;
+/**
+ * Requests a minute one source (CF-Connecting-IP) may send to `POST /webhooks/events`: the limit of
+ * the Workers rate-limiting binding, which `cockpit start` and `cockpit deploy` write from
+ * `[webhooks] events_per_minute` (src/cli/wrangler.ts); wrangler.toml carries this default.
+ */
+export const DEFAULT_EVENTS_PER_MINUTE = 600;
+
 export const webhooksSchema = z.strictObject({
   github_secret: z.string({ error: "expected a string" }).min(16, { error: "must be at least 16 characters" }).optional(),
+  /** When set, `POST /webhooks/events` needs `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the body>`, as GitHub signs. */
+  events_secret: z.string({ error: "expected a string" }).min(16, { error: "must be at least 16 characters" }).optional(),
+  max_bytes: z
+    .int({ error: "expected an integer number of bytes" })
+    .min(1024, { error: "must be at least 1024" })
+    .max(25 * 1024 * 1024, { error: "must be at most 26214400 (25 MiB)" })
+    .default(DEFAULT_EVENT_MAX_BYTES),
+  events_per_minute: z
+    .int({ error: "expected an integer number of requests" })
+    .min(1, { error: "must be at least 1" })
+    .max(1_000_000, { error: "must be at most 1000000" })
+    .default(DEFAULT_EVENTS_PER_MINUTE),
 });
 
 /** Longest job timeout and CPU budget the sandbox accepts (src/sandbox/limits.ts). */

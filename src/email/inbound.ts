@@ -1,7 +1,9 @@
 /**
- * The Worker's email() handler: each accepted message becomes one Email event. The raw message and
- * every attachment are kept in R2; a refused or unreadable message leaves a log entry and nothing
- * else, and a failure half-way removes what was already stored.
+ * The Worker's email() handler: each accepted message becomes one Email event. The raw message is
+ * streamed into R2 as it arrives (capped at `[mail] max_bytes`), then parsed from there, and every
+ * attachment is written to R2 one by one; a body too large for the queue travels by reference
+ * (src/events/payloads.ts). A refused or unreadable message leaves a log entry and nothing else, and
+ * a failure half-way removes what was already stored.
  */
 import PostalMime, { type Address, type Email } from "postal-mime";
 import type { Channel } from "../actors/organization.ts";
@@ -42,6 +44,42 @@ async function log(env: Env, org: string, type: string, by: string, message: str
   await env.ORGANIZATION.getByName(org).record({ type, repo, by, channel, message, data });
 }
 
+/**
+ * Streams `message.raw` into R2 at `key`, counting: a stream past `max` bytes, or not of its declared
+ * `rawSize` (R2 takes a stream of a known length only), is cut off and nothing stays stored.
+ * @returns "ok", or the reason to refuse the message
+ */
+async function streamToR2(env: Env, key: string, message: ForwardableEmailMessage, max: number, expires: string): Promise<string> {
+  const fixed = new FixedLengthStream(message.rawSize);
+  const writer = fixed.writable.getWriter();
+  const reader = message.raw.getReader();
+  let seen = 0;
+  const pump = async () => {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      seen += value.byteLength;
+      if (seen > max || seen > message.rawSize) throw new RangeError("cut off");
+      await writer.write(value);
+    }
+    if (seen !== message.rawSize) throw new RangeError("too short");
+    await writer.close();
+  };
+  const pumped = pump().catch(async (err: unknown) => {
+    await Promise.all([reader.cancel().catch(() => undefined), writer.abort(err).catch(() => undefined)]);
+    throw err;
+  });
+  const [put, pipe] = await Promise.allSettled([
+    env.FILES.put(key, fixed.readable, { httpMetadata: { contentType: "message/rfc822" }, customMetadata: { expires } }),
+    pumped,
+  ]);
+  if (put.status === "fulfilled" && pipe.status === "fulfilled") return "ok";
+  await env.FILES.delete(key).catch(() => undefined);
+  if (seen > max) return `message too large: more than ${max} bytes, the limit is ${max} ([mail] max_bytes)`;
+  if (seen !== message.rawSize) return `message size ${seen > message.rawSize ? `${seen}+` : seen} does not match its declared size ${message.rawSize}`;
+  throw put.status === "rejected" ? put.reason : (pipe as PromiseRejectedResult).reason;
+}
+
 export async function handleEmail(message: ForwardableEmailMessage, env: Env): Promise<void> {
   const config = configFromBindings(env);
   const org = config.oauth.organization;
@@ -59,27 +97,37 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
     return;
   }
 
-  // message.raw can be read once; the size was checked above, so holding it is bounded.
-  const raw = await new Response(message.raw).arrayBuffer();
-  let mail: Email;
-  try {
-    mail = await PostalMime.parse(raw, { maxNestingDepth: MAX_NESTING, attachmentEncoding: "arraybuffer" });
-  } catch (err) {
-    const reason = `malformed message: ${err instanceof Error ? err.message : String(err)}`;
-    message.setReject(reason);
-    await log(env, org, "mail.rejected", message.from, reason, repo, { to: message.to });
-    return;
-  }
-
   const id = crypto.randomUUID();
   const prefix = `mail/${id}`;
+  const rawKey = `${prefix}/message.eml`;
   const stored: string[] = [];
   const expires = new Date(Date.now() + (config.mail?.retention_days ?? 30) * 86_400_000).toISOString();
+  const max = config.mail!.max_bytes;
+  const refuse = async (reason: string) => {
+    await Promise.all(stored.map((key) => env.FILES.delete(key).catch(() => undefined)));
+    message.setReject(reason);
+    await log(env, org, "mail.rejected", message.from, reason, repo, { to: message.to, size: message.rawSize });
+  };
+
+  // The raw message goes to R2 as it streams in, never held whole here; past [mail] max_bytes, or
+  // longer than its declared size, it is refused.
+  const streamed = await streamToR2(env, rawKey, message, max, expires);
+  if (streamed !== "ok") return refuse(streamed);
+  stored.push(rawKey);
+
+  let mail: Email;
   try {
-    await env.FILES.put(`${prefix}/message.eml`, raw, { httpMetadata: { contentType: "message/rfc822" }, customMetadata: { expires } });
-    stored.push(`${prefix}/message.eml`);
+    const raw = await env.FILES.get(rawKey);
+    if (raw === null) throw new Error(`${rawKey} vanished from storage`);
+    mail = await PostalMime.parse(await raw.arrayBuffer(), { maxNestingDepth: MAX_NESTING, attachmentEncoding: "arraybuffer" });
+  } catch (err) {
+    return refuse(`malformed message: ${err instanceof Error ? err.message : String(err)}`);
+  }
+
+  try {
     const attachments: EmailEvent["payload"]["attachments"] = [];
     const taken = new Set<string>();
+    // One by one, each part released once it is stored, so the decoded parts are not all held to the end.
     for (const [index, attachment] of mail.attachments.entries()) {
       const filename = jobFileName(attachment.filename, index, taken);
       const key = `${prefix}/attachments/${index + 1}-${filename}`;
@@ -87,6 +135,7 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
       await env.FILES.put(key, content, { httpMetadata: { contentType: attachment.mimeType }, customMetadata: { expires, disposition: String(attachment.disposition ?? "") } });
       stored.push(key);
       attachments.push({ filename, original_filename: attachment.filename, content_type: attachment.mimeType, size: content.byteLength, key });
+      (attachment as { content: unknown }).content = null;
     }
     const html = mail.text === undefined && mail.html !== undefined;
     const event: EmailEvent = {

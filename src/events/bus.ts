@@ -7,13 +7,14 @@
  */
 import type { AuditEntry, Channel } from "../actors/organization.ts";
 import { configFromBindings } from "../config/index.ts";
-import { parseEvent, withoutSecret, type CockpitEvent } from "./event.ts";
+import { parseEvent, withoutSecret, type CockpitEvent, type EventMessage } from "./event.ts";
+import { assertQueueable, deleteEventPayload, outgoing, sendOnQueue, storePayloads } from "./payloads.ts";
 
 export const EVENTS_QUEUE = "cockpit-events";
 export const DEAD_LETTER_QUEUE = "cockpit-events-dlq";
 
 /** The audit-log channel an event came through. */
-function logChannel(event: CockpitEvent): Channel {
+function logChannel(event: EventMessage): Channel {
   if (event.type === "email") return "email";
   if (event.type === "telegram") return "telegram";
   if (event.type === "webhook" || event.type === "generic") return "webhook";
@@ -21,14 +22,14 @@ function logChannel(event: CockpitEvent): Channel {
 }
 
 /** An event as the organization's log keeps it (its secret removed). */
-function logEntry(event: CockpitEvent): Omit<AuditEntry, "id" | "time"> {
+function logEntry(event: CockpitEvent, data: Record<string, unknown> = withoutSecret(event) as unknown as Record<string, unknown>): Omit<AuditEntry, "id" | "time"> {
   return {
     type: `event.${event.type}`,
     repo: event.repo ?? null,
     by: event.by,
     channel: logChannel(event),
     message: `${event.type} event ${event.id}${event.command ? ` (${event.command})` : ""}`,
-    data: withoutSecret(event) as unknown as Record<string, unknown>,
+    data,
   };
 }
 
@@ -38,7 +39,7 @@ function logEntry(event: CockpitEvent): Omit<AuditEntry, "id" | "time"> {
  */
 export async function logOnly(env: Env, events: readonly CockpitEvent[]): Promise<void> {
   if (events.length === 0) return;
-  await env.ORGANIZATION.getByName(events[0]!.org).recordMany(events.map(logEntry));
+  await env.ORGANIZATION.getByName(events[0]!.org).recordMany(events.map((event) => logEntry(event)));
 }
 
 /**
@@ -50,38 +51,41 @@ export async function publish(env: Env, event: CockpitEvent, beforeSend?: () => 
   return (await publishMany(env, [event], beforeSend))[0]!;
 }
 
-/** Queues take at most 100 messages per batch. */
-const SEND_BATCH = 100;
-
 /**
  * Publishes events of one organization together: one call claims their ids and logs the new ones
  * (atomically in the OrganizationActor, so concurrent copies of one event are logged and sent once),
- * then queue batches of 100, then one call settles the claims. A failure frees the claims of what
- * was not sent, so a retried copy is published instead of being taken for a duplicate.
+ * then stores the payloads too large for the queue in R2 (src/events/payloads.ts), then sends in
+ * batches within the Queue's limits, then one call settles the claims. A failure frees the claims
+ * of what was not sent, and removes their stored payloads, so a retried copy is published instead of
+ * being taken for a duplicate.
  * @returns per event, whether it was published (false: a duplicate, dropped)
  */
 export async function publishMany(env: Env, events: readonly CockpitEvent[], beforeSend?: () => Promise<void>): Promise<boolean[]> {
   if (events.length === 0) return [];
+  const items = events.map(outgoing);
+  // Checked before anything is claimed or stored: a message the Queue would refuse is a bug, refused whole.
+  for (const item of items) assertQueueable(item.message);
   const org = env.ORGANIZATION.getByName(events[0]!.org);
-  const claims = await org.claimEvents(events.map((event) => ({ event: event.id, entry: logEntry(event) })));
-  const claimed = events.flatMap((event, i) => (claims[i] ? [{ event, claim: claims[i] }] : []));
+  const claims = await org.claimEvents(items.map(({ event, logData }) => ({ event: event.id, entry: logEntry(event, logData) })));
+  const claimed = items.flatMap((item, i) => (claims[i] ? [{ item, claim: claims[i] }] : []));
   let sent = 0;
   try {
-    if (claimed.length > 0) await beforeSend?.();
-    while (sent < claimed.length) {
-      const batch = claimed.slice(sent, sent + SEND_BATCH);
-      await env.EVENTS.sendBatch(batch.map(({ event }) => ({ body: event, contentType: "json" as const })));
-      sent += batch.length;
+    if (claimed.length > 0) {
+      await beforeSend?.();
+      await storePayloads(env, claimed.map(({ item }) => item));
     }
+    await sendOnQueue(env.EVENTS, claimed.map(({ item }) => item.message), (n) => (sent = n));
   } catch (err) {
+    const unsent = claimed.slice(sent);
+    await Promise.all(unsent.flatMap(({ item }) => (item.stored ? [deleteEventPayload(env, item.stored.key).catch(() => undefined)] : [])));
     // Unsent claims lapse by themselves after their lease; freeing them now lets a retry in at once.
-    await org.settleEvents(claimed.slice(0, sent).map(({ event }) => event.id), claimed.slice(sent).map(({ claim }) => claim)).catch(() => undefined);
+    await org.settleEvents(claimed.slice(0, sent).map(({ item }) => item.event.id), unsent.map(({ claim }) => claim)).catch(() => undefined);
     throw err;
   }
   if (claimed.length > 0) {
     // Sent already: a lost confirmation only lets a copy arriving after the lease send it again, which
     // the repositories drop as a redelivery (deliverEvent's events_seen).
-    await org.settleEvents(claimed.map(({ event }) => event.id), []).catch((e: unknown) =>
+    await org.settleEvents(claimed.map(({ item }) => item.event.id), []).catch((e: unknown) =>
       console.error(`${claimed.length} event claim(s) not confirmed`, e instanceof Error ? e.message : String(e)),
     );
   }
@@ -89,7 +93,7 @@ export async function publishMany(env: Env, events: readonly CockpitEvent[], bef
 }
 
 /** Hands one event to its repository, or to every repository of the organization. */
-export async function deliver(env: Env, event: CockpitEvent): Promise<string[]> {
+export async function deliver(env: Env, event: EventMessage): Promise<string[]> {
   const org = env.ORGANIZATION.getByName(event.org);
   const repos = event.repo ? [event.repo] : (await org.listRepositories()).map((r) => r.name);
   const jobs: string[] = [];

@@ -19,6 +19,8 @@ const Attachment = z.object({
   key: z.string(),
 });
 
+export type MailAttachment = z.infer<typeof Attachment>;
+
 const payloads = {
   email: z.object({
     sender: z.string(),
@@ -33,7 +35,8 @@ const payloads = {
   telegram: z.object({ io: z.enum(["input", "output"]), action: z.string(), args: z.record(z.string(), z.unknown()), epoch: z.number() }),
   alarm: z.object({ service: z.string(), method: z.string(), msg: z.string(), epoch: z.number() }),
   generic: z.object({ args: z.record(z.string(), z.unknown()), epoch: z.number() }),
-  webhook: z.object({ source: z.string(), event: z.string(), delivery: z.string(), payload_key: z.string(), epoch: z.number() }),
+  /** `payload_key`: the delivery's body in R2 (`size` bytes), which the action reads as `job.args.payload.body`. */
+  webhook: z.object({ source: z.string(), event: z.string(), delivery: z.string(), payload_key: z.string(), size: z.number().int().min(0).optional(), epoch: z.number() }),
   run: z.object({ repo: z.string(), run: z.string(), state: z.string(), epoch: z.number() }),
   job: z.object({ repo: z.string(), run: z.string(), job: z.string(), service: z.string(), action: z.string(), state: z.string(), epoch: z.number() }),
 } as const;
@@ -72,16 +75,37 @@ export const CockpitEventSchema = z.discriminatedUnion("type", [
 
 export type CockpitEvent = z.infer<typeof CockpitEventSchema>;
 
+/**
+ * Where a payload too large to travel inline waits (src/events/payloads.ts): an R2 key of env.FILES
+ * and the size of its JSON in bytes.
+ */
+export const PayloadRefSchema = z.object({
+  key: z.string().regex(/^events\/[^/]+\/payload\.json$/, "an events/<id>/payload.json key"),
+  size: z.number().int().min(0),
+});
+export type PayloadRef = z.infer<typeof PayloadRefSchema>;
+
+/** An event whose payload is in R2 (claim check): the event without `payload`, and its `payload_ref`. */
+export const ReferencedEventSchema = z.object({ ...base, type: z.enum(Object.keys(payloads) as [EventType, ...EventType[]]), payload_ref: PayloadRefSchema });
+export type ReferencedEvent = z.infer<typeof ReferencedEventSchema>;
+
+/** What the queue carries and the repositories are handed: an event, or one whose payload waits in R2. */
+export type EventMessage = CockpitEvent | ReferencedEvent;
+
+export const isReferenced = (event: EventMessage): event is ReferencedEvent => "payload_ref" in event && !("payload" in event);
+
 /** Parses an event from the outside world or the queue; `undefined` and the reason when it is not one. */
-export function parseEvent(value: unknown): { ok: true; event: CockpitEvent } | { ok: false; reason: string } {
-  const result = CockpitEventSchema.safeParse(value);
+export function parseEvent(value: unknown): { ok: true; event: EventMessage } | { ok: false; reason: string } {
+  // A message with a payload_ref and no payload is a referenced event; anything else must be whole.
+  const referenced = value !== null && typeof value === "object" && "payload_ref" in value && !("payload" in value);
+  const result = referenced ? ReferencedEventSchema.safeParse(value) : CockpitEventSchema.safeParse(value);
   if (result.success) return { ok: true, event: result.data };
   const issue = result.error.issues[0]!;
   return { ok: false, reason: `${issue.path.join(".") || "event"}: ${issue.message}` };
 }
 
 /** The event as it may be logged and handed to actions: the secret stays out. */
-export function withoutSecret(event: CockpitEvent): Omit<CockpitEvent, "secret"> {
+export function withoutSecret<E extends EventMessage>(event: E): Omit<E, "secret"> {
   const { secret: _secret, ...rest } = event;
   return rest;
 }

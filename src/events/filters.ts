@@ -4,7 +4,7 @@
  * every service, only matching filters receive it.
  */
 import type { EventFilter, RepositoryState } from "../ays/index.ts";
-import type { CockpitEvent } from "./event.ts";
+import type { EventMessage } from "./event.ts";
 
 /** AYS 8.2 called the HTTP channel `webservice`; Cockpit's Generic events come through it. */
 const CHANNEL_ALIASES: Record<string, readonly string[]> = { webservice: ["generic"], generic: ["webservice"] };
@@ -15,7 +15,7 @@ const CHANNEL_ALIASES: Record<string, readonly string[]> = { webservice: ["gener
  */
 const EXPLICIT_ONLY = new Set(["run", "job"]);
 
-export function filterMatches(filter: EventFilter, event: Pick<CockpitEvent, "channel" | "command" | "secret">): boolean {
+export function filterMatches(filter: EventFilter, event: Pick<EventMessage, "channel" | "command" | "secret">): boolean {
   const channelOk =
     (filter.channel === "all" && !EXPLICIT_ONLY.has(event.channel)) ||
     filter.channel === event.channel ||
@@ -28,7 +28,7 @@ export function filterMatches(filter: EventFilter, event: Pick<CockpitEvent, "ch
 }
 
 /** Whether any filter of these services would start an action for the event: matchEvent, without building the list. */
-export function wantsEvent(state: RepositoryState, event: CockpitEvent): boolean {
+export function wantsEvent(state: RepositoryState, event: Pick<EventMessage, "channel" | "command" | "secret">): boolean {
   for (const service of Object.values(state.services)) {
     for (const filter of service.eventFilters) {
       if (!filterMatches(filter, event)) continue;
@@ -39,7 +39,7 @@ export function wantsEvent(state: RepositoryState, event: CockpitEvent): boolean
 }
 
 /** Every (service, action) an event reaches, each pair once; a disabled action hears nothing. */
-export function matchEvent(state: RepositoryState, event: CockpitEvent): { service: string; action: string }[] {
+export function matchEvent(state: RepositoryState, event: Pick<EventMessage, "channel" | "command" | "secret">): { service: string; action: string }[] {
   const out: { service: string; action: string }[] = [];
   const seen = new Set<string>();
   for (const service of Object.values(state.services).sort((a, b) => a.key.localeCompare(b.key))) {

@@ -6,7 +6,7 @@ import { ConfigError, configFromBindings } from "../config/index.ts";
 import { createAysApi } from "./ays/index.ts";
 import { MAX_UPLOAD_BYTES } from "./ays/services.ts";
 import { createConsole } from "./console.ts";
-import { createWebhooks } from "./webhooks.ts";
+import { createWebhooks, eventsIngress } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
 import { createSessionRoutes, describeSessionRoutes, webSignIn } from "./session.ts";
 import { csrfForCookies } from "../auth/csrf.ts";
@@ -76,8 +76,8 @@ export function createApp() {
   app.route("/console", createConsole());
   app.use("/telegram/*", jsonLimit);
   app.route("/telegram", createTelegramRoutes());
-  app.use("/webhooks/*", jsonLimit);
-  app.use("/webhooks/events", jsonBodiesOnly());
+  // Each webhook reads its body with its own cap: 25 MiB from GitHub, [webhooks] max_bytes for events.
+  app.use("/webhooks/events", eventsIngress, jsonBodiesOnly());
   app.route("/webhooks", createWebhooks());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

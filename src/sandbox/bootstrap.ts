@@ -197,7 +197,27 @@ function track(job, promise, what) {
   return promise;
 }
 
-function makeJob(host, call, job) {
+// job.args with its parts that wait in R2 (a large event payload, a GitHub delivery's body) read into
+// place: each arrives as a stream and is parsed here, in the action's own isolate.
+const parseJson = JSON.parse;
+const TextResponse = Response;
+async function resolveArgs(host, call, job) {
+  const args = clone(call.args);
+  for (let i = 0; i < call.argParts.length; i++) {
+    const stream = await track(job, host.argPart(i)).then(unwrap);
+    const value = parseJson(await new TextResponse(stream).text());
+    const at = call.argParts[i];
+    let target = args;
+    for (const key of at.slice(0, -1)) {
+      if (target[key] === null || typeof target[key] !== "object") target[key] = {};
+      target = target[key];
+    }
+    target[at[at.length - 1]] = value;
+  }
+  return args;
+}
+
+function makeJob(host, call, job, args) {
   const ask = (promise) => track(job, promise).then(unwrap);
   job.emit = (level, category, text) => {
     if (job.sent >= LIMITS.maxLogEntries) {
@@ -219,7 +239,7 @@ function makeJob(host, call, job) {
   });
   return Object.freeze({
     service,
-    args: clone(call.args),
+    args,
     log(message, level = "info") {
       if (!LEVELS.includes(level)) {
         throw new TypeError("job.log: unknown level " + JSON.stringify(level) + " (use debug, info, warning or error)");
@@ -276,9 +296,14 @@ export default class CockpitSandbox extends WorkerEntrypoint {
     try {
       return await runInJob(job, async () => {
         await host.begin();
-        const api = makeJob(host, call, job);
         let outcome;
+        let api;
         try {
+          api = makeJob(host, call, job, await resolveArgs(host, call, job));
+        } catch (error) {
+          outcome = { ok: false, error: describe(error) };
+        }
+        if (api !== undefined) try {
           if (actionsModule === undefined) {
             importing++;
             actionsModule = import("./${ACTIONS_MODULE}");

@@ -153,6 +153,24 @@ export class JobHost extends RpcTarget {
     return replyAsync(() => this.#fetch(request));
   }
 
+  /** Part `index` of job.args (ActionRequest.argParts) as a stream of its JSON: no copy is held here. */
+  argPart(index: unknown): Promise<HostReply<ReadableStream<Uint8Array>>> {
+    return replyAsync(() => this.#argPart(index));
+  }
+
+  async #argPart(index: unknown): Promise<ReadableStream<Uint8Array>> {
+    this.#open("job.args");
+    const part = Number.isSafeInteger(index) ? this.#request.argParts?.[index as number] : undefined;
+    if (!part) throw new RangeError(`job.args: no part ${String(index)}`);
+    const object = await this.#env.FILES.get(part.key);
+    if (object === null) throw new Error(`job.args.${part.at.join(".")}: ${part.key} is gone from storage (its event was pruned?)`);
+    if (object.size > SANDBOX_LIMITS.maxArgPartBytes) {
+      await object.body.cancel();
+      throw new RangeError(`job.args.${part.at.join(".")}: ${part.key} is larger than ${SANDBOX_LIMITS.maxArgPartBytes} bytes`);
+    }
+    return object.body;
+  }
+
   readFile(name: unknown, type: unknown = "text"): Promise<HostReply<string | ArrayBuffer>> {
     return replyAsync(() => this.#readFile(name, type));
   }

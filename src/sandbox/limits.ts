@@ -39,6 +39,8 @@ export const SANDBOX_LIMITS = {
   maxResultFileBytes: 16 * 1024 * 1024,
   maxResultFiles: 50,
   maxResultBytesTotal: 64 * 1024 * 1024,
+  /** Largest JSON part of job.args read from R2 (an event payload: GitHub's 25 MB, mail's 25 MiB, escaped). */
+  maxArgPartBytes: 64 * 1024 * 1024,
   /** Largest input file an action may read in one call. */
   maxInputReadBytes: 32 * 1024 * 1024,
   /** Largest ArrayBuffer or typed array the sandbox lets an action allocate in one go. */

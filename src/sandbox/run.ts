@@ -22,6 +22,8 @@ interface SandboxCall {
   args: Record<string, unknown>;
   schema: SandboxFieldDef[];
   inputFiles: { name: string; size: number; contentType?: string }[];
+  /** Where each part of args read through host.argPart goes (the R2 keys stay here). */
+  argParts: string[][];
   timeoutMs: number;
   cpuMs: number;
 }
@@ -134,6 +136,7 @@ export async function runAction(
     schema: request.schema,
     // R2 keys stay here; the action names its input files.
     inputFiles: request.inputFiles.map(({ name, size, contentType }) => (contentType === undefined ? { name, size } : { name, size, contentType })),
+    argParts: (request.argParts ?? []).map((part) => part.at),
     timeoutMs: request.timeoutMs,
     cpuMs,
   };

@@ -39,6 +39,12 @@ export interface SandboxFile {
   contentType?: string;
 }
 
+export interface SandboxArgPart {
+  at: string[];
+  /** R2 key in env.FILES. */
+  key: string;
+}
+
 export interface ActionRequest {
   /** Unique per job attempt: names the job's R2 result prefix. */
   jobKey: string;
@@ -62,6 +68,12 @@ export interface ActionRequest {
   cpuMs?: number;
   /** Input files, stored in env.FILES. */
   inputFiles: SandboxFile[];
+  /**
+   * Parts of `args` that wait in env.FILES as JSON (an event's payload too large for the queue, a
+   * GitHub delivery's body): each is read and parsed into `args` at the path `at` inside the
+   * sandbox, before the action runs.
+   */
+  argParts?: SandboxArgPart[];
   /** When the job's result files expire (epoch ms; config.yaml `max_storage_hours`); kept otherwise. */
   filesExpireAt?: number;
 }

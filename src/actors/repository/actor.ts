@@ -13,8 +13,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../../config/index.ts";
 import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
-import { withoutSecret, type CockpitEvent } from "../../events/event.ts";
+import { isReferenced, withoutSecret, type EventMessage } from "../../events/event.ts";
 import { matchEvent, wantsEvent } from "../../events/filters.ts";
+import { storedAttachments } from "../../events/payloads.ts";
 import { DEFAULT_TIMEOUT_SECONDS, hasEnded, withoutLogs, type JobFile, type JobRecord, type LogEntry, type RunRecord } from "../../runs/model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "../../runs/protocol.ts";
 import { decide, newRun, rerunSteps, type Decision, type QueueEvent, type StepPlan } from "../../runs/queue.ts";
@@ -164,11 +165,14 @@ export class RepositoryActor extends DurableObject<Env> {
    * outside any run, with the event (secret removed) as its args. Delivery is at least once, so an
    * event id already seen is dropped: a redelivered event never starts its actions twice.
    */
-  async deliverEvent(event: CockpitEvent): Promise<{ duplicate: boolean; jobs: string[] }> {
+  async deliverEvent(event: EventMessage): Promise<{ duplicate: boolean; jobs: string[] }> {
     if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] };
     const matches = matchEvent(this.store.state(), event);
     // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
     if (matches.length === 0) return { duplicate: false, jobs: [] };
+    // An email's attachments are the job's input files (job.files.read(name)); a large mail lists them in its stored payload.
+    const mailFiles = event.type !== "email" ? [] : isReferenced(event) ? await storedAttachments(this.env, event.payload_ref.key) : event.payload.attachments;
+    if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] }; // another copy came in during that read
     this.store.rememberEvent(event.id, Date.now());
     // Redeliveries come within minutes; a week of ids is plenty, pruned at most hourly.
     if (Date.now() - this.lastPrune > 3_600_000) {
@@ -177,8 +181,7 @@ export class RepositoryActor extends DurableObject<Env> {
     }
     const ctx = this.runContext();
     const args = withoutSecret(event) as unknown as Record<string, unknown>;
-    // An email's attachments are the job's input files (job.files.read(name)).
-    const inputFiles = event.type === "email" ? event.payload.attachments.map((a) => ({ name: a.filename, key: a.key, size: a.size, contentType: a.content_type })) : [];
+    const inputFiles = mailFiles.map((a) => ({ name: a.filename, key: a.key, size: a.size, contentType: a.content_type }));
     const draft = new ServicesDraft(this.store.state().services);
     const specs = matches.map(({ service, action }) => ({ ...startLooseJob(draft, ctx, service, action, `event.${event.id}.${service}.${action}`), args, inputFiles }));
     this.saveDraft(draft);

@@ -3,6 +3,7 @@
  * default-action answers), and its log lines forwarded live to the run's stream.
  */
 import { configFromBindings } from "../../config/index.ts";
+import { eventArgParts } from "../../events/payloads.ts";
 import { runAction, type SandboxQuestion } from "../../sandbox/index.ts";
 import type { Json, LogEntry } from "../../runs/model.ts";
 import { failure, line } from "./decide.ts";
@@ -32,6 +33,8 @@ export async function execute(env: Env, spec: JobSpec, onLog: (entry: LogEntry) 
     timeoutMs: spec.timeoutSeconds * 1000,
     cpuMs: configFromBindings(env).jobs.cpu_ms,
     inputFiles: spec.inputFiles ?? [],
+    // A job an event started reads the parts of the event that wait in R2 (src/events/payloads.ts).
+    argParts: spec.jobKey.startsWith("event.") ? eventArgParts(spec.args) : [],
     ...(spec.storageHours ? { filesExpireAt: Date.now() + spec.storageHours * 3_600_000 } : {}),
   }, { onLog });
   const result: Execution = {
