@@ -1,7 +1,9 @@
 /**
  * Sign-in sessions of an organization, kept by its OrganizationActor: one row per session (a family
  * of rotating refresh tokens). Only the newest token of a session may be exchanged; presenting an
- * older one means a copy is in someone else's hands, so the whole session is revoked.
+ * older one means a copy is in someone else's hands, so the whole session is revoked. Ended sessions
+ * are kept for the record for `[retention] ended_sessions_days`, then the hourly sweep deletes them
+ * (src/actors/org-retention.ts).
  */
 
 /** How long a session lives after sign-in, however often it is refreshed: then sign in again. */
@@ -13,8 +15,6 @@ export const REFRESH_IDLE_MS = 7 * 24 * 3600_000;
  * (its cookie jar already holds the new token) instead of being taken for a thief.
  */
 export const ROTATION_GRACE_MS = 10_000;
-/** Ended sessions are kept this long for the record, then pruned. */
-const KEEP_ENDED_MS = 30 * 24 * 3600_000;
 
 export type SessionInfo = {
   id: string;
@@ -82,7 +82,6 @@ export class SessionStore {
   /** Starts a session and returns its first token generation. */
   open(user: string, kind: string, channel: string): Generation {
     const now = Date.now();
-    this.#sql.exec("DELETE FROM sessions WHERE (ended IS NOT NULL AND ended < ?) OR expires < ?", now - KEEP_ENDED_MS, now - KEEP_ENDED_MS);
     const id = newId();
     const token = newId();
     const expires = now + SESSION_MAX_AGE_MS;

@@ -12,6 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../../config/index.ts";
+import type { RetentionConfig } from "../../config/schema.ts";
 import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
 import { withoutSecret, type CockpitEvent } from "../../events/event.ts";
 import { matchEvent } from "../../events/filters.ts";
@@ -26,6 +27,7 @@ import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
+import { destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
 import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
 import {
   leavesOutLogs, runSummary,
@@ -41,7 +43,6 @@ export class RepositoryActor extends DurableObject<Env> {
   private readonly catalog: Catalog;
   private readonly streams = new RunStreams();
   private readonly stateEvents = new StateEvents(this.env, () => ({ org: this.org(), repo: this.repoName() }));
-  private lastPrune = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,15 +70,12 @@ export class RepositoryActor extends DurableObject<Env> {
     this.store.setMeta("noexec", on ? "1" : "0");
   }
 
-  /**
-   * Forgets everything: used when the repository is deleted. Its services' recurring timers are
-   * stopped and their open jobs ended first, or they would keep waking up for a repository that is gone.
-   */
+  /** Forgets everything when the repository is deleted: first its ServiceActors (storage, alarm, job files). */
   async destroy(): Promise<void> {
     const services = Object.keys(this.store.state().services);
     this.store.saveState(emptyRepository());
     await this.syncRecurring();
-    await this.cancelServiceJobs(services, null, "its repository was deleted");
+    await destroyServices(this.env, { org: this.org(), repo: this.repoName() }, services);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.store.forget();
@@ -105,7 +103,15 @@ export class RepositoryActor extends DurableObject<Env> {
   /** Disables or enables one action of a service; a disabled recurring action stops recurring. */
   switchServiceAction(role: string, name: string, action: string, enable: boolean): Promise<Result<ServiceView>> { return this.synced(this.catalog.switchServiceAction(role, name, action, enable)); }
 
-  deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> { return this.synced(this.catalog.deleteService(role, name)); }
+  /** Deletes a service and its children, and their ServiceActors' storage and job files. */
+  async deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> {
+    const result = await this.synced(this.catalog.deleteService(role, name));
+    if (result.ok) await destroyServices(this.env, { org: this.org(), repo: this.repoName() }, result.value.deleted);
+    return result;
+  }
+
+  /** The hourly sweep ([retention]): old runs, then each service's job rows (retention.ts). */
+  prune(retention: RetentionConfig, now: number): Promise<RepositoryPruneReport> { return pruneRepository(this.env, this.store, { org: this.org(), repo: this.repoName() }, retention, now); }
 
   executeBlueprint(name: string): Promise<Result<{ msg: string; created: string[]; changed: string[]; scheduled: number }>> { return this.synced(this.catalog.executeBlueprint(name)); }
 
@@ -166,11 +172,6 @@ export class RepositoryActor extends DurableObject<Env> {
     // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
     if (matches.length === 0) return { duplicate: false, jobs: [] };
     this.store.rememberEvent(event.id, Date.now());
-    // Redeliveries come within minutes; a week of ids is plenty, pruned at most hourly.
-    if (Date.now() - this.lastPrune > 3_600_000) {
-      this.lastPrune = Date.now();
-      this.store.forgetEventsBefore(Date.now() - 7 * 86_400_000);
-    }
     const ctx = this.runContext();
     const args = withoutSecret(event) as unknown as Record<string, unknown>;
     // An email's attachments are the job's input files (job.files.read(name)).

@@ -4,7 +4,7 @@
  * read runs (one row of metadata plus one row per job, so a job report rewrites one job).
  */
 import { emptyRepository, parseTemplate, templateIndex, type ActorTemplate, type RepositoryState, type ServiceModel, type TemplateIndex } from "../../ays/index.ts";
-import type { JobRecord, RunRecord, RunState } from "../../runs/model.ts";
+import { hasEnded, type JobRecord, type RunRecord, type RunState } from "../../runs/model.ts";
 import type { OpenRun } from "../../runs/schedule.ts";
 import { addMissingColumns, adoptOldMeta, type ActorSql, type Migration } from "../sql.ts";
 import type { BlueprintView, TemplateRow } from "./views.ts";
@@ -65,6 +65,8 @@ export class RepositoryStore {
   private readonly serviceJson = new Map<string, string>();
   /** Runs read from storage, by key: every code path works on the run last saved. */
   private readonly runCache = new Map<string, RunRecord>();
+  /** When events_seen was last pruned (in this instance). */
+  private lastEventPrune = 0;
 
   constructor(db: ActorSql<RepositoryMeta>) {
     this.db = db;
@@ -217,8 +219,12 @@ export class RepositoryStore {
     return this.sql.exec("SELECT 1 FROM events_seen WHERE id = ?", id).toArray().length > 0;
   }
 
+  /** Remembers a delivered event's id; ids older than a week are forgotten, at most hourly (redeliveries come within minutes). */
   rememberEvent(id: string, time: number): void {
     this.sql.exec("INSERT INTO events_seen(id, time) VALUES (?, ?)", id, time);
+    if (time - this.lastEventPrune < 3_600_000) return;
+    this.lastEventPrune = time;
+    this.forgetEventsBefore(time - 7 * 86_400_000);
   }
 
   forgetEvent(id: string): void {
@@ -289,6 +295,38 @@ export class RepositoryStore {
       .exec<{ seq: number; json: string }>("SELECT seq, json FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?", before, limit)
       .toArray()
       .map((r) => ({ seq: r.seq, run: JSON.parse(r.json) as RunRecord & { jobs: number } }));
+  }
+
+  /**
+   * Deletes runs created before `before` that are over (ok, error, cancelled) or simulated and never
+   * started, with their jobs, oldest first, at most `limit` runs. A running or queued run is kept
+   * whatever its age. Runs are numbered in the order they were created, so the scan stops at the
+   * first run that is young enough.
+   * @returns how many runs and run job rows were deleted
+   */
+  pruneRuns(before: number, limit: number): { runs: number; jobs: number } {
+    const old: string[] = [];
+    const rows = this.sql.exec<{ key: string; state: string; simulate: number; created: number }>(
+      "SELECT key, state, simulate, json_extract(json, '$.created') AS created FROM runs ORDER BY seq",
+    );
+    for (const row of rows) {
+      if (row.created >= before || old.length >= limit) break;
+      if (hasEnded(row.state) || (row.state === "new" && row.simulate === 1)) old.push(row.key);
+    }
+    let jobs = 0;
+    for (const key of old) {
+      jobs += this.sql.exec("DELETE FROM run_jobs WHERE run = ?", key).rowsWritten;
+      this.sql.exec("DELETE FROM runs WHERE key = ?", key);
+      this.runCache.delete(key);
+    }
+    return { runs: old.length, jobs };
+  }
+
+  /** Rows and bytes of the run tables (tests and the benchmark). */
+  runFootprint(): { runs: number; runJobs: number; bytes: number } {
+    const runs = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(json)) AS b FROM runs").one();
+    const jobs = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(json)) AS b FROM run_jobs").one();
+    return { runs: runs.n, runJobs: jobs.n, bytes: (runs.b ?? 0) + (jobs.b ?? 0) };
   }
 
   /** The running run and the queued ones (simulated runs wait to be started: they are not queued). */
