@@ -4,7 +4,7 @@
  */
 import { LifecycleError } from "../../runs/lifecycle.ts";
 import { NEW_JOB_ROW, nextJobRowState, type JobRowState } from "../../runs/job-row.ts";
-import type { SandboxQuestion } from "../../sandbox/index.ts";
+import type { SandboxQuestion } from "../../sandbox/types.ts";
 import { sha256Hex } from "../sha256.ts";
 import { addMissingColumns, type Migration } from "../sql.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
@@ -37,12 +37,12 @@ export const SERVICE_MIGRATIONS: readonly Migration[] = [
   },
   // 2: each distinct actions.js is stored once, in `code` keyed by its SHA-256; a job row refers to
   // it (code_sha) instead of carrying a copy in its spec. Rows stored before move their copy there.
+  // Written to run again harmlessly, like a first migration: tests (and tools) take today's storage
+  // "back before versions" by dropping `_meta`, which runs every step again.
   (sql) => {
-    sql.exec(`
-      CREATE TABLE code(sha TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID;
-      ALTER TABLE jobs ADD COLUMN code_sha TEXT;
-    `);
-    const rows = sql.exec<{ key: string; attempt: number; spec: string }>("SELECT key, attempt, spec FROM jobs").toArray();
+    sql.exec("CREATE TABLE IF NOT EXISTS code(sha TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID");
+    addMissingColumns(sql, "jobs", { code_sha: "TEXT" });
+    const rows = sql.exec<{ key: string; attempt: number; spec: string }>("SELECT key, attempt, spec FROM jobs WHERE code_sha IS NULL").toArray();
     for (const row of rows) {
       const spec = JSON.parse(row.spec) as JobSpec;
       sql.exec("UPDATE jobs SET spec = ?, code_sha = ? WHERE key = ? AND attempt = ?", JSON.stringify(withoutCode(spec)), putCode(sql, spec.actionsJs), row.key, row.attempt);
