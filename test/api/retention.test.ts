@@ -160,7 +160,21 @@ describe("deleting a service or a repository deletes its actors' storage and fil
     expect(await rows(b)).toMatchObject({ jobs: 1, code: 1 });
     expect(await filesOf(repo, "box!b")).toHaveLength(1);
 
+
+    // Files uploaded to the repository's jobs: one handed to a run's job, one waiting for the next job.
+    const upload = async (name: string) => {
+      const form = new FormData();
+      form.append("file", new File(["a,1\n"], name, { type: "text/csv" }));
+      await must(api(`/ays/repository/${repo}/service/box/b/action/monitor`, { method: "POST", body: form }), 200);
+    };
+    await upload("used.csv");
+    expect((await waitForRun(repo, (await createRun(repo)).key)).state).toBe("ok");
+    await upload("waiting.csv");
+    const uploads = async () => (await env.FILES.list({ prefix: "uploads/" })).objects.map((o) => o.key.slice(o.key.lastIndexOf("/") + 1));
+    expect((await uploads()).sort()).toEqual(["used.csv", "waiting.csv"]);
+
     expect((await api(`/ays/repository/${repo}`, { method: "DELETE" })).status).toBe(204);
+    expect(await uploads()).toEqual([]);
     expect(total(await rows(b))).toBe(0);
     expect(await runInDurableObject(b as never, (_i, state: DurableObjectState) => state.storage.getAlarm())).toBeNull();
     expect(await filesOf(repo, "box!b")).toEqual([]);

@@ -27,7 +27,7 @@ import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
-import { destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
+import { deleteFiles, destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
 import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
 import {
   leavesOutLogs, runSummary,
@@ -70,12 +70,14 @@ export class RepositoryActor extends DurableObject<Env> {
     this.store.setMeta("noexec", on ? "1" : "0");
   }
 
-  /** Forgets everything when the repository is deleted: first its ServiceActors (storage, alarm, job files). */
+  /** Forgets everything when the repository is deleted: first its ServiceActors (storage, alarm, job files), its uploads. */
   async destroy(): Promise<void> {
     const services = Object.keys(this.store.state().services);
+    const uploads = this.store.uploadKeys();
     this.store.saveState(emptyRepository());
     await this.syncRecurring();
     await destroyServices(this.env, { org: this.org(), repo: this.repoName() }, services);
+    await deleteFiles(this.env.FILES, uploads);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.store.forget();

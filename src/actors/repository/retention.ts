@@ -1,7 +1,8 @@
 /**
  * What a RepositoryActor does for bounded storage: the hourly sweep prunes its old runs and has
  * each of its ServiceActors prune its job rows; deleting services deletes their ServiceActors'
- * storage and job files. The limits are `[retention]` (src/config/schema.ts).
+ * storage and job files, and deleting the repository the files uploaded to its jobs. The limits
+ * are `[retention]` (src/config/schema.ts).
  */
 import type { RetentionConfig } from "../../config/schema.ts";
 import type { RepositoryStore } from "./store.ts";
@@ -58,4 +59,9 @@ export async function destroyServices(env: Env, where: { org: string; repo: stri
     const name = `${where.org}/${where.repo}/${key}`;
     await env.SERVICE.getByName(name).destroy(name);
   });
+}
+
+/** Deletes these stored files, a thousand keys per call (R2's most). */
+export async function deleteFiles(bucket: R2Bucket, keys: readonly string[]): Promise<void> {
+  for (let i = 0; i < keys.length; i += 1000) await bucket.delete(keys.slice(i, i + 1000));
 }

@@ -322,6 +322,21 @@ export class RepositoryStore {
     return { runs: old.length, jobs };
   }
 
+  /**
+   * The R2 keys of the files uploaded to this repository's jobs (uploads/…): those its runs' jobs
+   * were handed, and those waiting for an action's next job. Deleting the repository deletes them.
+   */
+  uploadKeys(): string[] {
+    return this.sql
+      .exec<{ key: string }>(
+        `SELECT json_extract(f.value, '$.key') AS key FROM run_jobs, json_each(run_jobs.json, '$.inputs') AS f
+         UNION SELECT json_extract(f.value, '$.key') FROM services, json_each(services.json, '$.actions') AS a, json_each(a.value, '$.inputFiles') AS f`,
+      )
+      .toArray()
+      .map((r) => r.key)
+      .filter((key) => typeof key === "string" && key.startsWith("uploads/"));
+  }
+
   /** Rows and bytes of the run tables (tests and the benchmark). */
   runFootprint(): { runs: number; runJobs: number; bytes: number } {
     const runs = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(json)) AS b FROM runs").one();
