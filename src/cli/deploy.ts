@@ -29,6 +29,7 @@ creates nothing that exists already:
   6. the Email Routing rule to add in the Cloudflare dashboard (wrangler cannot), printed
 
 The wrangler run is the first on PATH (node_modules/.bin under \`npm run\`), else this package's.
+It runs without a terminal, so log in first: \`npx wrangler login\` or CLOUDFLARE_API_TOKEN.
 
 Options:
   --config FILE   the cockpit TOML file (required)
