@@ -4,6 +4,7 @@
  * storage and job files, and deleting the repository the files uploaded to its jobs. The limits
  * are `[retention]` (src/config/schema.ts).
  */
+import type { ServiceModel } from "../../ays/index.ts";
 import type { RetentionConfig } from "../../config/schema.ts";
 import type { RepositoryStore } from "./store.ts";
 
@@ -29,7 +30,15 @@ async function inBatches<T>(items: readonly T[], fn: (item: T) => Promise<void>)
   for (let i = 0; i < items.length; i += FAN_OUT) await Promise.all(items.slice(i, i + FAN_OUT).map(fn));
 }
 
-/** Prunes the repository's runs older than `runs_days` and has every one of its services prune itself. */
+/**
+ * Whether a service's ServiceActor may hold job rows: one of its actions ran, runs or recurs. Asking
+ * the others would only give storage to actors that never had any.
+ */
+export function mayHaveJobs(service: ServiceModel): boolean {
+  return Object.values(service.actions).some((a) => a.lastRun !== null || a.state === "running" || a.period > 0);
+}
+
+/** Prunes the repository's runs older than `runs_days` and has each of its services that may hold job rows prune itself. */
 export async function pruneRepository(
   env: Env,
   store: RepositoryStore,
@@ -39,7 +48,8 @@ export async function pruneRepository(
 ): Promise<RepositoryPruneReport> {
   const { runs, jobs: runJobs } = store.pruneRuns(now - retention.runs_days * DAY_MS, RUNS_PER_SWEEP);
   const report: RepositoryPruneReport = { runs, runJobs, services: 0, jobs: 0, code: 0, failed: [] };
-  await inBatches(Object.keys(store.state().services), async (key) => {
+  const services = Object.values(store.state().services).filter(mayHaveJobs).map((s) => s.key);
+  await inBatches(services, async (key) => {
     try {
       const pruned = await env.SERVICE.getByName(`${where.org}/${where.repo}/${key}`).prune(retention.jobs_per_service);
       report.services++;

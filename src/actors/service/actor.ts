@@ -28,8 +28,9 @@ import { NOT_STARTED, outcomeOf, SERVICE_MIGRATIONS, ServiceStore, specOf, type 
 const idOf = (row: { key: string; attempt: number }) => `${row.key}#${row.attempt}`;
 
 export class ServiceActor extends DurableObject<Env> {
-  private store: ServiceStore;
-  private questions: Questions;
+  /** The tables, opened by the constructor, and again by the first call after destroy() (lazily: a deleted service keeps no storage). */
+  #store: ServiceStore | undefined;
+  #questions: Questions | undefined;
   /** Executions alive in this instance; a `running` row without one was cut off by an eviction. */
   private readonly live = new Set<string>();
   /** Jobs waiting for a `max_parallel` slot: since when, and when to ask again. Lost on eviction, which only means asking at once. */
@@ -37,8 +38,15 @@ export class ServiceActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new ServiceStore(openSql(ctx.storage, SERVICE_MIGRATIONS).sql);
-    this.questions = new Questions(this.store, env);
+    this.#store = new ServiceStore(openSql(ctx.storage, SERVICE_MIGRATIONS).sql);
+  }
+
+  private get store(): ServiceStore {
+    return (this.#store ??= new ServiceStore(openSql(this.ctx.storage, SERVICE_MIGRATIONS).sql));
+  }
+
+  private get questions(): Questions {
+    return (this.#questions ??= new Questions(this.store, this.env));
   }
 
   /**
@@ -60,7 +68,7 @@ export class ServiceActor extends DurableObject<Env> {
    * Deletes the service for good (its repository deleted it, or was deleted): its job files in R2,
    * its alarm and its whole storage. `actorName` is this actor's name (`org/repo/role!instance`), which
    * its files' prefix derives from (files.ts). An execution still alive in this instance finds its row gone
-   * and drops its outcome. The tables are made again, empty, for a service of the same name later.
+   * and drops its outcome. The tables are made again, empty, by the next call (a service of the same name later).
    */
   async destroy(actorName: string): Promise<{ files: number }> {
     const listed = this.store.jobs(Number.MAX_SAFE_INTEGER, null).flatMap((row) => outcomeOf(row)?.files.map((f) => f.key) ?? []);
@@ -68,8 +76,8 @@ export class ServiceActor extends DurableObject<Env> {
     this.waiting.clear();
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.store = new ServiceStore(openSql(this.ctx.storage, SERVICE_MIGRATIONS).sql);
-    this.questions = new Questions(this.store, this.env);
+    this.#store = undefined;
+    this.#questions = undefined;
     return { files };
   }
 
