@@ -55,12 +55,3 @@ export function pruneOrganization(storage: DurableObjectStorage, retention: Rete
   else storage.kv.delete(RESUME_KEY);
   return { events, logins, sessions, repositories };
 }
-
-/** Rows and bytes of the tables the sweep prunes (tests and the benchmark). */
-export function organizationFootprint(sql: SqlStorage): Record<"events" | "logins" | "sessions", number> & { bytes: number } {
-  const one = (q: string) => sql.exec<{ n: number; b: number | null }>(q).one();
-  const events = one("SELECT COUNT(*) AS n, SUM(LENGTH(message) + COALESCE(LENGTH(data), 0) + LENGTH(type) + LENGTH(by)) AS b FROM events");
-  const logins = one("SELECT COUNT(*) AS n, SUM(LENGTH(user) + LENGTH(detail)) AS b FROM logins");
-  const sessions = one("SELECT COUNT(*) AS n, SUM(LENGTH(id) + LENGTH(user) + LENGTH(token)) AS b FROM sessions");
-  return { events: events.n, logins: logins.n, sessions: sessions.n, bytes: (events.b ?? 0) + (logins.b ?? 0) + (sessions.b ?? 0) };
-}

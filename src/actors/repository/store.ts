@@ -337,13 +337,6 @@ export class RepositoryStore {
       .filter((key) => typeof key === "string" && key.startsWith("uploads/"));
   }
 
-  /** Rows and bytes of the run tables (tests and the benchmark). */
-  runFootprint(): { runs: number; runJobs: number; bytes: number } {
-    const runs = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(json)) AS b FROM runs").one();
-    const jobs = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(json)) AS b FROM run_jobs").one();
-    return { runs: runs.n, runJobs: jobs.n, bytes: (runs.b ?? 0) + (jobs.b ?? 0) };
-  }
-
   /** The running run and the queued ones (simulated runs wait to be started: they are not queued). */
   openRuns(): OpenRun[] {
     return this.sql

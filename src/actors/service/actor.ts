@@ -59,11 +59,6 @@ export class ServiceActor extends DurableObject<Env> {
     return this.store.pruneJobs(keep);
   }
 
-  /** Rows and bytes of the job rows and their code (tests and the console). */
-  footprint(): { jobs: number; code: number; bytes: number } {
-    return this.store.footprint();
-  }
-
   /**
    * Deletes the service for good (its repository deleted it, or was deleted): its job files in R2,
    * its alarm and its whole storage. `actorName` is this actor's name (`org/repo/role!instance`), which

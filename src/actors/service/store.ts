@@ -166,7 +166,7 @@ export class ServiceStore {
     return { jobs, code };
   }
 
-  /** Rows and bytes of the tables that grow with jobs (for tests and the benchmark). */
+  /** Rows and bytes of the tables that grow with jobs (the storage benchmark). */
   footprint(): { jobs: number; code: number; bytes: number } {
     const jobs = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(spec) + COALESCE(LENGTH(outcome), 0)) AS b FROM jobs").one();
     const code = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(text)) AS b FROM code").one();
