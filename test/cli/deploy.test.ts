@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, it } from "vitest";
+import { parseBucketList, parseQueueList } from "../../src/cli/provision.ts";
 import { ROOT, type CliResult } from "./run-cli.ts";
 
 const BIN = fileURLToPath(new URL("../../bin/cockpit.js", import.meta.url));
@@ -153,5 +154,38 @@ describe("cockpit deploy", () => {
     expect(res.stdout).toContain("wrangler secret bulk --config");
     expect(res.stdout).toContain("wrangler deploy --config");
     for (const secret of SECRET_VALUES) expect(res.stdout).not.toContain(secret);
+  });
+
+  it("refuses, before running anything, a [bot] without webhook_secret and a --url that is no http(s) URL", async ({ expect }) => {
+    const seed = await readFile(config, "utf8");
+    await writeFile(config, seed.replace('webhook_secret = "local-dev-webhook-secret"\n', ""));
+    const noSecret = await deploy();
+    expect(noSecret.code).toBe(1);
+    expect(noSecret.stderr).toContain("[bot].webhook_secret is required");
+    await writeFile(config, seed);
+    const badUrl = await deploy("--url", "ftp://cockpit.example.com");
+    expect(badUrl.code).toBe(2);
+    expect(badUrl.stderr).toContain("--url: expected an http(s) URL");
+    expect(await calls()).toEqual([]);
+  });
+});
+
+describe("reading wrangler's listings", () => {
+  it("takes bucket and queue names from the printed output, colours and banner included", ({ expect }) => {
+    const grey = (s: string) => `\u001b[90m${s}\u001b[39m`;
+    const buckets = `\n \u26c5\ufe0f wrangler 4.164.0\n───────────────────\nListing buckets...\n${grey("name:")}           cockpit-files\n${grey("creation_date:")}  2026-11-20T10:00:00.000Z\n\nname:           logs\ncreation_date:  2026-11-21T10:00:00.000Z\n`;
+    expect(parseBucketList(buckets)).toEqual(["cockpit-files", "logs"]);
+    const queues = [
+      "┌──────┬────────────────────┬────────────┐",
+      "│ id   │ name               │ created_on │",
+      "├──────┼────────────────────┼────────────┤",
+      "│ 0f1a │ cockpit-events     │ 2026-11-20 │",
+      "├──────┼────────────────────┼────────────┤",
+      `│ 0f2b │ ${grey("cockpit-events-dlq")} │ 2026-11-20 │`,
+      "└──────┴────────────────────┴────────────┘",
+    ].join("\n");
+    expect(parseQueueList(queues)).toEqual(["cockpit-events", "cockpit-events-dlq"]);
+    expect(parseQueueList("┌┐\n└┘\n")).toEqual([]);
+    expect(parseBucketList("Listing buckets...\n")).toEqual([]);
   });
 });
