@@ -180,5 +180,11 @@ describe("deleting a service or a repository deletes its actors' storage and fil
     expect(await filesOf(repo, "box!b")).toEqual([]);
     expect(total(await rows(repository(repo)))).toBe(0);
     expect(await runInDurableObject(repository(repo) as never, (_i, state: DurableObjectState) => state.storage.getAlarm())).toBeNull();
+
+    // A repository, and services, of the same names work again from empty storage.
+    await repoWithBlueprint(repo, "box__a:\nactions:\n  - action: install\n", { actions: WRITES_A_FILE });
+    expect((await waitForRun(repo, (await createRun(repo)).key)).state).toBe("ok");
+    expect(await rows(a)).toMatchObject({ jobs: 1, code: 1 });
+    expect(await filesOf(repo, "box!a")).toHaveLength(1);
   });
 });

@@ -80,7 +80,7 @@ export class RepositoryActor extends DurableObject<Env> {
     await deleteFiles(this.env.FILES, uploads);
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.store.forget();
+    this.store.forget(this.ctx.storage);
   }
 
   // === Templates, blueprints and services (catalog.ts); a change of the registry then syncs recurring actions

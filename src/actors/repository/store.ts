@@ -6,7 +6,7 @@
 import { emptyRepository, parseTemplate, templateIndex, type ActorTemplate, type RepositoryState, type ServiceModel, type TemplateIndex } from "../../ays/index.ts";
 import { hasEnded, type JobRecord, type RunRecord, type RunState } from "../../runs/model.ts";
 import type { OpenRun } from "../../runs/schedule.ts";
-import { addMissingColumns, adoptOldMeta, type ActorSql, type Migration } from "../sql.ts";
+import { addMissingColumns, adoptOldMeta, openSql, type ActorSql, type Migration } from "../sql.ts";
 import type { BlueprintView, TemplateRow } from "./views.ts";
 
 type BlueprintRow = { name: string; content: string; archived: number; updated: number };
@@ -57,8 +57,8 @@ export const REPOSITORY_MIGRATIONS: readonly Migration[] = [
 ];
 
 export class RepositoryStore {
-  private readonly db: ActorSql<RepositoryMeta>;
-  private readonly sql: SqlStorage;
+  private db: ActorSql<RepositoryMeta>;
+  private sql: SqlStorage;
   private templatesCache: TemplateIndex | undefined;
   private templateRows = new Map<string, TemplateRow>();
   private stateCache: RepositoryState | undefined;
@@ -73,8 +73,13 @@ export class RepositoryStore {
     this.sql = db.sql;
   }
 
-  /** Forgets the caches (the storage itself was deleted). */
-  forget(): void {
+  /**
+   * Forgets the caches, the storage itself having been deleted, and makes the tables again, empty
+   * (a repository of the same name may be created next).
+   */
+  forget(storage: DurableObjectStorage): void {
+    this.db = openSql<RepositoryMeta>(storage, REPOSITORY_MIGRATIONS);
+    this.sql = this.db.sql;
     this.templatesCache = undefined;
     this.stateCache = undefined;
     this.serviceJson.clear();
