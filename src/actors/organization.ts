@@ -5,6 +5,8 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { EVENT_CLAIMS_SCHEMA, EventClaims, type Claimed } from "./event-claims.ts";
+import type { RetentionConfig } from "../config/schema.ts";
+import { pruneOrganization, type OrganizationPruneReport } from "./org-retention.ts";
 import { cutPage, LOG_PAGE_MAX, pageLimit } from "./paging.ts";
 import { openSql, type Migration } from "./sql.ts";
 import type { RecheckOutcome } from "../auth/recheck.ts";
@@ -116,6 +118,11 @@ export class OrganizationActor extends DurableObject<Env> {
   setSweepResumeAfter(key: string | null): void {
     if (key === null) this.ctx.storage.kv.delete("sweep_resume_after");
     else this.ctx.storage.kv.put("sweep_resume_after", key);
+  }
+
+  /** The hourly retention sweep's part here (src/actors/org-retention.ts): old log rows, then the repositories to visit. */
+  pruneRetention(retention: RetentionConfig, now: number): OrganizationPruneReport {
+    return pruneOrganization(this.ctx.storage, retention, now);
   }
 
   /** A bare round trip, for health checks and as the benchmark's baseline. */

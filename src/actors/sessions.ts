@@ -1,7 +1,9 @@
 /**
  * Sign-in sessions of an organization, kept by its OrganizationActor: one row per session (a family
  * of rotating refresh tokens). Only the newest token of a session may be exchanged; presenting an
- * older one means a copy is in someone else's hands, so the whole session is revoked.
+ * older one means a copy is in someone else's hands, so the whole session is revoked. Ended sessions
+ * are kept for the record for `[retention] ended_sessions_days`, then the hourly sweep deletes them
+ * (src/actors/org-retention.ts).
  *
  * Each session also keeps, sealed, what the identity provider needs to be asked about its member
  * again (src/auth/recheck.ts), and when membership was last proven: a refresh past
@@ -18,8 +20,6 @@ export const REFRESH_IDLE_MS = 7 * 24 * 3600_000;
  * (its cookie jar already holds the new token) instead of being taken for a thief.
  */
 export const ROTATION_GRACE_MS = 10_000;
-/** Ended sessions are kept this long for the record, then pruned. */
-const KEEP_ENDED_MS = 30 * 24 * 3600_000;
 /**
  * A re-check started this long ago and never finished (its Worker died) no longer holds others
  * back; within it, a second tab's refresh does not ask the provider too (it would spend the same
@@ -109,7 +109,6 @@ export class SessionStore {
   /** Starts a session and returns its first token generation; `grant` is sealed already (or null). */
   open(user: string, kind: string, channel: string, grant: string | null = null): Generation {
     const now = Date.now();
-    this.#sql.exec("DELETE FROM sessions WHERE (ended IS NOT NULL AND ended < ?) OR expires < ?", now - KEEP_ENDED_MS, now - KEEP_ENDED_MS);
     const id = newId();
     const token = newId();
     const expires = now + SESSION_MAX_AGE_MS;

@@ -20,6 +20,27 @@ async function callBotApi(apiRoot: string, token: string, method: string, payloa
   return answer.result;
 }
 
+/**
+ * Registers `url` as the bot's webhook, with `[bot] webhook_secret` as its secret token, and the
+ * command menu, at `[bot] api_root`. Shared by `cockpit telegram set-webhook` and `cockpit deploy`.
+ */
+export async function setTelegramWebhook(bot: { api_root: string; token: string; webhook_secret: string }, url: URL, dropPending = false): Promise<void> {
+  await callBotApi(bot.api_root, bot.token, "setWebhook", {
+    url: url.toString(),
+    secret_token: bot.webhook_secret,
+    allowed_updates: ["message", "callback_query"],
+    drop_pending_updates: dropPending,
+  });
+  await callBotApi(bot.api_root, bot.token, "setMyCommands", { commands: COMMAND_LIST });
+}
+
+/** A bare origin (https://cockpit.example.com) gets the webhook path appended. */
+export function webhookUrl(url: URL): URL {
+  const out = new URL(url);
+  if (out.pathname === "/") out.pathname = "/telegram/webhook";
+  return out;
+}
+
 export const telegramCommand: Command = {
   name: "telegram",
   help: `Usage: cockpit telegram set-webhook --config FILE --url URL [--drop-pending]
@@ -58,14 +79,8 @@ Options:
       throw new UsageError("--url: expected an absolute URL such as https://cockpit.example.com/telegram/webhook");
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") throw new UsageError("--url: expected an http(s) URL");
-    if (url.pathname === "/") url.pathname = "/telegram/webhook";
-    await callBotApi(bot.api_root, bot.token, "setWebhook", {
-      url: url.toString(),
-      secret_token: bot.webhook_secret,
-      allowed_updates: ["message", "callback_query"],
-      drop_pending_updates: Boolean(args.values["drop-pending"]),
-    });
-    await callBotApi(bot.api_root, bot.token, "setMyCommands", { commands: COMMAND_LIST });
+    url = webhookUrl(url);
+    await setTelegramWebhook({ ...bot, webhook_secret: bot.webhook_secret }, url, Boolean(args.values["drop-pending"]));
     console.log(`webhook set: ${url} (with the secret token from ${file})`);
     console.log(`commands set: ${COMMAND_LIST.map((c) => `/${c.command}`).join(" ")}`);
     if (url.protocol === "http:" && bot.api_root.startsWith("https://api.telegram.org")) {

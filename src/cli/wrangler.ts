@@ -5,9 +5,10 @@
  */
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { accessSync, constants } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse, stringify } from "smol-toml";
 import { CONFIG_VAR, DEFAULT_EVENTS_PER_MINUTE, type CockpitConfig, type WorkerBindings } from "../config/index.ts";
@@ -113,5 +114,57 @@ export function runWrangler(args: readonly string[], cwd = process.cwd()): Promi
       process.off("SIGTERM", forward);
       resolveCode(code ?? (signal ? 128 : 1));
     });
+  });
+}
+
+/**
+ * The wrangler `cockpit deploy` runs: the first `wrangler` on PATH (under `npm run` that is this
+ * package's pinned one, node_modules/.bin), else the pinned one run by this Node.
+ */
+export function wranglerCommand(path = process.env.PATH ?? ""): [string, ...string[]] {
+  for (const dir of path.split(delimiter)) {
+    if (!dir) continue;
+    const candidate = join(dir, "wrangler");
+    try {
+      accessSync(candidate, constants.X_OK);
+      return [candidate];
+    } catch {
+      // not here
+    }
+  }
+  return [process.execPath, WRANGLER_BIN];
+}
+
+export interface WranglerResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs wrangler and captures its output. `stdin` is written to its standard input (secrets go this
+ * way, never on the command line); `echo` also shows the output as it comes.
+ */
+export function runWranglerCaptured(args: readonly string[], opts: { stdin?: string; echo?: boolean } = {}): Promise<WranglerResult> {
+  const [command, ...prefix] = wranglerCommand();
+  return new Promise((resolveResult, reject) => {
+    const child = spawn(command, [...prefix, ...args], {
+      stdio: ["pipe", "pipe", "pipe"],
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (opts.echo) process.stdout.write(chunk);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (opts.echo) process.stderr.write(chunk);
+    });
+    child.on("error", reject);
+    child.on("close", (code, signal) => resolveResult({ code: code ?? (signal ? 128 : 1), stdout, stderr }));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(opts.stdin ?? "");
   });
 }

@@ -266,6 +266,31 @@ export const jobsSchema = z.strictObject({
     .default(30_000),
 });
 
+const days = (min: number) =>
+  z.int({ error: "expected an integer number of days" }).min(min, { error: `must be at least ${min}` }).max(36_500, { error: "must be at most 36500 (100 years)" });
+
+/** `[retention]`: what the hourly sweep keeps (src/retention/). Everything older or beyond is deleted. */
+export const RETENTION_DEFAULTS = { events_days: 90, runs_days: 90, jobs_per_service: 200, logins_days: 365, ended_sessions_days: 30 } as const;
+
+export const retentionSchema = z.strictObject({
+  /** The organization's event and audit log. */
+  events_days: days(1).default(RETENTION_DEFAULTS.events_days),
+  /** Ended runs of each repository (a running or queued run is never pruned). */
+  runs_days: days(1).default(RETENTION_DEFAULTS.runs_days),
+  /** Ended job rows each service keeps, newest first (pending, running and waiting ones are never pruned). */
+  jobs_per_service: z
+    .int({ error: "expected an integer number of jobs" })
+    .min(1, { error: "must be at least 1" })
+    .max(100_000, { error: "must be at most 100000" })
+    .default(RETENTION_DEFAULTS.jobs_per_service),
+  /** The login history. */
+  logins_days: days(1).default(RETENTION_DEFAULTS.logins_days),
+  /** Sessions that ended (signed out, revoked, expired). */
+  ended_sessions_days: days(1).default(RETENTION_DEFAULTS.ended_sessions_days),
+});
+
+export type RetentionConfig = z.output<typeof retentionSchema>;
+
 export const configSchema = z.strictObject({
   oauth: oauthSchema,
   webhooks: webhooksSchema.optional(),
@@ -274,10 +299,11 @@ export const configSchema = z.strictObject({
   bot: botSchema.optional(),
   mail: mailSchema.optional(),
   jobs: jobsSchema.default({ cpu_ms: 30_000 }),
+  retention: retentionSchema.default({ ...RETENTION_DEFAULTS }),
 });
 
 export type CockpitConfig = z.output<typeof configSchema>;
 export type CockpitConfigInput = z.input<typeof configSchema>;
 
 /** Tables of the TOML file, longest first, so a key path can be printed as `[api.ays].port`. */
-export const CONFIG_TABLES = ["api.ays", "oauth.local", "oauth", "api", "bot", "mail", "webhooks", "auth", "jobs"] as const;
+export const CONFIG_TABLES = ["api.ays", "oauth.local", "oauth", "api", "bot", "mail", "webhooks", "auth", "jobs", "retention"] as const;

@@ -117,7 +117,7 @@ describe("each actor's first migration, on the tables older releases stored (no 
       expect(storage.sql.exec("SELECT id, delivered, tries, next_try, failure FROM questions").toArray()).toEqual([
         { id: "q", delivered: 1, tries: 0, next_try: null, failure: null },
       ]);
-      expect(tableNames(storage.sql)).toEqual(["_meta", "identity", "jobs", "questions", "recurring"]);
+      expect(tableNames(storage.sql)).toEqual(["_meta", "code", "identity", "jobs", "questions", "recurring"]);
     });
   });
 

@@ -59,6 +59,16 @@ describe("the seed's configuration file", () => {
     expect(config.bot).toMatchObject({ active: true, api_root: "https://api.telegram.org" });
     expect(config.bot?.webhook_secret).toBeUndefined();
     expect(config.mail).toMatchObject({ active: true, allowed_senders: [], max_bytes: 26214400, retention_days: 30 });
+    expect(config.retention).toEqual({ events_days: 90, runs_days: 90, jobs_per_service: 200, logins_days: 365, ended_sessions_days: 30 });
+  });
+
+  it("takes [retention] settings and refuses what cannot be kept, naming the key", ({ expect }) => {
+    expect(parseConfigToml(`${SEED}[retention]\njobs_per_service = 50\nevents_days = 30\n`).retention).toMatchObject({ jobs_per_service: 50, events_days: 30, runs_days: 90 });
+    expect(problemsOf(`${SEED}[retention]\njobs_per_service = 0\nruns_days = 1.5\nlogins = 3\n`)).toEqual([
+      "[retention].runs_days: expected an integer number of days",
+      "[retention].jobs_per_service: must be at least 1",
+      "[retention].logins: unknown key",
+    ]);
   });
 
   it("accepts the one-line base64 key the original's blueprints carried, as PEM", ({ expect }) => {

@@ -12,6 +12,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../../config/index.ts";
+import type { RetentionConfig } from "../../config/schema.ts";
 import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
 import { isReferenced, withoutSecret, type EventMessage } from "../../events/event.ts";
 import { matchEvent, wantsEvent } from "../../events/filters.ts";
@@ -27,6 +28,7 @@ import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
+import { deleteFiles, destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
 import { cancelServiceJobs, sendJobs } from "./sends.ts";
 import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
 import {
@@ -43,7 +45,6 @@ export class RepositoryActor extends DurableObject<Env> {
     () => ({ org: this.org(), repo: this.repoName() }),
     (event) => wantsEvent(this.store.state(), event),
   );
-  private lastPrune = 0;
   /** The alarm time last written (null: none); undefined until this instance wrote or saw one. */
   private armed: number | null | undefined;
 
@@ -73,19 +74,18 @@ export class RepositoryActor extends DurableObject<Env> {
     this.store.setMeta("noexec", on ? "1" : "0");
   }
 
-  /**
-   * Forgets everything: used when the repository is deleted. Its services' recurring timers are
-   * stopped and their open jobs ended first, or they would keep waking up for a repository that is gone.
-   */
+  /** Forgets everything when the repository is deleted: first its ServiceActors (storage, alarm, job files), its uploads. */
   async destroy(): Promise<void> {
     const services = Object.keys(this.store.state().services);
+    const uploads = this.store.uploadKeys();
     this.store.saveState(emptyRepository());
     await this.syncRecurring();
-    await this.cancelServiceJobs(services, null, "its repository was deleted");
+    await destroyServices(this.env, { org: this.org(), repo: this.repoName() }, services);
+    await deleteFiles(this.env.FILES, uploads);
     await this.ctx.storage.deleteAlarm();
     this.armed = null;
     await this.ctx.storage.deleteAll();
-    this.store.forget();
+    this.store.forget(this.ctx.storage);
   }
 
   // === Templates, blueprints and services (catalog.ts); a change of the registry then syncs recurring actions
@@ -110,7 +110,15 @@ export class RepositoryActor extends DurableObject<Env> {
   /** Disables or enables one action of a service; a disabled recurring action stops recurring. */
   switchServiceAction(role: string, name: string, action: string, enable: boolean): Promise<Result<ServiceView>> { return this.synced(this.catalog.switchServiceAction(role, name, action, enable)); }
 
-  deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> { return this.synced(this.catalog.deleteService(role, name)); }
+  /** Deletes a service and its children, and their ServiceActors' storage and job files. */
+  async deleteService(role: string, name: string): Promise<Result<{ deleted: string[] }>> {
+    const result = await this.synced(this.catalog.deleteService(role, name));
+    if (result.ok) await destroyServices(this.env, { org: this.org(), repo: this.repoName() }, result.value.deleted);
+    return result;
+  }
+
+  /** The hourly sweep ([retention]): old runs, then each service's job rows (retention.ts). */
+  prune(retention: RetentionConfig, now: number): Promise<RepositoryPruneReport> { return pruneRepository(this.env, this.store, { org: this.org(), repo: this.repoName() }, retention, now); }
 
   executeBlueprint(name: string): Promise<Result<{ msg: string; created: string[]; changed: string[]; scheduled: number }>> { return this.synced(this.catalog.executeBlueprint(name)); }
 
@@ -174,11 +182,6 @@ export class RepositoryActor extends DurableObject<Env> {
     const mailFiles = event.type !== "email" ? [] : isReferenced(event) ? await storedAttachments(this.env, event.payload_ref.key) : event.payload.attachments;
     if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] }; // another copy came in during that read
     this.store.rememberEvent(event.id, Date.now());
-    // Redeliveries come within minutes; a week of ids is plenty, pruned at most hourly.
-    if (Date.now() - this.lastPrune > 3_600_000) {
-      this.lastPrune = Date.now();
-      this.store.forgetEventsBefore(Date.now() - 7 * 86_400_000);
-    }
     const ctx = this.runContext();
     const args = withoutSecret(event) as unknown as Record<string, unknown>;
     const inputFiles = mailFiles.map((a) => ({ name: a.filename, key: a.key, size: a.size, contentType: a.content_type }));

@@ -4,9 +4,9 @@
  * read runs (one row of metadata plus one row per job, so a job report rewrites one job).
  */
 import { emptyRepository, parseTemplate, templateIndex, type ActorTemplate, type RepositoryState, type ServiceModel, type TemplateIndex } from "../../ays/index.ts";
-import type { JobRecord, RunRecord, RunState } from "../../runs/model.ts";
+import { hasEnded, type JobRecord, type RunRecord, type RunState } from "../../runs/model.ts";
 import type { OpenRun } from "../../runs/schedule.ts";
-import { addMissingColumns, adoptOldMeta, type ActorSql, type Migration } from "../sql.ts";
+import { addMissingColumns, adoptOldMeta, openSql, type ActorSql, type Migration } from "../sql.ts";
 import type { BlueprintView, TemplateRow } from "./views.ts";
 
 type BlueprintRow = { name: string; content: string; archived: number; updated: number };
@@ -57,23 +57,29 @@ export const REPOSITORY_MIGRATIONS: readonly Migration[] = [
 ];
 
 export class RepositoryStore {
-  private readonly db: ActorSql<RepositoryMeta>;
-  private readonly sql: SqlStorage;
+  private db: ActorSql<RepositoryMeta>;
+  private sql: SqlStorage;
   private templatesCache: TemplateIndex | undefined;
   private templateRows = new Map<string, TemplateRow>();
   private stateCache: RepositoryState | undefined;
   private readonly serviceJson = new Map<string, string>();
   /** Runs read from storage, by key: every code path works on the run last saved. */
   private readonly runCache = new Map<string, RunRecord>();
+  /** When events_seen was last pruned (in this instance). */
+  private lastEventPrune = 0;
 
   constructor(db: ActorSql<RepositoryMeta>) {
     this.db = db;
     this.sql = db.sql;
   }
 
-  /** Forgets the caches (the storage itself was deleted). */
-  forget(): void {
-    this.db.forget();
+  /**
+   * Forgets the caches, the storage itself having been deleted, and makes the tables again, empty
+   * (a repository of the same name may be created next).
+   */
+  forget(storage: DurableObjectStorage): void {
+    this.db = openSql<RepositoryMeta>(storage, REPOSITORY_MIGRATIONS);
+    this.sql = this.db.sql;
     this.templatesCache = undefined;
     this.stateCache = undefined;
     this.serviceJson.clear();
@@ -218,8 +224,12 @@ export class RepositoryStore {
     return this.sql.exec("SELECT 1 FROM events_seen WHERE id = ?", id).toArray().length > 0;
   }
 
+  /** Remembers a delivered event's id; ids older than a week are forgotten, at most hourly (redeliveries come within minutes). */
   rememberEvent(id: string, time: number): void {
     this.sql.exec("INSERT INTO events_seen(id, time) VALUES (?, ?)", id, time);
+    if (time - this.lastEventPrune < 3_600_000) return;
+    this.lastEventPrune = time;
+    this.forgetEventsBefore(time - 7 * 86_400_000);
   }
 
   forgetEvent(id: string): void {
@@ -290,6 +300,46 @@ export class RepositoryStore {
       .exec<{ seq: number; json: string }>("SELECT seq, json FROM runs WHERE seq < ? ORDER BY seq DESC LIMIT ?", before, limit)
       .toArray()
       .map((r) => ({ seq: r.seq, run: JSON.parse(r.json) as RunRecord & { jobs: number } }));
+  }
+
+  /**
+   * Deletes runs created before `before` that are over (ok, error, cancelled) or simulated and never
+   * started, with their jobs, oldest first, at most `limit` runs. A running or queued run is kept
+   * whatever its age. Runs are numbered in the order they were created, so the scan stops at the
+   * first run that is young enough.
+   * @returns how many runs and run job rows were deleted
+   */
+  pruneRuns(before: number, limit: number): { runs: number; jobs: number } {
+    const old: string[] = [];
+    const rows = this.sql.exec<{ key: string; state: string; simulate: number; created: number }>(
+      "SELECT key, state, simulate, json_extract(json, '$.created') AS created FROM runs ORDER BY seq",
+    );
+    for (const row of rows) {
+      if (row.created >= before || old.length >= limit) break;
+      if (hasEnded(row.state) || (row.state === "new" && row.simulate === 1)) old.push(row.key);
+    }
+    let jobs = 0;
+    for (const key of old) {
+      jobs += this.sql.exec("DELETE FROM run_jobs WHERE run = ?", key).rowsWritten;
+      this.sql.exec("DELETE FROM runs WHERE key = ?", key);
+      this.runCache.delete(key);
+    }
+    return { runs: old.length, jobs };
+  }
+
+  /**
+   * The R2 keys of the files uploaded to this repository's jobs (uploads/…): those its runs' jobs
+   * were handed, and those waiting for an action's next job. Deleting the repository deletes them.
+   */
+  uploadKeys(): string[] {
+    return this.sql
+      .exec<{ key: string }>(
+        `SELECT json_extract(f.value, '$.key') AS key FROM run_jobs, json_each(run_jobs.json, '$.inputs') AS f
+         UNION SELECT json_extract(f.value, '$.key') FROM services, json_each(services.json, '$.actions') AS a, json_each(a.value, '$.inputFiles') AS f`,
+      )
+      .toArray()
+      .map((r) => r.key)
+      .filter((key) => typeof key === "string" && key.startsWith("uploads/"));
   }
 
   /** The running run and the queued ones (simulated runs wait to be started: they are not queued). */

@@ -14,11 +14,13 @@
  * the RepositoryActor and OrganizationActor, Telegram through questions.ts, the alarm).
  */
 import { DurableObject } from "cloudflare:workers";
+import { configFromBindings } from "../../config/index.ts";
 import { cutPage, DEFAULT_JOBS_PAGE, JOB_CURSOR, MAX_PAGE, pageLimit } from "../paging.ts";
 import type { LogEntry } from "../../runs/model.ts";
 import { openSql } from "../sql.ts";
 import { afterEarlier, alarmStep, failure, interruptions, line, reschedule, SLOT_POLL_MS, startsNow, wakeAt, WATCHDOG_MARGIN_MS } from "./decide.ts";
 import { execute, liveLog, type Execution } from "./execution.ts";
+import { deleteServiceFiles } from "./files.ts";
 import type { JobOutcome, JobSpec, JobView, RecurringAction } from "./protocol.ts";
 import { Questions } from "./questions.ts";
 import { NOT_STARTED, outcomeOf, SERVICE_MIGRATIONS, ServiceStore, specOf, type JobRow, type RecurringRow } from "./store.ts";
@@ -26,8 +28,9 @@ import { NOT_STARTED, outcomeOf, SERVICE_MIGRATIONS, ServiceStore, specOf, type 
 const idOf = (row: { key: string; attempt: number }) => `${row.key}#${row.attempt}`;
 
 export class ServiceActor extends DurableObject<Env> {
-  private readonly store: ServiceStore;
-  private readonly questions: Questions;
+  /** The tables, opened by the constructor, and again by the first call after destroy() (lazily: a deleted service keeps no storage). */
+  #store: ServiceStore | undefined;
+  #questions: Questions | undefined;
   /** Executions alive in this instance; a `running` row without one was cut off by an eviction. */
   private readonly live = new Set<string>();
   /** Jobs waiting for a `max_parallel` slot: since when, and when to ask again. Lost on eviction, which only means asking at once. */
@@ -35,8 +38,42 @@ export class ServiceActor extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.store = new ServiceStore(openSql(ctx.storage, SERVICE_MIGRATIONS).sql);
-    this.questions = new Questions(this.store, env);
+    this.#store = new ServiceStore(openSql(ctx.storage, SERVICE_MIGRATIONS).sql);
+  }
+
+  private get store(): ServiceStore {
+    return (this.#store ??= new ServiceStore(openSql(this.ctx.storage, SERVICE_MIGRATIONS).sql));
+  }
+
+  private get questions(): Questions {
+    return (this.#questions ??= new Questions(this.store, this.env));
+  }
+
+  /**
+   * Keeps the newest `keep` (`[retention] jobs_per_service`) ended job rows and the code they use,
+   * and deletes the rest (never a pending, running or waiting job, nor one whose report is still
+   * due). The alarm calls it after its jobs, so a recurring action never piles up rows; the hourly
+   * sweep reaches every service through its repository (src/retention/sweep.ts).
+   */
+  prune(keep = configFromBindings(this.env).retention.jobs_per_service): { jobs: number; code: number } {
+    return this.store.pruneJobs(keep);
+  }
+
+  /**
+   * Deletes the service for good (its repository deleted it, or was deleted): its job files in R2,
+   * its alarm and its whole storage. `actorName` is this actor's name (`org/repo/role!instance`), which
+   * its files' prefix derives from (files.ts). An execution still alive in this instance finds its row gone
+   * and drops its outcome. The tables are made again, empty, by the next call (a service of the same name later).
+   */
+  async destroy(actorName: string): Promise<{ files: number }> {
+    const listed = this.store.jobs(Number.MAX_SAFE_INTEGER, null).flatMap((row) => outcomeOf(row)?.files.map((f) => f.key) ?? []);
+    const files = await deleteServiceFiles(this.env.FILES, actorName, listed);
+    this.waiting.clear();
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.#store = undefined;
+    this.#questions = undefined;
+    return { files };
   }
 
   /** Accepts a job; a repeated call for the same key and attempt is a no-op (or re-offers the report). */
@@ -150,7 +187,17 @@ export class ServiceActor extends DurableObject<Env> {
     const deliveries = this.questions.due().map((q) => this.questions.deliver(q.key, q.attempt));
     await this.rearm();
     await Promise.all([...tasks, ...deliveries]);
+    this.pruneAfterJobs();
     await this.rearm();
+  }
+
+  /** prune() after the alarm's jobs; a configuration that cannot be read skips it (the next alarm tries again). */
+  private pruneAfterJobs(): void {
+    try {
+      this.prune();
+    } catch (err) {
+      console.error("job rows not pruned", err instanceof Error ? err.message : String(err));
+    }
   }
 
   /**

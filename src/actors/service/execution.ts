@@ -7,6 +7,7 @@ import { eventArgParts } from "../../events/payloads.ts";
 import { runAction, type SandboxQuestion } from "../../sandbox/index.ts";
 import type { Json, LogEntry } from "../../runs/model.ts";
 import { failure, line } from "./decide.ts";
+import { sandboxJobKey } from "./files.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
 
 /** How long log lines of a running job are gathered before they go to the run's live stream. */
@@ -23,7 +24,8 @@ export async function execute(env: Env, spec: JobSpec, onLog: (entry: LogEntry) 
   if (spec.code === "py") return failure("actions.py cannot run; provide actions.js", now);
   if (spec.code === "none") return ok(`${spec.action}: AYS default action (no-op)`);
   const outcome = await runAction(env, {
-    jobKey: `${spec.jobKey}-${spec.attempt}`,
+    // Result files go under the service's own prefix (files.ts), which its deletion removes.
+    jobKey: sandboxJobKey(spec),
     code: spec.actionsJs,
     action: spec.action,
     service: spec.service,

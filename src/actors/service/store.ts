@@ -4,7 +4,8 @@
  */
 import { LifecycleError } from "../../runs/lifecycle.ts";
 import { NEW_JOB_ROW, nextJobRowState, type JobRowState } from "../../runs/job-row.ts";
-import type { SandboxQuestion } from "../../sandbox/index.ts";
+import type { SandboxQuestion } from "../../sandbox/types.ts";
+import { sha256Hex } from "../sha256.ts";
 import { addMissingColumns, type Migration } from "../sql.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
 
@@ -34,7 +35,37 @@ export const SERVICE_MIGRATIONS: readonly Migration[] = [
     });
     addMissingColumns(sql, "jobs", { starts: "INTEGER NOT NULL DEFAULT 0" });
   },
+  // 2: each distinct actions.js is stored once, in `code` keyed by its SHA-256; a job row refers to
+  // it (code_sha) instead of carrying a copy in its spec. Rows stored before move their copy there.
+  // Written to run again harmlessly, like a first migration: tests (and tools) take today's storage
+  // "back before versions" by dropping `_meta`, which runs every step again.
+  (sql) => {
+    sql.exec("CREATE TABLE IF NOT EXISTS code(sha TEXT PRIMARY KEY, text TEXT NOT NULL) WITHOUT ROWID");
+    addMissingColumns(sql, "jobs", { code_sha: "TEXT" });
+    const rows = sql.exec<{ key: string; attempt: number; spec: string }>("SELECT key, attempt, spec FROM jobs WHERE code_sha IS NULL").toArray();
+    for (const row of rows) {
+      const spec = JSON.parse(row.spec) as JobSpec;
+      sql.exec("UPDATE jobs SET spec = ?, code_sha = ? WHERE key = ? AND attempt = ?", JSON.stringify(withoutCode(spec)), putCode(sql, spec.actionsJs), row.key, row.attempt);
+    }
+  },
 ];
+
+/** A spec as a job row stores it: its code is in the `code` table. */
+function withoutCode(spec: JobSpec): Omit<JobSpec, "actionsJs"> {
+  const { actionsJs: _code, ...rest } = spec;
+  return rest;
+}
+
+/** Stores `text` once in the `code` table. @returns its key, or null for no code */
+function putCode(sql: SqlStorage, text: string | undefined): string | null {
+  if (!text) return null;
+  const sha = sha256Hex(text);
+  sql.exec("INSERT INTO code(sha, text) VALUES (?, ?) ON CONFLICT(sha) DO NOTHING", sha, text);
+  return sha;
+}
+
+/** A job row with its code, as job(), unfinished(), open() and openOrWaiting() read it. */
+const WITH_CODE = "SELECT jobs.*, code.text AS code FROM jobs LEFT JOIN code ON code.sha = jobs.code_sha";
 
 export type JobRow = {
   key: string;
@@ -52,6 +83,10 @@ export type JobRow = {
    * the action is invoked: found `running` with no live execution, every one of them died.
    */
   starts: number;
+  /** The SHA-256 of the job's actions.js in the `code` table; null: the job has none. */
+  code_sha: string | null;
+  /** The actions.js itself, where the query joins it (WITH_CODE). */
+  code?: string | null;
 };
 
 export type QuestionRow = {
@@ -75,7 +110,11 @@ export type RecurringRow = { action: string; period: number; next_due: number };
 export const NOT_STARTED = 9_000_000_000_000_000;
 
 /** A job row's stored JSON, parsed. */
-export const specOf = (row: JobRow): JobSpec => JSON.parse(row.spec) as JobSpec;
+export const specOf = (row: JobRow): JobSpec => {
+  const spec = JSON.parse(row.spec) as JobSpec;
+  spec.actionsJs = row.code ?? spec.actionsJs ?? "";
+  return spec;
+};
 export const outcomeOf = (row: JobRow): JobOutcome | null => (row.outcome ? (JSON.parse(row.outcome) as JobOutcome) : null);
 
 /**
@@ -101,14 +140,37 @@ export class ServiceStore {
   // --- jobs
 
   job(key: string, attempt: number): JobRow | undefined {
-    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE key = ? AND attempt = ?", key, attempt).toArray()[0];
+    return this.sql.exec<JobRow>(`${WITH_CODE} WHERE key = ? AND attempt = ?`, key, attempt).toArray()[0];
   }
 
   addJob(job: { key: string; attempt: number; runKey: string; action: string }, spec: JobSpec): void {
     this.sql.exec(
-      "INSERT INTO jobs(key, attempt, run_key, action, state, spec) VALUES (?, ?, ?, ?, ?, ?)",
-      job.key, job.attempt, job.runKey, job.action, NEW_JOB_ROW, JSON.stringify(spec),
+      "INSERT INTO jobs(key, attempt, run_key, action, state, spec, code_sha) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      job.key, job.attempt, job.runKey, job.action, NEW_JOB_ROW, JSON.stringify(withoutCode(spec)), putCode(this.sql, spec.actionsJs),
     );
+  }
+
+  /**
+   * Keeps the newest `keep` ended job rows (ok or error, their outcome reported) and deletes the
+   * older ones, then the code no row refers to any more. Pending, running and waiting rows, and
+   * ended ones whose report is still to be sent, are never deleted.
+   * @returns how many job and code rows were deleted
+   */
+  pruneJobs(keep: number): { jobs: number; code: number } {
+    const jobs = this.sql.exec(
+      `DELETE FROM jobs WHERE rowid IN (
+         SELECT rowid FROM jobs WHERE state IN ('ok', 'error') AND reported = 1 ORDER BY ended DESC, rowid DESC LIMIT -1 OFFSET ?)`,
+      keep,
+    ).rowsWritten;
+    const code = jobs === 0 ? 0 : this.sql.exec("DELETE FROM code WHERE sha NOT IN (SELECT code_sha FROM jobs WHERE code_sha IS NOT NULL)").rowsWritten;
+    return { jobs, code };
+  }
+
+  /** Rows and bytes of the tables that grow with jobs (the storage benchmark). */
+  footprint(): { jobs: number; code: number; bytes: number } {
+    const jobs = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(spec) + COALESCE(LENGTH(outcome), 0)) AS b FROM jobs").one();
+    const code = this.sql.exec<{ n: number; b: number | null }>("SELECT COUNT(*) AS n, SUM(LENGTH(text)) AS b FROM code").one();
+    return { jobs: jobs.n, code: code.n, bytes: (jobs.b ?? 0) + (code.b ?? 0) };
   }
 
   /** Offers a finished job's report again. */
@@ -122,17 +184,17 @@ export class ServiceStore {
 
   /** Pending, running and waiting jobs of run `runKey`, or of every run when it is null. */
   unfinished(runKey: string | null): JobRow[] {
-    return this.sql.exec<JobRow>("SELECT * FROM jobs WHERE state IN ('pending', 'running', 'waiting') AND (? IS NULL OR run_key = ?)", runKey, runKey).toArray();
+    return this.sql.exec<JobRow>(`${WITH_CODE} WHERE state IN ('pending', 'running', 'waiting') AND (? IS NULL OR run_key = ?)`, runKey, runKey).toArray();
   }
 
   /** Jobs the alarm has work for: to run, to watch, or whose report the RepositoryActor has not taken. */
   open(): JobRow[] {
-    return this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE ${OPEN}`).toArray();
+    return this.sql.exec<JobRow>(`${WITH_CODE} WHERE ${OPEN}`).toArray();
   }
 
   /** open() and the jobs waiting for an answer: every job the alarm must wake for. */
   openOrWaiting(): JobRow[] {
-    return this.sql.exec<JobRow>(`SELECT * FROM jobs WHERE state = 'waiting' OR ${OPEN}`).toArray();
+    return this.sql.exec<JobRow>(`${WITH_CODE} WHERE state = 'waiting' OR ${OPEN}`).toArray();
   }
 
   /**
@@ -158,7 +220,7 @@ export class ServiceStore {
         this.sql.exec(`UPDATE jobs SET state = ?, outcome = ?, ended = NULL ${where}`, state, JSON.stringify(change.partial), key, attempt);
         break;
       case "ANSWER":
-        this.sql.exec(`UPDATE jobs SET state = ?, spec = ? ${where}`, state, JSON.stringify(change.spec), key, attempt);
+        this.sql.exec(`UPDATE jobs SET state = ?, spec = ? ${where}`, state, JSON.stringify(withoutCode(change.spec)), key, attempt);
         break;
       default: {
         const { outcome } = change;
