@@ -8,6 +8,7 @@ import { EVENT_CLAIMS_SCHEMA, EventClaims, type Claimed } from "./event-claims.t
 import type { RetentionConfig } from "../config/schema.ts";
 import { pruneOrganization, type OrganizationPruneReport } from "./org-retention.ts";
 import { cutPage, LOG_PAGE_MAX, pageLimit } from "./paging.ts";
+import { eventTypes, readEvents, recordEvent, type AuditEntry, type Channel, type EventQuery } from "./event-log.ts";
 import { openSql, type Migration } from "./sql.ts";
 import type { RecheckOutcome } from "../auth/recheck.ts";
 import { SESSIONS_RECHECK_MIGRATION, SESSIONS_SCHEMA, SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
@@ -15,18 +16,7 @@ import { TELEGRAM_RECHECK_MIGRATION, TELEGRAM_SCHEMA, TelegramLinkStore, type Li
 
 export type { TelegramLink } from "./telegram-links.ts";
 
-export type Channel = "api" | "web" | "telegram" | "email" | "webhook" | "system";
-
-export interface AuditEntry {
-  id: number;
-  time: number;
-  type: string;
-  repo: string | null;
-  by: string;
-  channel: Channel;
-  message: string;
-  data: Record<string, unknown> | null;
-}
+export type { AuditEntry, Channel, EventQuery } from "./event-log.ts";
 
 export interface RepositoryEntry {
   name: string;
@@ -51,21 +41,6 @@ export interface Login {
   detail: string;
 }
 
-export interface EventQuery {
-  type?: string;
-  repo?: string;
-  /** Only entries with an id greater than this (cursor pagination, oldest first). */
-  after?: number;
-  /** Only entries with an id less than this (cursor pagination, with `newest`). */
-  before?: number;
-  /** Only entries at or after this time (epoch ms). */
-  since?: number;
-  /** Only entries before this time (epoch ms). */
-  until?: number;
-  /** Newest first, paged with `before`: what a person looking at the log wants first. */
-  newest?: boolean;
-  limit?: number;
-}
 
 /**
  * The OrganizationActor's tables, its sessions' and its event claims', oldest step first
@@ -172,14 +147,7 @@ export class OrganizationActor extends DurableObject<Env> {
   }
 
   record(entry: Omit<AuditEntry, "id" | "time">): number {
-    const row = this.ctx.storage.sql
-      .exec<{ id: number }>(
-        "INSERT INTO events(time, type, repo, by, channel, message, data) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        Date.now(), entry.type, entry.repo, entry.by, entry.channel, entry.message,
-        entry.data ? JSON.stringify(entry.data) : null,
-      )
-      .one();
-    return row.id;
+    return recordEvent(this.ctx.storage.sql, entry);
   }
 
   /** Several entries in one call (a burst of run and job events no filter wants). */
@@ -187,7 +155,7 @@ export class OrganizationActor extends DurableObject<Env> {
 
   /** Every event type the log holds, for filters to offer. */
   eventTypes(): string[] {
-    return this.ctx.storage.sql.exec<{ type: string }>("SELECT DISTINCT type FROM events ORDER BY type").toArray().map((r) => r.type);
+    return eventTypes(this.ctx.storage.sql);
   }
 
   /**
@@ -214,27 +182,7 @@ export class OrganizationActor extends DurableObject<Env> {
    * `next` is the cursor for the following page.
    */
   events(query: EventQuery): { events: AuditEntry[]; next: number | null } {
-    const limit = pageLimit(query.limit, LOG_PAGE_MAX);
-    const where: string[] = ["id > ?"];
-    const params: SqlStorageValue[] = [query.after ?? 0];
-    if (query.before !== undefined) (where.push("id < ?"), params.push(query.before));
-    if (query.type) (where.push("type = ?"), params.push(query.type));
-    if (query.repo) (where.push("repo = ?"), params.push(query.repo));
-    if (query.since !== undefined) (where.push("time >= ?"), params.push(query.since));
-    if (query.until !== undefined) (where.push("time < ?"), params.push(query.until));
-    const rows = this.ctx.storage.sql
-      .exec<{ id: number; time: number; type: string; repo: string | null; by: string; channel: string; message: string; data: string | null }>(
-        `SELECT * FROM events WHERE ${where.join(" AND ")} ORDER BY id ${query.newest ? "DESC" : ""} LIMIT ?`,
-        ...params, limit + 1,
-      )
-      .toArray();
-    const page = cutPage(rows, limit, (r) => r.id);
-    const events = page.items.map((r) => ({
-      ...r,
-      channel: r.channel as Channel,
-      data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
-    }));
-    return { events, next: page.next };
+    return readEvents(this.ctx.storage.sql, query);
   }
 
   /**

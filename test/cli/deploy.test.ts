@@ -4,10 +4,11 @@
  * as wrangler 4 prints them, and a fake Bot API on 127.0.0.1 ([bot] api_root).
  */
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
 import { copyFile, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, it } from "vitest";
 import { parseBucketList, parseQueueList } from "../../src/cli/provision.ts";
@@ -59,18 +60,24 @@ function deploy(...args: string[]): Promise<CliResult> {
   });
 }
 
-async function calls(): Promise<{ argv: string[]; stdin: string }[]> {
+async function calls(): Promise<{ argv: string[]; stdin: string; config: string | null }[]> {
   const text = await readFile(join(dir, "calls.jsonl"), "utf8").catch(() => "");
-  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { argv: string[]; stdin: string });
+  return text.split("\n").filter(Boolean).map((line) => JSON.parse(line) as { argv: string[]; stdin: string; config: string | null });
 }
 
 /** A call as `wrangler r2 bucket list`, without the --config flag every call carries. */
 const shown = (call: { argv: string[] }) => {
   const at = call.argv.indexOf("--config");
-  expectConfig(call.argv[at + 1]);
+  expectConfig(call.argv[at + 1], call.argv[0] === "deploy");
   return [...call.argv.slice(0, at), ...call.argv.slice(at + 2)].map((a) => (a.startsWith("COCKPIT_CONFIG:") ? "COCKPIT_CONFIG:<json>" : a)).join(" ");
 };
-function expectConfig(path: string | undefined): void {
+/** Every call reads the package's wrangler.toml, but the deploy: a generated copy beside it (with the rate limit), removed afterwards. */
+function expectConfig(path: string | undefined, generated = false): void {
+  if (generated) {
+    if (!path || dirname(path) !== resolve(ROOT) || !/^\.cockpit-\d+-[0-9a-f]{8}-wrangler\.toml$/.test(basename(path))) throw new Error(`--config ${path}: not a generated copy of wrangler.toml`);
+    if (existsSync(path)) throw new Error(`${path} was left behind`);
+    return;
+  }
   if (path !== join(ROOT, "wrangler.toml")) throw new Error(`--config ${path}: not the package's wrangler.toml`);
 }
 
@@ -103,6 +110,8 @@ describe("cockpit deploy", () => {
       expect(res.stdout + res.stderr, "output").not.toContain(secret);
     }
     expect(JSON.parse(made.at(-1)!.argv.find((a) => a.startsWith("COCKPIT_CONFIG:"))!.slice("COCKPIT_CONFIG:".length)).oauth).not.toHaveProperty("client_secret");
+    // The deploy read wrangler.toml with [webhooks] events_per_minute as the rate limit (600 by default).
+    expect(made.at(-1)!.config).toMatch(/EVENTS_RATE_LIMIT[\s\S]*limit = 600/);
 
     // The webhook at the workers.dev URL wrangler printed, with the secret token; then the menu.
     expect(botCalls.map((c) => c.path.replace(/bot[^/]+/, "bot<token>"))).toEqual(["/bot<token>/setWebhook", "/bot<token>/setMyCommands"]);
