@@ -5,6 +5,7 @@
 import { benchApi } from "./api.ts";
 import { benchEvents } from "./events.ts";
 import { benchPlan } from "./plan.ts";
+import { benchRepos } from "./repos.ts";
 import { benchStorage } from "./storage.ts";
 import { benchTelegram } from "./telegram.ts";
 
@@ -13,6 +14,7 @@ type Section = { name: string; about: string; run: () => Promise<Record<string, 
 const SECTIONS: Section[] = [
   { name: "plan", about: "offline planner: 10,000 services in a layered DAG", run: benchPlan },
   { name: "api", about: "REST API and runs against wrangler dev on this machine", run: benchApi },
+  { name: "repos", about: "one repository against ten: API load and runs, as ratios", run: benchRepos },
   { name: "events", about: "bursts of events from each ingress to job start, against wrangler dev", run: benchEvents },
   { name: "storage", about: "a day of one-minute recurring jobs on 100 services, before and after the retention sweep", run: benchStorage },
   { name: "telegram", about: "a burst of bot updates into the webhook, to each chat's reply at a fake Bot API", run: benchTelegram },

@@ -4,6 +4,7 @@
  * number of rows per sweep, and hands out the repositories to visit next, a page per sweep.
  */
 import type { RetentionConfig } from "../config/schema.ts";
+import { payloadKeyOfLogEntry } from "../events/payloads.ts";
 
 /** Rows one sweep deletes at most per table; a longer backlog is finished by the next sweeps. */
 export const ROWS_PER_SWEEP = 20_000;
@@ -26,7 +27,7 @@ export interface OrganizationPruneReport {
  * oldest first. Rows are appended as time goes, so only the oldest ids need looking at: each batch
  * takes the first BATCH ids, and the deletion stops at the first batch that is not all old.
  */
-function pruneLog(sql: SqlStorage, table: "events" | "logins", before: number): number {
+function pruneLog(sql: SqlStorage, table: "logins", before: number): number {
   let deleted = 0;
   while (deleted < ROWS_PER_SWEEP) {
     const n = sql.exec(`DELETE FROM ${table} WHERE id IN (SELECT id FROM ${table} ORDER BY id LIMIT ?) AND time < ?`, BATCH, before).rowsWritten;
@@ -36,9 +37,33 @@ function pruneLog(sql: SqlStorage, table: "events" | "logins", before: number): 
   return deleted;
 }
 
-export function pruneOrganization(storage: DurableObjectStorage, retention: RetentionConfig, now: number): OrganizationPruneReport {
+/**
+ * Deletes log entries older than `before`, like pruneLog, and first the payloads in R2 of the events
+ * among them that went by reference (src/events/payloads.ts): a failed R2 delete leaves the entries
+ * for the next sweep rather than their payloads behind for good.
+ */
+async function pruneEvents(sql: SqlStorage, files: R2Bucket, before: number): Promise<number> {
+  let deleted = 0;
+  while (deleted < ROWS_PER_SWEEP) {
+    const rows = sql
+      .exec<{ id: number; data: string | null }>("SELECT id, data FROM events WHERE id IN (SELECT id FROM events ORDER BY id LIMIT ?) AND time < ? ORDER BY id", BATCH, before)
+      .toArray();
+    if (rows.length === 0) break;
+    const keys = rows.flatMap((r) => {
+      const key = r.data?.includes('"payload_ref"') ? payloadKeyOfLogEntry(JSON.parse(r.data) as Record<string, unknown>) : undefined;
+      return key ? [key] : [];
+    });
+    if (keys.length) await files.delete(keys);
+    const n = sql.exec("DELETE FROM events WHERE id <= ? AND time < ?", rows.at(-1)!.id, before).rowsWritten;
+    deleted += n;
+    if (rows.length < BATCH) break;
+  }
+  return deleted;
+}
+
+export async function pruneOrganization(storage: DurableObjectStorage, files: R2Bucket, retention: RetentionConfig, now: number): Promise<OrganizationPruneReport> {
   const sql = storage.sql;
-  const events = pruneLog(sql, "events", now - retention.events_days * DAY_MS);
+  const events = await pruneEvents(sql, files, now - retention.events_days * DAY_MS);
   const logins = pruneLog(sql, "logins", now - retention.logins_days * DAY_MS);
   const endedBefore = now - retention.ended_sessions_days * DAY_MS;
   // A session that expired without being ended counts as ended when it expired.

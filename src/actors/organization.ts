@@ -96,8 +96,8 @@ export class OrganizationActor extends DurableObject<Env> {
   }
 
   /** The hourly retention sweep's part here (src/actors/org-retention.ts): old log rows, then the repositories to visit. */
-  pruneRetention(retention: RetentionConfig, now: number): OrganizationPruneReport {
-    return pruneOrganization(this.ctx.storage, retention, now);
+  pruneRetention(retention: RetentionConfig, now: number): Promise<OrganizationPruneReport> {
+    return pruneOrganization(this.ctx.storage, this.env.FILES, retention, now);
   }
 
   /** A bare round trip, for health checks and as the benchmark's baseline. */
