@@ -122,10 +122,11 @@ export async function exchangeCode(
   origin: string,
   purpose: OAuthPurpose,
   onStep: (step: SignInStep) => void = () => {},
+  accessAssertion?: string,
 ): Promise<SignedIn> {
   const { secrets } = await readState(config, state);
   try {
-    return await identityProvider(config.oauth).exchange(config.oauth, { code, state, redirectUri: redirectUri(config, origin), secrets }, onStep);
+    return await identityProvider(config.oauth).exchange(config.oauth, { code, state, redirectUri: redirectUri(config, origin), secrets, ...(accessAssertion ? { accessAssertion } : {}) }, onStep);
   } catch (err) {
     if (err instanceof SignInRefusal) throw new OAuthError(err.code, err.message, purpose);
     throw err;

@@ -4,9 +4,11 @@
  * (the bot's `/start`, the console's `/login`), or shows the person a page that says what went wrong.
  */
 import { Hono, type Context } from "hono";
+import { getCookie } from "hono/cookie";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Channel } from "../actors/organization.ts";
 import { AuthError } from "../auth/jwt.ts";
+import { ACCESS_COOKIE as CF_ACCESS_COOKIE, ACCESS_HEADER, accessAssertion } from "../auth/providers/cloudflare-access.ts";
 import { exchangeCode, OAuthError, readState, type OAuthErrorCode, type OAuthPurpose, type OAuthPurposeKind, type SignInStep } from "../auth/oauth.ts";
 import { sealGrant } from "../auth/provider-grant.ts";
 import { messagePage, type FinishedSignIn, type PurposeHandler, type PurposeHandlers } from "../auth/sign-in-purpose.ts";
@@ -78,7 +80,8 @@ export function createOAuthRoutes(handlers: PurposeHandlers) {
       if (providerError) throw new OAuthError("denied", `the identity provider did not authorize the sign-in (${providerSaid(providerError, c.req.query("error_description"))})`, purpose);
       const code = c.req.query("code");
       if (!code) throw new OAuthError("state_invalid", "the identity provider sent no code: start again", purpose);
-      const { user, grant } = await exchangeCode(config, code, c.req.query("state")!, new URL(c.req.url).origin, purpose, onStep);
+      const assertion = accessAssertion(c.req.header(ACCESS_HEADER), getCookie(c, CF_ACCESS_COOKIE));
+      const { user, grant } = await exchangeCode(config, code, c.req.query("state")!, new URL(c.req.url).origin, purpose, onStep, assertion);
       // Sealed before anything is recorded: a cockpit that cannot keep it refuses now, not halfway.
       const sealed = await sealGrant(config, grant).catch((err: unknown) => {
         throw err instanceof AuthError ? new OAuthError("not_configured", err.message, purpose) : err;

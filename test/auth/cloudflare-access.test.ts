@@ -7,6 +7,8 @@
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import type { JWTPayload } from "jose";
+import { authorizeUrl } from "../../src/auth/oauth.ts";
+import { configFromBindings } from "../../src/config/index.ts";
 import { accessFake, envWithOAuth, workerWith } from "../helpers/identity.ts";
 
 const ORG = "ops";
@@ -151,5 +153,30 @@ describe("Cockpit behind Cloudflare Access", () => {
     const token = await accessToken(person("alice@acme.test"));
     const res = await viaAccess("/auth/logout", token, { init: { method: "POST", headers: { origin: "https://evil.test", "content-type": "application/x-www-form-urlencoded" }, body: "" } });
     expect(res.status).toBe(403);
+  });
+});
+
+describe("the bot's /start behind Cloudflare Access", () => {
+  it("links the chat at Cockpit's own callback, which Access lets through with the person's token", async ({ expect }) => {
+    const config = configFromBindings(bindings);
+    const purpose = { kind: "telegram" as const, chat: 777001, from: 777001, name: "Alice" };
+    // As /start does: the link, then the chat noted as waiting for it.
+    const link = new URL(await authorizeUrl(config, purpose, "http://cockpit.test"));
+    await env.ORGANIZATION.getByName(ORG).telegramPending(777001, 777001);
+    expect(`${link.origin}${link.pathname}`).toBe("http://cockpit.test/oauth/callback");
+    expect(link.searchParams.get("code")).toBe("cf-access");
+
+    const page = await viaAccess(link.pathname + link.search, await accessToken(person("alice@acme.test")));
+    expect(page.status, await page.clone().text()).toBe(200);
+    expect(await env.ORGANIZATION.getByName(ORG).telegramUser(777001)).toMatchObject({ user: "alice@acme.test", chat: 777001 });
+
+    // A link opened without Access's token (not behind Access), and one by a non-member (bob, in marketing): refused, nothing linked.
+    const other = { ...purpose, chat: 777002, from: 777002 };
+    await env.ORGANIZATION.getByName(ORG).telegramPending(777002, 777002);
+    const bare = new URL(await authorizeUrl(config, other, "http://cockpit.test"));
+    expect((await viaAccess(bare.pathname + bare.search, undefined)).status).toBe(502);
+    const outsider = new URL(await authorizeUrl(config, other, "http://cockpit.test"));
+    expect((await viaAccess(outsider.pathname + outsider.search, await accessToken(person("bob@acme.test")))).status).toBe(403);
+    expect(await env.ORGANIZATION.getByName(ORG).telegramUser(777002)).toBeNull();
   });
 });

@@ -151,15 +151,36 @@ export async function accessCaller(token: string, oauth: OAuthSettings): Promise
 }
 
 const NO_SIGN_IN_LINK =
-  "with provider = \"cloudflare-access\" Cloudflare Access signs people in before they reach Cockpit: there is no sign-in link; open Cockpit's /console through Access";
+  "with provider = \"cloudflare-access\" Cloudflare Access signs people in before they reach Cockpit: this is no sign-in link Cockpit made; open /console through Access, or send /start to the bot again";
 
+/** The code a sign-in link behind Access carries: Access itself signs the person in on the way. */
+export const ACCESS_CODE = "cf-access";
+
+/**
+ * The console needs no sign-in link behind Access (every request carries its token), but the bot's
+ * `/start` does: its link is Cockpit's own callback, which Access lets through only once the person
+ * signed in, with their token on the request; exchange() then takes the member from that token.
+ */
 export const cloudflareAccess: IdentityProvider = {
   newSecrets: () => ({}),
-  authorizeUrl() {
-    return Promise.reject(new SignInRefusal("not_configured", NO_SIGN_IN_LINK));
+  async authorizeUrl(_oauth, { redirectUri, state }) {
+    const url = new URL(redirectUri);
+    url.searchParams.set("code", ACCESS_CODE);
+    url.searchParams.set("state", state);
+    return url.toString();
   },
-  exchange() {
-    return Promise.reject(new SignInRefusal("not_configured", NO_SIGN_IN_LINK));
+  async exchange(oauth, { code, accessAssertion: assertion }, onStep) {
+    if (code !== ACCESS_CODE) throw new SignInRefusal("token_invalid", NO_SIGN_IN_LINK);
+    if (!assertion) throw new SignInRefusal("token_invalid", NOT_BEHIND_ACCESS);
+    onStep("membership");
+    try {
+      const caller = await accessCaller(assertion, oauth);
+      if (caller.kind !== "user") throw new SignInRefusal("not_member", "a Cloudflare Access service token is no person: open the link in a browser signed in to Access");
+      return { user: caller.user };
+    } catch (err) {
+      if (err instanceof AccessRefusal) throw new SignInRefusal(err.code, err.message);
+      throw err;
+    }
   },
   // Access verifies every request itself, and Cockpit keeps no session of its own for it.
   recheck: () => Promise.resolve({ status: "unsupported", reason: "Cloudflare Access checks every request itself" }),

@@ -42,6 +42,8 @@ export interface CodeExchange {
   state: string;
   redirectUri: string;
   secrets: SignInSecrets;
+  /** Behind Cloudflare Access: the callback request's own Access token (its header, or cookie). */
+  accessAssertion?: string;
 }
 
 /**
