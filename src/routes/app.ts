@@ -75,6 +75,7 @@ export function createApp() {
   app.route("/", createSessionRoutes());
   app.route("/console", createConsole());
   app.use("/telegram/*", jsonLimit);
+  app.use("/telegram/webhook", jsonBodiesOnly());
   app.route("/telegram", createTelegramRoutes());
   app.use("/webhooks/*", jsonLimit);
   app.use("/webhooks/events", jsonBodiesOnly());
