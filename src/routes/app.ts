@@ -1,8 +1,8 @@
-import { swaggerUI } from "@hono/swagger-ui";
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError, configFromBindings } from "../config/index.ts";
+import { createApiDocs } from "./apidocs.ts";
 import { createAysApi } from "./ays/index.ts";
 import { MAX_UPLOAD_BYTES } from "./ays/services.ts";
 import { createConsole } from "./console.ts";
@@ -91,7 +91,7 @@ export function createApp() {
       description: "The AYS 8.2 resource tree. Every /ays route needs Authorization: bearer <JWT> (or a jwt cookie) from a member of the organization.",
     },
   });
-  app.get("/apidocs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/apidocs", createApiDocs());
 
   app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 

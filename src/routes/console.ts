@@ -26,21 +26,10 @@ import { unwrap, unwrapRun } from "../operations/results.ts";
 import type { AppEnv } from "./env.ts";
 import { RunCursor, ServiceCursor } from "./paging.ts";
 import { scopeOf } from "./scope.ts";
+import { secure } from "./security-headers.ts";
 
 type Ctx = Context<AppEnv>;
 type EventPage = { events: AuditEntry[]; next: number | null };
-
-/**
- * Scripts and styles only from the Worker itself, no inline code, no framing: a console that drives
- * production systems must not run anything it did not serve.
- */
-const SECURITY_HEADERS: Record<string, string> = {
-  "content-security-policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin",
-};
 
 function frame(c: Ctx): Omit<Frame, "title"> {
   return { organization: c.get("config").oauth.organization, user: c.get("caller").user };
@@ -72,7 +61,7 @@ export function createConsole() {
 
   app.use(async (c, next) => {
     await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+    secure(c.res.headers);
     if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
   });
 
