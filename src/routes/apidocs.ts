@@ -11,7 +11,7 @@ import swaggerCss from "swagger-ui-dist/swagger-ui.css?raw";
 import swaggerBundle from "swagger-ui-dist/swagger-ui-bundle.js?raw";
 import { ApiError } from "../operations/errors.ts";
 import type { AppEnv } from "./env.ts";
-import { secure } from "./security-headers.ts";
+import { secure } from "../console/security-headers.ts";
 
 /** Starts swagger-ui on the page (no inline script); no badge from validator.swagger.io, nothing from another host. */
 const INIT_JS = `window.ui = SwaggerUIBundle({ url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true, validatorUrl: null });\n`;

@@ -26,7 +26,7 @@ import { unwrap, unwrapRun } from "../operations/results.ts";
 import type { AppEnv } from "./env.ts";
 import { RunCursor, ServiceCursor } from "./paging.ts";
 import { scopeOf } from "./scope.ts";
-import { secure } from "./security-headers.ts";
+import { secure } from "../console/security-headers.ts";
 
 type Ctx = Context<AppEnv>;
 type EventPage = { events: AuditEntry[]; next: number | null };

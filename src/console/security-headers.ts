@@ -17,3 +17,8 @@ export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 export function secure(headers: Headers): void {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) headers.set(name, value);
 }
+
+/** Sets SECURITY_HEADERS on the answer a handler is about to make (`c.header`). */
+export function securePage(c: { header(name: string, value: string): void }): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+}
