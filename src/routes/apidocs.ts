@@ -4,6 +4,7 @@
  * package's bundle and stylesheet are bundled as text (the `?raw` imports: wrangler's `[[rules]]` in
  * wrangler.toml, vite's raw imports in tests); the page's own start-up code is a file of its own too.
  */
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import { html } from "hono/html";
 import swaggerPackage from "swagger-ui-dist/package.json";
@@ -11,6 +12,7 @@ import swaggerCss from "swagger-ui-dist/swagger-ui.css?raw";
 import swaggerBundle from "swagger-ui-dist/swagger-ui-bundle.js?raw";
 import { ApiError } from "../operations/errors.ts";
 import type { AppEnv } from "./env.ts";
+import { ErrorSchema } from "./schemas.ts";
 import { secure } from "../console/security-headers.ts";
 
 /** Starts swagger-ui on the page (no inline script); no badge from validator.swagger.io, nothing from another host. */
@@ -56,4 +58,26 @@ export function createApiDocs() {
     return c.body(found.body, 200, { "content-type": found.type, "cache-control": "public, max-age=86400" });
   });
   return app;
+}
+
+/** /apidocs in /openapi.json. */
+export function describeApiDocs(registry: OpenAPIHono["openAPIRegistry"]): void {
+  registry.registerPath({
+    method: "get",
+    path: "/apidocs",
+    tags: ["documents"],
+    summary: "This document in swagger-ui, served by the Worker (no CDN)",
+    responses: { 200: { description: "the page", content: { "text/html": { schema: z.string() } } } },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/apidocs/assets/{file}",
+    tags: ["documents"],
+    summary: "swagger-ui's stylesheet and scripts",
+    request: { params: z.object({ file: z.enum(Object.keys(ASSETS) as [string, ...string[]]) }) },
+    responses: {
+      200: { description: "the file", content: { "text/css": { schema: z.string() }, "text/javascript": { schema: z.string() } } },
+      404: { description: "no such file", content: { "application/json": { schema: ErrorSchema } } },
+    },
+  });
 }

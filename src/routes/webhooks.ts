@@ -12,6 +12,7 @@ import type { AppEnv } from "./env.ts";
 import { ApiError } from "../operations/errors.ts";
 import { validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
+import { GITHUB_DELIVERY_REQUEST } from "./webhook-docs.ts";
 
 /** What the id a generic caller sends may be made of (it ends up in keys and log lines). */
 const ExternalId = z.string().regex(/^[A-Za-z0-9._:-]{1,100}$/, "1-100 letters, digits, '.', '_', ':' or '-'");
@@ -69,6 +70,7 @@ export function createWebhooks() {
     createRoute({
       method: "post",
       path: "/github",
+      ...GITHUB_DELIVERY_REQUEST,
       description:
         "A GitHub webhook delivery, verified with X-Hub-Signature-256 against [webhooks].github_secret, stored in R2 and " +
         "emitted as a Webhook event whose command is the X-GitHub-Event name (`push`, `issues`, ...).",
