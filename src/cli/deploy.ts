@@ -1,5 +1,5 @@
-import { configToBindings } from "../config/index.ts";
-import { CommandError, requireOption, stringOption, type Command } from "./command.ts";
+import { configToBindings, SECRET_KEYS } from "../config/index.ts";
+import { CommandError, requireOption, stringOption, wrap, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
 import { displayCommand, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile } from "./wrangler.ts";
 
@@ -7,11 +7,12 @@ export const deployCommand: Command = {
   name: "deploy",
   help: `Usage: cockpit deploy --config FILE [--name NAME] [--dry-run [--json]]
 
-Validates FILE and runs \`wrangler deploy\` with the same mapping as \`cockpit start\`:
-plain settings become the Worker var COCKPIT_CONFIG, and the secrets ([oauth].client_secret,
-[bot].token, [bot].webhook_secret) become Worker secrets, uploaded with the version through
---secrets-file (a private temporary JSON file removed afterwards). Vars not in the
-configuration are removed from the Worker.
+${wrap(
+    "Validates FILE and runs `wrangler deploy` with the same mapping as `cockpit start`: plain settings " +
+      `become the Worker var COCKPIT_CONFIG, and the secrets that FILE sets (${SECRET_KEYS.join(", ")}) become ` +
+      "Worker secrets, uploaded with the version through --secrets-file (a private temporary JSON file " +
+      "removed afterwards). Vars not in the configuration are removed from the Worker.",
+  )}
 
 Options:
   --config FILE   the cockpit TOML file (required)
