@@ -7,7 +7,7 @@
  * and /ays/files said application/octet-stream whatever it served.
  */
 import { env, exports } from "cloudflare:workers";
-import { beforeAll, describe, it } from "vitest";
+import { beforeAll, describe, it, type ExpectStatic } from "vitest";
 import { MAX_BODY_BYTES, createApp } from "../../src/routes/app.ts";
 import { MAX_UPLOAD_BYTES } from "../../src/routes/ays/services.ts";
 import { mintToken } from "../helpers/auth.ts";
@@ -31,6 +31,8 @@ const WITH_BODY = new Set(["post", "put", "patch", "delete"]);
 let doc: Doc;
 let ops: Op[];
 let token: string;
+/** What each answer of call() carried, read once. */
+const bodies = new WeakMap<Response, string>();
 
 beforeAll(async () => {
   const res = await exports.default.fetch("http://cockpit.test/openapi.json");
@@ -57,17 +59,23 @@ async function call(op: Op, init: { auth?: boolean; body?: string; type?: string
   const res = await exports.default.fetch(
     new Request(urlOf(op.path, init.query), { method: op.method.toUpperCase(), headers, body: init.body ?? null, redirect: "manual" }),
   );
-  await res.arrayBuffer();
+  bodies.set(res, await res.text());
   return res;
 }
 
 /** The status is declared for the operation, and so is the answer's content type where it declares content. */
-function expectDeclared(expect: (v: unknown, m?: string) => { toContain(x: unknown): void }, { path, method, op }: Op, res: Response, how: string) {
+function expectDeclared(expect: ExpectStatic, { path, method, op }: Op, res: Response, how: string) {
   const where = `${method.toUpperCase()} ${path} (${how}) answered ${res.status}`;
   expect(Object.keys(op.responses), where).toContain(String(res.status));
   const content = op.responses[String(res.status)]!.content;
   const type = res.headers.get("content-type")?.split(";")[0]?.trim();
   if (content && type && !content["*/*"]) expect(Object.keys(content), `${where} as ${type}`).toContain(type);
+  // A JSON error is the document's Error: {error, code}, both strings.
+  const text = bodies.get(res);
+  if (res.status >= 400 && type === "application/json" && text !== undefined) {
+    const body = JSON.parse(text) as Record<string, unknown>;
+    expect(body, where).toMatchObject({ error: expect.any(String), code: expect.any(String) });
+  }
 }
 
 describe("the OpenAPI document and the server", () => {
