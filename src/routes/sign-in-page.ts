@@ -91,7 +91,8 @@ export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: 
  * `GET /auth/resume?next=`: where a console page sends a browser whose access token expired. The
  * refresh cookie only travels to `/auth`, so this page spends it (POST /auth/refresh) and goes back,
  * or on to `/login` when the session is over (its script is /console/assets/resume.js: no inline code,
- * the console's CSP). Without script, a button does the same.
+ * the console's CSP). Without script, a button does the same, and a link signs in again: the CSP's
+ * form-action 'self' stops a form's redirect chain at the identity provider's host, a link's it does not.
  */
 export function resumePage(c: Context<AppEnv>, next: string) {
   const login = `/login?next=${encodeURIComponent(next)}`;
@@ -110,7 +111,7 @@ export function resumePage(c: Context<AppEnv>, next: string) {
     <main data-next="${next}" data-login="${login}">
       <h1>Resuming your session…</h1>
       <form method="post" action="/auth/refresh?next=${encodeURIComponent(next)}">
-        <noscript><button type="submit">Continue</button></noscript>
+        <noscript><button type="submit">Continue</button> or <a href="${login}">sign in again</a></noscript>
       </form>
     </main>
   </body>

@@ -414,6 +414,8 @@ describe("resuming a session from a page", () => {
     expect(page.status).toBe(200);
     const text = await page.text();
     expect(text).toContain('data-next="/console/events"');
+    // Without script, when the session is over, a link (which form-action 'self' does not stop) signs in again.
+    expect(text).toContain('<a href="/login?next=%2Fconsole%2Fevents">sign in again</a>');
     // No inline script or style, and the console's strict CSP: the script is a file of the Worker's.
     expect(page.headers.get("content-security-policy")).toMatch(/default-src 'self'; script-src 'self'; style-src 'self'/);
     expect(text).not.toMatch(/<style|style=|<script>|<script(?![^>]*\ssrc=)|\son[a-z]+=/i);
