@@ -62,6 +62,8 @@ export default defineConfig({
           exclude: ["test/cli/**", "test/e2e/**", "test/runs/**", "test/oidc/**"],
           // GitHub and a Cloudflare Access team on 127.0.0.1, for the provider tests (test/auth/).
           globalSetup: ["test/node/identity-fakes-setup.ts"],
+          // vitest empties imported CSS unless told: /apidocs serves swagger-ui's stylesheet as text.
+          css: { include: [/swagger-ui\.css/] },
           testTimeout: 30_000,
         },
       },

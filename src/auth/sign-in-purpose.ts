@@ -6,6 +6,8 @@
 import type { Context } from "hono";
 import { html } from "hono/html";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { ASSET_VERSION } from "../console/assets.ts";
+import { securePage } from "../console/security-headers.ts";
 import type { AppEnv } from "../routes/env.ts";
 import type { OAuthError, OAuthPurpose, OAuthPurposeKind, SignInStep } from "./oauth.ts";
 
@@ -41,6 +43,7 @@ export type PurposeHandlers = { [K in OAuthPurposeKind]?: PurposeHandler<K> };
 
 /** A minimal self-contained page: the browser may be a phone opened from a Telegram chat. */
 export function messagePage(c: Context, status: ContentfulStatusCode, title: string, message: string) {
+  securePage(c);
   return c.html(
     html`<!doctype html>
 <html lang="en">
@@ -48,7 +51,7 @@ export function messagePage(c: Context, status: ContentfulStatusCode, title: str
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>${title} · Cockpit</title>
-    <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}</style>
+    <link rel="stylesheet" href="/console/assets/pages.css?v=${ASSET_VERSION}" />
   </head>
   <body>
     <main>

@@ -27,11 +27,11 @@ export const API_OPTIONS = {
   config: { type: "string", short: "c" },
 } as const;
 
-export const API_HELP = `  --url URL       the Cockpit's address (default: COCKPIT_URL, else http://[api.ays].host:[api.ays].port
-                  of --config, else ${DEFAULT_URL})
-  --token TOKEN   a member's JWT (default: the COCKPIT_TOKEN environment variable); locally,
-                  \`cockpit token --config FILE --key .wrangler/cockpit-dev-key.pem\`
-  --config FILE   the cockpit TOML file, for the default --url`;
+export const API_HELP = `  --url URL         the Cockpit's address (default: COCKPIT_URL, else
+                    http://[api.ays].host:[api.ays].port of --config, else ${DEFAULT_URL})
+  --token TOKEN     a member's JWT (default: the COCKPIT_TOKEN environment variable); locally,
+                    \`cockpit token --config FILE --key .wrangler/cockpit-dev-key.pem\`
+  --config FILE     the cockpit TOML file, for the default --url`;
 
 /**
  * Resolves `--url`/`--config` and `--token` into a client.

@@ -60,3 +60,19 @@ export function intOption(args: ParsedArgs, name: string, min: number, max: numb
   }
   return n;
 }
+
+/** Breaks a help paragraph into lines of at most `width` characters, at spaces. */
+export function wrap(paragraph: string, width = 98): string {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of paragraph.split(/\s+/).filter(Boolean)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  if (line) lines.push(line);
+  return lines.join("\n");
+}

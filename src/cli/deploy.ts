@@ -1,5 +1,5 @@
-import { configToBindings, type CockpitConfig } from "../config/index.ts";
-import { CommandError, requireOption, stringOption, UsageError, type Command } from "./command.ts";
+import { configToBindings, SECRET_KEYS, type CockpitConfig } from "../config/index.ts";
+import { CommandError, requireOption, stringOption, UsageError, wrap, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
 import { parseBucketList, parseQueueList, resourcesOf, type Resources } from "./provision.ts";
 import { setTelegramWebhook, webhookUrl } from "./telegram.ts";
@@ -18,11 +18,12 @@ creates nothing that exists already:
   1. the R2 bucket of wrangler.toml, created unless \`wrangler r2 bucket list\` lists it
   2. the queues (the event queue and its dead-letter queue), created unless \`wrangler queues
      list\` lists them
-  3. the secrets ([oauth].client_secret, [bot].token, [bot].webhook_secret, [auth], ...) with
-     \`wrangler secret bulk\`, as JSON on its standard input: never on a command line, in a file
-     or in the output (only their names are printed)
+  3. the secrets that FILE sets, with \`wrangler secret bulk\`, as JSON on its standard input:
+     never on a command line, in a file or in the output (only their names are printed):
+${wrap(SECRET_KEYS.join(", "), 90).split("\n").map((line) => `     ${line}`).join("\n")}
   4. \`wrangler deploy\` with the same mapping as \`cockpit start\` (plain settings in the var
-     COCKPIT_CONFIG; vars not in the configuration are removed); it applies the Durable Object
+     COCKPIT_CONFIG; vars not in the configuration are removed), reading a generated copy of
+     wrangler.toml that carries [webhooks] events_per_minute; it applies the Durable Object
      migrations of wrangler.toml
   5. with [bot]: the Telegram webhook (setWebhook with [bot].webhook_secret, at [bot].api_root)
      at --url, or else at the workers.dev URL \`wrangler deploy\` printed

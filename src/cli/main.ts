@@ -6,7 +6,7 @@ import { ConfigError } from "../config/index.ts";
 import { CommandError, parseCommandArgs, UsageError, type Command } from "./command.ts";
 
 /** Commands load on use, so `cockpit start` never pays for the AYS engine and vice versa. */
-const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
+export const COMMANDS: readonly { name: string; summary: string; load: () => Promise<Command> }[] = [
   { name: "start", summary: "run Cockpit locally (wrangler dev) with a TOML configuration", load: async () => (await import("./start.ts")).startCommand },
   { name: "deploy", summary: "deploy Cockpit to Cloudflare (wrangler deploy) with a TOML configuration", load: async () => (await import("./deploy.ts")).deployCommand },
   { name: "token", summary: "mint a JWT for local use, signed with your own P-384 key", load: async () => (await import("./token.ts")).tokenCommand },

@@ -1,4 +1,6 @@
-import { resolve } from "node:path";
+import { rm } from "node:fs/promises";
+import { homedir } from "node:os";
+import { isAbsolute, relative, resolve, sep } from "node:path";
 import { configToBindings } from "../config/index.ts";
 import { CommandError, intOption, requireOption, stringOption, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
@@ -16,11 +18,13 @@ export const LOCAL_DEFAULT_TIMEOUT_SECONDS = 120;
 
 export const startCommand: Command = {
   name: "start",
-  help: `Usage: cockpit start --config FILE [--port N] [--host ADDR] [--persist-to DIR] [--dry-run]
+  help: `Usage: cockpit start --config FILE [--port N] [--host ADDR] [--persist-to DIR] [--fresh]
+                    [--job-timeout S] [--dev-key FILE] [--dry-run]
 
 Validates FILE, turns it into the Worker's vars and secrets, and runs \`wrangler dev\` on
 [api.ays].host and [api.ays].port. Durable Object, Queue and R2 state is kept under
---persist-to (default .wrangler/state), so nothing is lost across restarts.
+--persist-to (default .wrangler/state), so nothing is lost across restarts; --fresh deletes it
+first (after saying so), to start again from no repositories, runs or files.
 
 With [oauth] provider = "local" (config/cockpit.example.toml, so \`npm start\`) it also runs a
 real OpenID provider on 127.0.0.1:[oauth.local].port with the users of [oauth.local] users
@@ -41,6 +45,7 @@ Options:
   --port N           listen on this port instead of [api.ays].port
   --host ADDR        listen on this address instead of [api.ays].host
   --persist-to DIR   where local state lives (default .wrangler/state)
+  --fresh            delete that state first (the dev key and local sign-in keys beside it stay)
   --job-timeout S    timeout in seconds of jobs whose template sets none (default
                      [jobs].default_timeout, else ${LOCAL_DEFAULT_TIMEOUT_SECONDS})
   --dev-key FILE     trust tokens signed with this local P-384 key (generated on first use):
@@ -56,6 +61,7 @@ Options:
     "persist-to": { type: "string" },
     "dev-key": { type: "string" },
     "job-timeout": { type: "string" },
+    fresh: { type: "boolean" },
     "dry-run": { type: "boolean" },
   },
   async run(args) {
@@ -65,6 +71,7 @@ Options:
     const host = stringOption(args, "host") ?? config.api.ays.host;
     const persistTo = resolve(stringOption(args, "persist-to") ?? ".wrangler/state");
     const devKey = stringOption(args, "dev-key");
+    if (args.values.fresh) await deleteState(persistTo, Boolean(args.values["dry-run"]));
     config.jobs.default_timeout = intOption(args, "job-timeout", 1, 6 * 60 * 60) ?? config.jobs.default_timeout ?? LOCAL_DEFAULT_TIMEOUT_SECONDS;
     const jobsLine = `jobs without timeouts: stop after ${config.jobs.default_timeout} s; CPU budget ${config.jobs.cpu_ms / 1000} s per job`;
     const local = config.oauth.provider === "local";
@@ -136,3 +143,20 @@ Options:
     }
   },
 };
+
+/** `--fresh`: deletes the local state folder, never a folder that holds the working directory or the home folder. */
+async function deleteState(dir: string, dryRun: boolean): Promise<void> {
+  for (const kept of [process.cwd(), homedir()]) {
+    const path = relative(dir, kept);
+    // "" is the folder itself; a path without ".." is inside it.
+    if (path === "" || !(path === ".." || path.startsWith(`..${sep}`) || isAbsolute(path))) {
+      throw new CommandError(`--fresh: ${dir} holds ${kept}; give --persist-to a folder of its own (default .wrangler/state)`);
+    }
+  }
+  if (dryRun) {
+    console.log(`--fresh: would delete the local state in ${dir}`);
+    return;
+  }
+  console.error(`--fresh: deleting the local state in ${dir} (repositories, runs, files, sessions)`);
+  await rm(dir, { recursive: true, force: true });
+}

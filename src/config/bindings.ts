@@ -20,6 +20,9 @@ export const SECRET_BINDINGS = [
   { path: ["auth", "signing_key"], binding: "AUTH_SIGNING_KEY" },
 ] as const;
 
+/** `[oauth].client_secret, [bot].token, ...`: the secret keys, for help texts. */
+export const SECRET_KEYS = SECRET_BINDINGS.map(({ path }) => `[${path[0]}].${path[1]}`);
+
 export type SecretBinding = (typeof SECRET_BINDINGS)[number]["binding"];
 export const CONFIG_VAR = "COCKPIT_CONFIG";
 

@@ -4,6 +4,7 @@ export { parseConfigToml, validateConfig } from "./load.ts";
 export {
   CONFIG_VAR,
   SECRET_BINDINGS,
+  SECRET_KEYS,
   WORKER_CONFIG_SOURCE,
   configToBindings,
   configFromBindings,

@@ -9,7 +9,8 @@
  */
 import type { JobRecord, RunRecord } from "../runs/model.ts";
 
-const BOX_W = 200;
+/** Wide enough for a 24-character service name in 13px bold (longer ones end in …, whole in the box's title). */
+const BOX_W = 240;
 const BOX_H = 48;
 const GAP_X = 56;
 const GAP_Y = 14;

@@ -1,27 +1,41 @@
-import { swaggerUI } from "@hono/swagger-ui";
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
 import { ConfigError, configFromBindings } from "../config/index.ts";
+import { notFoundOrNotAllowed } from "./allowed-methods.ts";
+import { createApiDocs, describeApiDocs } from "./apidocs.ts";
 import { createAysApi } from "./ays/index.ts";
 import { MAX_UPLOAD_BYTES } from "./ays/services.ts";
-import { createConsole } from "./console.ts";
+import { createConsole, describeConsolePages } from "./console.ts";
 import { createWebhooks, eventsIngress } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
 import { createSessionRoutes, describeSessionRoutes, webSignIn } from "./session.ts";
 import { csrfForCookies } from "../auth/csrf.ts";
-import { createTelegramRoutes } from "./telegram.ts";
+import { createTelegramRoutes, describeTelegramRoutes } from "./telegram.ts";
 import { telegramSignIn } from "../telegram/signin.ts";
 import { ApiError } from "../operations/errors.ts";
 import { errorResponse } from "./errors.ts";
 import { jsonBodiesOnly } from "./json-bodies.ts";
+import { serveOpenApi, type BodyRules } from "./openapi.ts";
 import type { AppEnv } from "./env.ts";
 
 /** Largest request body the API takes: blueprints and templates are text, well under this. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
+/** A body with uploaded files: the files and the multipart framing around them. */
+const UPLOAD_BODY_BYTES = MAX_UPLOAD_BYTES + 64 * 1024;
+
 /** Scheduling an action may carry uploaded files; every other body is JSON text. */
 const takesUploads = (path: string) => /\/action\/[^/]+$/.test(path);
+
+/**
+ * Which paths the body middleware below covers, for /openapi.json (src/routes/openapi.ts): keep it in
+ * step with the `app.use` lines; test/api/openapi-matches.test.ts checks both against the server.
+ */
+const bodyRules: BodyRules = {
+  limitOf: (path) => (!/^\/(ays|auth|telegram|webhooks)\//.test(path) ? undefined : takesUploads(path) ? UPLOAD_BODY_BYTES : MAX_BODY_BYTES),
+  jsonOnly: (path) => path.startsWith("/ays/") || path === "/telegram/webhook" || path === "/webhooks/events",
+};
 
 /** Builds the Worker's HTTP application. */
 export function createApp() {
@@ -29,7 +43,7 @@ export function createApp() {
   const limit = (maxSize: number) =>
     bodyLimit({ maxSize, onError: (c) => errorResponse(c, 413, "too_large", `request body over ${maxSize} bytes`) });
   const jsonLimit = limit(MAX_BODY_BYTES);
-  const uploadLimit = limit(MAX_UPLOAD_BYTES + 64 * 1024);
+  const uploadLimit = limit(UPLOAD_BODY_BYTES);
 
   app.use(async (c, next) => {
     c.set("config", configFromBindings(c.env));
@@ -75,24 +89,28 @@ export function createApp() {
   app.route("/", createSessionRoutes());
   app.route("/console", createConsole());
   app.use("/telegram/*", jsonLimit);
+  app.use("/telegram/webhook", jsonBodiesOnly());
   app.route("/telegram", createTelegramRoutes());
   // Each webhook reads its body with its own cap: 25 MiB from GitHub, [webhooks] max_bytes for events.
   app.use("/webhooks/events", eventsIngress, jsonBodiesOnly());
   app.route("/webhooks", createWebhooks());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });
+  describeAppRoutes(app.openAPIRegistry);
   describeSessionRoutes(app.openAPIRegistry);
-  app.doc31("/openapi.json", {
-    openapi: "3.1.0",
-    info: {
-      title: "Cockpit AYS API",
-      version: "1",
-      description: "The AYS 8.2 resource tree. Every /ays route needs Authorization: bearer <JWT> (or a jwt cookie) from a member of the organization.",
-    },
+  describeTelegramRoutes(app.openAPIRegistry);
+  describeConsolePages(app.openAPIRegistry);
+  describeApiDocs(app.openAPIRegistry);
+  serveOpenApi(app, bodyRules, {
+    title: "Cockpit AYS API",
+    version: "1",
+    description:
+      "The AYS 8.2 resource tree. Every /ays route needs Authorization: bearer <JWT> (or a jwt cookie) from a member of the organization. " +
+      "Any path here called with a method it does not list answers 405 with an Allow header (components.responses.MethodNotAllowed).",
   });
-  app.get("/apidocs", swaggerUI({ url: "/openapi.json" }));
+  app.route("/apidocs", createApiDocs());
 
-  app.notFound((c) => errorResponse(c, 404, "not_found", `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+  app.notFound(notFoundOrNotAllowed(() => app.routes));
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return errorResponse(c, err.status, err.code, err.message);
@@ -109,4 +127,33 @@ export function createApp() {
   });
 
   return app;
+}
+
+/** `/` and `/health` in /openapi.json. */
+function describeAppRoutes(registry: OpenAPIHono["openAPIRegistry"]): void {
+  registry.registerPath({
+    method: "get",
+    path: "/",
+    summary: "What this Cockpit is (JSON); a browser asking for HTML goes to /console",
+    responses: {
+      200: {
+        description: "the summary",
+        content: {
+          "application/json": {
+            schema: z.object({ name: z.string(), organization: z.string(), api: z.string().nullable(), bot: z.boolean(), mail: z.boolean() }),
+          },
+        },
+      },
+      302: { description: "to /console (Accept: text/html)" },
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/health",
+    summary: "Liveness; `?deep=1` also makes one round trip to the organization's Durable Object",
+    request: { query: z.object({ deep: z.string().optional() }) },
+    responses: {
+      200: { description: "up", content: { "application/json": { schema: z.object({ ok: z.boolean(), actor_ms: z.number().optional() }) } } },
+    },
+  });
 }

@@ -4,7 +4,7 @@
  * session cookie. A browser without a valid session is sent to `/auth/resume` (requireSignedIn), which
  * renews it or signs in, and comes back.
  */
-import type { z } from "@hono/zod-openapi";
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { Hono, type Context } from "hono";
 import type { AuditEntry } from "../actors/organization.ts";
 import type { ServiceView } from "../actors/repository/views.ts";
@@ -26,21 +26,10 @@ import { unwrap, unwrapRun } from "../operations/results.ts";
 import type { AppEnv } from "./env.ts";
 import { RunCursor, ServiceCursor } from "./paging.ts";
 import { scopeOf } from "./scope.ts";
+import { secure } from "../console/security-headers.ts";
 
 type Ctx = Context<AppEnv>;
 type EventPage = { events: AuditEntry[]; next: number | null };
-
-/**
- * Scripts and styles only from the Worker itself, no inline code, no framing: a console that drives
- * production systems must not run anything it did not serve.
- */
-const SECURITY_HEADERS: Record<string, string> = {
-  "content-security-policy":
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "same-origin",
-};
 
 function frame(c: Ctx): Omit<Frame, "title"> {
   return { organization: c.get("config").oauth.organization, user: c.get("caller").user };
@@ -72,7 +61,7 @@ export function createConsole() {
 
   app.use(async (c, next) => {
     await next();
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.res.headers.set(name, value);
+    secure(c.res.headers);
     if (!c.res.headers.has("cache-control")) c.res.headers.set("cache-control", "no-store");
   });
 
@@ -177,4 +166,52 @@ export function createConsole() {
   });
 
   return app;
+}
+
+/** The console's pages in /openapi.json (plain hono routes: each answers a browser with HTML). */
+export function describeConsolePages(registry: OpenAPIHono["openAPIRegistry"]): void {
+  const page = { description: "the page (HTML)", content: { "text/html": { schema: z.string() } } };
+  const pages: [path: string, summary: string, params: string[]][] = [
+    ["/console", "The repositories", []],
+    ["/console/events", "The event and audit log (filters: type, repo, since, until as YYYY-MM-DDTHH:MM UTC)", []],
+    ["/console/repo/{repo}", "A repository: blueprints, templates, services", ["repo"]],
+    ["/console/repo/{repo}/blueprint-new", "A new blueprint's editor", ["repo"]],
+    ["/console/repo/{repo}/blueprint/{bp}", "A blueprint's editor", ["repo", "bp"]],
+    ["/console/repo/{repo}/service/{role}/{name}", "A service: its actions, jobs and data", ["repo", "role", "name"]],
+    ["/console/repo/{repo}/runs", "A repository's runs", ["repo"]],
+    ["/console/repo/{repo}/run/{key}", "A run, live", ["repo", "key"]],
+  ];
+  for (const [path, summary, params] of pages) {
+    registry.registerPath({
+      method: "get",
+      path,
+      tags: ["console"],
+      summary,
+      ...(params.length ? { request: { params: z.object(Object.fromEntries(params.map((p) => [p, z.string()]))) } } : {}),
+      responses: {
+        200: page,
+        302: { description: "no session: to /auth/resume?next=, which renews it or signs in" },
+        400: { description: "a bad filter or cursor (an HTML page)" },
+        404: { description: "no such repository, blueprint, service or run (an HTML page)" },
+      },
+    });
+  }
+  registry.registerPath({
+    method: "get",
+    path: "/console/signed-out",
+    tags: ["console"],
+    summary: "The page after signing out",
+    responses: { 200: page },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/console/assets/{file}",
+    tags: ["console"],
+    summary: "The console's stylesheet and scripts (their URLs carry ?v=<hash>)",
+    request: { params: z.object({ file: z.string() }) },
+    responses: {
+      200: { description: "the file", content: { "text/css": { schema: z.string() }, "text/javascript": { schema: z.string() } } },
+      404: { description: "no such asset (an HTML page)" },
+    },
+  });
 }

@@ -7,13 +7,23 @@
 import { z } from "@hono/zod-openapi";
 import { DEFAULT_PAGE, JOB_CURSOR, MAX_PAGE } from "../actors/paging.ts";
 
-export const LimitQuery = z.coerce
-  .number({ error: "expected a number" })
-  .int()
-  .min(1)
-  .max(MAX_PAGE)
-  .optional()
-  .openapi({
+/**
+ * A whole number in the query string, digits only: `?since=null`, `?since=`, `?limit=1e3` or `-1`
+ * are a 400 naming the parameter (z.coerce read an empty value as 0, and its document said `null`
+ * was allowed). Documented as an integer between `min` and `max`.
+ */
+export function queryInteger(min: number, max?: number, error = "expected a whole number (digits only)") {
+  const bounded = max === undefined ? z.number().int().min(min) : z.number().int().min(min).max(max);
+  return z
+    .string()
+    .regex(/^\d{1,16}$/, { error })
+    .transform(Number)
+    .pipe(bounded)
+    .optional()
+    .openapi({ type: "integer", minimum: min, ...(max === undefined ? {} : { maximum: max }) });
+}
+
+export const LimitQuery = queryInteger(1, MAX_PAGE, "expected a number").openapi({
     description: `how many items one page holds at most: 1 to ${MAX_PAGE}, ${DEFAULT_PAGE} unless given; a page of large items ends sooner (read on while next is not null)`,
   });
 
@@ -26,12 +36,7 @@ export const ServiceCursor = z
   .openapi({ description: "the `next` of the previous page: services after this key" });
 
 /** `before` of `GET …/aysrun`: the `next` of the previous page, a run number. */
-export const RunCursor = z.coerce
-  .number({ error: "expected a run number (the next of the previous page)" })
-  .int()
-  .min(1)
-  .optional()
-  .openapi({ description: "the `next` of the previous page: runs older than run-{before}" });
+export const RunCursor = queryInteger(1, undefined, "expected a run number (the next of the previous page)").openapi({ description: "the `next` of the previous page: runs older than run-{before}" });
 
 /** `before` of `GET …/service/{role}/{name}/jobs`: the `next` of the previous page. */
 export const JobCursor = z

@@ -211,6 +211,7 @@ export function describeSessionRoutes(registry: OpenAPIHono["openAPIRegistry"]):
     request: { query: z.object({ next }) },
     responses: {
       200: json(SessionView, "the renewed session"),
+      303: { description: "with `?next=`: to `next` once renewed (or after a rotation race), to `/login?next=` when the session is over" },
       401: json(ErrorSchema, "no, invalid, expired, reused or revoked refresh token, or session_ended: no longer a member at the provider's re-check"),
       409: json(ErrorSchema, "rotation_race: another tab rotated this token a moment ago; its cookie is the current one"),
     },
@@ -221,7 +222,30 @@ export function describeSessionRoutes(registry: OpenAPIHono["openAPIRegistry"]):
     tags: ["session"],
     summary: "Ends the session: revokes its refresh tokens and clears the cookies",
     request: { query: z.object({ next }) },
-    responses: { 200: json(z.object({ signed_out: z.boolean() }), "whether a session was open") },
+    responses: {
+      200: json(z.object({ signed_out: z.boolean() }), "whether a session was open"),
+      303: { description: "with `?next=`: to `next` (a path on this origin; another one is replaced by /console)" },
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/auth/session",
+    tags: ["session"],
+    summary: "The sign-in progress page's last step: its sealed, single-use ticket becomes the session cookies",
+    request: { body: { content: { "application/x-www-form-urlencoded": { schema: z.object({ ticket: z.string() }) } } } },
+    responses: {
+      303: { description: "to the page the sign-in started from, with the session cookies set" },
+      400: { description: "an HTML page: the ticket is invalid, expired, used already or from another browser" },
+      403: { description: "posted from another origin" },
+    },
+  });
+  registry.registerPath({
+    method: "get",
+    path: "/auth/resume",
+    tags: ["session"],
+    summary: "The page a console page sends a browser to when its access token expired: renews the session and goes back",
+    request: { query: z.object({ next: z.string().optional().openapi({ description: "where to go back to (a path on this origin)" }) }) },
+    responses: { 200: { description: "an HTML page whose script posts /auth/refresh", content: { "text/html": { schema: z.string() } } } },
   });
   registry.registerPath({
     method: "get",

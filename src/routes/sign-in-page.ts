@@ -11,9 +11,13 @@ import { OAuthError } from "../auth/oauth.ts";
 import { githubRoots } from "../auth/providers/github.ts";
 import { sealSignInTicket } from "../auth/session.ts";
 import type { FinishedSignIn } from "../auth/sign-in-purpose.ts";
+import { ASSET_VERSION } from "../console/assets.ts";
+import { securePage } from "../console/security-headers.ts";
 import type { AppEnv } from "./env.ts";
 
 type WebPurpose = Extract<OAuthPurpose, { kind: "web" }>;
+
+const PAGES_CSS_URL = `/console/assets/pages.css?v=${ASSET_VERSION}`;
 
 const HEAD = html`<!doctype html>
 <html lang="en">
@@ -21,14 +25,7 @@ const HEAD = html`<!doctype html>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Signing in · Cockpit</title>
-    <style>
-      body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}
-      ol{list-style:none;padding:0}
-      li::before{content:"… ";color:#9a6700}
-      li.done::before,li:has(~ li)::before{content:"✓ ";color:#1a7f37}
-      li.fail::before,li:has(+ li.fail)::before{content:"✗ ";color:#cf222e}
-      button,a{font:inherit}
-    </style>
+    <link rel="stylesheet" href="${PAGES_CSS_URL}" />
   </head>
   <body>
     <main>
@@ -51,7 +48,7 @@ export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: 
   // Compressing would hold the steps back until the page ends (wrangler dev gzips text/html and
   // flushes only at the end, as Cloudflare's edge may); the page is small, so send it as written.
   c.header("content-encoding", "identity");
-  c.header("x-content-type-options", "nosniff");
+  securePage(c);
   return stream(c, async (out) => {
     await out.write(String(HEAD));
     let writes = Promise.resolve();
@@ -70,7 +67,7 @@ export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: 
         <input type="hidden" name="ticket" value="${ticket}" />
         <noscript><button type="submit">Continue</button></noscript>
       </form>
-      <script>document.forms[0].submit()</script>
+      <script src="/console/assets/sign-in.js?v=${ASSET_VERSION}"></script>
     </main>
   </body>
 </html>
@@ -94,33 +91,30 @@ export function signInProgress(c: Context<AppEnv>, purpose: WebPurpose, finish: 
 /**
  * `GET /auth/resume?next=`: where a console page sends a browser whose access token expired. The
  * refresh cookie only travels to `/auth`, so this page spends it (POST /auth/refresh) and goes back,
- * or on to `/login` when the session is over. Without script, a button does the same.
+ * or on to `/login` when the session is over (its script is /console/assets/resume.js: no inline code,
+ * the console's CSP). Without script, a button does the same, and a link signs in again: the CSP's
+ * form-action 'self' stops a form's redirect chain at the identity provider's host, a link's it does not.
  */
 export function resumePage(c: Context<AppEnv>, next: string) {
   const login = `/login?next=${encodeURIComponent(next)}`;
   c.header("cache-control", "no-store");
+  securePage(c);
   return c.html(html`<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8" />
     <meta name="viewport" content="width=device-width, initial-scale=1" />
     <title>Resuming · Cockpit</title>
-    <style>body{font:16px/1.5 system-ui,sans-serif;max-width:36rem;margin:3rem auto;padding:0 1rem}button{font:inherit}</style>
+    <link rel="stylesheet" href="${PAGES_CSS_URL}" />
+    <script src="/console/assets/resume.js?v=${ASSET_VERSION}" defer></script>
   </head>
   <body>
     <main data-next="${next}" data-login="${login}">
       <h1>Resuming your session…</h1>
       <form method="post" action="/auth/refresh?next=${encodeURIComponent(next)}">
-        <noscript><button type="submit">Continue</button></noscript>
+        <noscript><button type="submit">Continue</button> or <a href="${login}">sign in again</a></noscript>
       </form>
     </main>
-    <script>
-      const { next, login } = document.querySelector("main").dataset;
-      fetch("/auth/refresh", { method: "POST" }).then(
-        (res) => location.replace(res.ok || res.status === 409 ? next : login),
-        () => location.replace(login),
-      );
-    </script>
   </body>
 </html>`);
 }

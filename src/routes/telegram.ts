@@ -6,11 +6,13 @@
  * `POST /telegram/admin/clean-cache` is what `cockpit clean_cache` calls. It unlinks every member,
  * so one member's token is not enough: it takes the organization's own (see requireOrganization).
  */
+import { z, type OpenAPIHono } from "@hono/zod-openapi";
 import { Hono } from "hono";
 import type { Update } from "grammy/types";
 import { requireOrganization } from "../auth/middleware.ts";
 import type { AppEnv } from "./env.ts";
 import { ApiError } from "../operations/errors.ts";
+import { ErrorSchema } from "./schemas.ts";
 
 const encoder = new TextEncoder();
 
@@ -66,4 +68,38 @@ export function createTelegramRoutes() {
   });
 
   return app;
+}
+
+/** The Telegram routes in /openapi.json (plain hono routes: the update is Telegram's, read as it comes). */
+export function describeTelegramRoutes(registry: OpenAPIHono["openAPIRegistry"]): void {
+  const error = (description: string) => ({ description, content: { "application/json": { schema: ErrorSchema } } });
+  registry.registerPath({
+    method: "post",
+    path: "/telegram/webhook",
+    tags: ["telegram"],
+    summary: "Where Telegram delivers the bot's updates (setWebhook with secret_token = [bot] webhook_secret)",
+    request: {
+      headers: z.object({ "X-Telegram-Bot-Api-Secret-Token": z.string().openapi({ description: "[bot] webhook_secret" }) }),
+      body: { content: { "application/json": { schema: z.object({ update_id: z.number().int() }).passthrough() } }, required: true },
+    },
+    responses: {
+      200: { description: "taken (or ignored: no chat, a replayed update_id)", content: { "application/json": { schema: z.object({ ok: z.boolean() }).passthrough() } } },
+      400: error("not JSON, not an update, or nested too deep"),
+      401: error("missing or wrong X-Telegram-Bot-Api-Secret-Token"),
+      404: error("the bot is off ([bot] missing or active = false)"),
+      503: error("[bot] webhook_secret is not set"),
+    },
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/telegram/admin/clean-cache",
+    tags: ["telegram"],
+    summary: "Forgets the linked Telegram users and pending sign-ins (cockpit clean_cache); the organization's own token only",
+    security: [{ Bearer: [] }],
+    responses: {
+      200: { description: "what was forgotten", content: { "application/json": { schema: z.record(z.string(), z.number()) } } },
+      401: error("missing or invalid token"),
+      403: error("a member's token, not the organization's own"),
+    },
+  });
 }

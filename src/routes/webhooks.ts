@@ -15,6 +15,7 @@ import { ApiError } from "../operations/errors.ts";
 import { readCappedBody } from "./capped-body.ts";
 import { validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
+import { GITHUB_DELIVERY_REQUEST } from "./webhook-docs.ts";
 
 /** GitHub caps webhook payloads at 25 MB; a delivery up to 25 MiB is taken. */
 export const GITHUB_MAX_BYTES = 25 * 1024 * 1024;
@@ -106,6 +107,7 @@ export function createWebhooks() {
     createRoute({
       method: "post",
       path: "/github",
+      ...GITHUB_DELIVERY_REQUEST,
       description:
         "A GitHub webhook delivery, verified with X-Hub-Signature-256 against [webhooks].github_secret, stored in R2 and " +
         "emitted as a Webhook event whose command is the X-GitHub-Event name (`push`, `issues`, ...).",

@@ -67,7 +67,7 @@ describe("API documentation", () => {
       expect(doc.paths[path], path).toBeDefined();
     }
     expect(doc.paths["/ays/repository"]!.post!.security).toEqual([{ Bearer: [] }]);
-    expect(Object.keys((doc.paths["/auth/refresh"]!.post as { responses: object }).responses)).toEqual(["200", "401", "409"]);
+    expect(Object.keys((doc.paths["/auth/refresh"]!.post as { responses: object }).responses)).toEqual(["200", "303", "401", "409", "413"]);
     expect(doc.components.securitySchemes.Bearer).toMatchObject({ type: "http", scheme: "bearer" });
     const ui = await exports.default.fetch("http://cockpit.test/apidocs");
     expect(ui.status).toBe(200);

@@ -43,3 +43,34 @@ describe("a body a JSON route cannot read", () => {
     expect(noBody.status).toBe(404);
   });
 });
+
+describe("a JSON body nested too deep", () => {
+  const nested = (depth: number, open = "[", close = "]") => open.repeat(depth) + close.repeat(depth);
+
+  it("(100,000 levels) on POST /webhooks/events answers 400 with the limit, not 500", async ({ expect }) => {
+    const body = `{"command":"deep","payload":{"x":${nested(100_000)}}}`;
+    const res = await unauthenticated("/webhooks/events", body, "application/json");
+    expect(res.status).toBe(400);
+    const answer = (await res.json()) as { code: string; error: string };
+    expect(answer.code).toBe("too_deep");
+    expect(answer.error).toMatch(/nested deeper than 64 levels/);
+  });
+
+  it("on an /ays route too, objects as well as arrays; nothing created", async ({ expect }) => {
+    const body = `{"name":"deep","x":${'{"a":'.repeat(70_000)}1${"}".repeat(70_000)}}`;
+    const res = await post("/ays/repository", body, "application/json");
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { code: string }).code).toBe("too_deep");
+    const list = (await (await api("/ays/repository")).json()) as { name: string }[];
+    expect(list.map((r) => r.name)).not.toContain("deep");
+  });
+
+  it("counts only brackets outside strings, and takes exactly the limit", async ({ expect }) => {
+    // 64 levels in all (the body's own object is the first), and brackets inside a string are text.
+    const payload = `{"x":${nested(62)},"s":"${"[".repeat(500)}\\"]"}`;
+    const res = await unauthenticated("/webhooks/events", `{"command":"deep","payload":${payload}}`, "application/json");
+    expect(res.status).toBe(202);
+    const over = await unauthenticated("/webhooks/events", `{"command":"deep","payload":{"x":${nested(63)}}}`, "application/json");
+    expect(over.status).toBe(400);
+  });
+});

@@ -350,6 +350,10 @@ describe("sign-in progress in the browser", () => {
     const order = ["Sign-in link checked", "Exchanging code with itsyou.online…", "Checking membership of MyID…", "Starting your session as nina…", 'action="/auth/session"'];
     expect(order.map((text) => page.indexOf(text))).toEqual([...order.map((text) => page.indexOf(text))].sort((a, b) => a - b));
     expect(order.every((text) => page.includes(text))).toBe(true);
+    // Its last step is a script of the Worker's, not inline, under the console's CSP.
+    expect(res.headers.get("content-security-policy")).toMatch(/default-src 'self'; script-src 'self'; style-src 'self'/);
+    expect(page).not.toMatch(/<style|style=|<script>|<script(?![^>]*\ssrc=)|\son[a-z]+=/i);
+    expect(page).toMatch(/<script src="\/console\/assets\/sign-in\.js\?v=\w+"><\/script>\s*<\/main>/);
 
     const ticket = ticketOf(page)!;
     const done = await post(browser, ticket);
@@ -410,7 +414,19 @@ describe("resuming a session from a page", () => {
     expect(page.status).toBe(200);
     const text = await page.text();
     expect(text).toContain('data-next="/console/events"');
-    expect(text).toContain('fetch("/auth/refresh", { method: "POST" })');
+    // Without script, when the session is over, a link (which form-action 'self' does not stop) signs in again.
+    expect(text).toContain('<a href="/login?next=%2Fconsole%2Fevents">sign in again</a>');
+    // No inline script or style, and the console's strict CSP: the script is a file of the Worker's.
+    expect(page.headers.get("content-security-policy")).toMatch(/default-src 'self'; script-src 'self'; style-src 'self'/);
+    expect(text).not.toMatch(/<style|style=|<script>|<script(?![^>]*\ssrc=)|\son[a-z]+=/i);
+    const src = /<script src="(\/console\/assets\/resume\.js\?v=\w+)"/.exec(text)?.[1];
+    expect(src).toBeDefined();
+    const script = await browser.fetch(src!);
+    expect(script.status).toBe(200);
+    expect(script.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+    expect(await script.text()).toContain('fetch("/auth/refresh", { method: "POST" })');
+    const css = await browser.fetch(/<link rel="stylesheet" href="([^"]+)"/.exec(text)![1]!);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
     expect(await (await browser.fetch("/auth/resume?next=//evil.test")).text()).toContain('data-next="/console"');
 
     const before = browser.cookie("jwt");

@@ -1,6 +1,12 @@
 import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, it } from "vitest";
+import { COMMANDS } from "../../src/cli/main.ts";
+import { SECRET_BINDINGS } from "../../src/config/index.ts";
 import { cockpit } from "./run-cli.ts";
 
 describe("cockpit help", () => {
@@ -46,5 +52,56 @@ describe("cockpit help", () => {
     expect(res.stderr).toContain("cockpit needs Node >= 22.18, which runs TypeScript directly");
     expect(res.stderr).toContain("npm run cockpit -- <command>");
     expect(res.stderr).not.toContain("ERR_UNKNOWN_FILE_EXTENSION");
+  });
+});
+
+describe("each command's help", () => {
+  it.for(COMMANDS.map((c) => c.name))("`cockpit %s --help` names every option the command takes, in one aligned column", async (name, { expect }) => {
+    const command = await COMMANDS.find((c) => c.name === name)!.load();
+    const { stdout } = await cockpit([name, "--help"]);
+    for (const option of Object.keys(command.options)) expect(stdout, `--${option}`).toMatch(new RegExp(`^  (-\\w, )?--${option}\\b`, "m"));
+    // Option lines and their continuations start their text at one column.
+    const options = stdout.slice(stdout.indexOf("\nOptions:\n")).split("\n\n")[0]!.split("\n").slice(2).filter(Boolean);
+    const columns = new Set(options.map((line) => (/^  -/.test(line) ? /^(  \S.*?\s{2,})\S/.exec(line)?.[1]?.length : /^(\s+)\S/.exec(line)?.[1]?.length)));
+    expect([...columns], options.join("\n")).toHaveLength(1);
+  });
+
+  it("`deploy --help` names every secret the configuration can hold", async ({ expect }) => {
+    const { stdout } = await cockpit(["deploy", "--help"]);
+    const text = stdout.replace(/\s+/g, " ");
+    for (const { path } of SECRET_BINDINGS) expect(text).toContain(`[${path[0]}].${path[1]}`);
+  });
+});
+
+describe("cockpit start --fresh", () => {
+  const EXAMPLE = "config/cockpit.example.toml";
+
+  it("with --dry-run says which folder it would delete and deletes nothing", async ({ expect }) => {
+    const state = join(await mkdtemp(join(tmpdir(), "cockpit-fresh-")), "state");
+    await mkdir(join(state, "v3"), { recursive: true });
+    const res = await cockpit(["start", "--config", EXAMPLE, "--persist-to", state, "--fresh", "--dry-run"]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toContain(`--fresh: would delete the local state in ${state}`);
+    expect(existsSync(join(state, "v3"))).toBe(true);
+  });
+
+  it("deletes the state folder before anything else runs, saying so", async ({ expect }) => {
+    const dir = await mkdtemp(join(tmpdir(), "cockpit-fresh-"));
+    const state = join(dir, "state");
+    await mkdir(join(state, "v3", "d1"), { recursive: true });
+    await writeFile(join(state, "v3", "d1", "db.sqlite"), "old");
+    // A configuration that start then refuses (--dev-key with provider = "oidc"), so no wrangler runs here.
+    const oidc = join(dir, "oidc.toml");
+    await writeFile(oidc, (await readFile(EXAMPLE, "utf8")).replace('provider = "local"', 'provider = "oidc"\nissuer = "https://login.example.com/realms/ops"'));
+    const res = await cockpit(["start", "--config", oidc, "--persist-to", state, "--fresh", "--dev-key", join(dir, "key.pem")]);
+    expect(res.stderr).toContain(`--fresh: deleting the local state in ${state}`);
+    expect(res.code).toBe(1);
+    expect(existsSync(state)).toBe(false);
+  });
+
+  it("refuses a folder that holds the working directory", async ({ expect }) => {
+    const res = await cockpit(["start", "--config", EXAMPLE, "--persist-to", ".", "--fresh", "--dry-run"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain("give --persist-to a folder of its own");
   });
 });

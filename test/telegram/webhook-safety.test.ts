@@ -23,6 +23,12 @@ describe("POST /telegram/webhook", () => {
   it("refuses a body that is not an update", async ({ expect }) => {
     expect((await deliver({ hello: "world" })).status).toBe(400);
     expect((await deliver({ update_id: "7" })).status).toBe(400);
+    // Nested deeper than the JSON routes take (src/routes/json-bodies.ts): a 400 naming the limit.
+    let deep: Record<string, unknown> = {};
+    for (let n = 0; n < 100; n++) deep = { n: deep };
+    const tooDeep = await deliver({ update_id: 8, deep });
+    expect(tooDeep.status).toBe(400);
+    expect(await tooDeep.json()).toMatchObject({ code: "too_deep" });
   });
 
   it("ignores a replayed update_id", async ({ expect }) => {

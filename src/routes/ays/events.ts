@@ -2,6 +2,7 @@
 import { z } from "@hono/zod-openapi";
 import { LOG_PAGE_MAX } from "../../actors/paging.ts";
 import { organization } from "../../operations/repository.ts";
+import { queryInteger } from "../paging.ts";
 import { scopeOf } from "../scope.ts";
 import { aysRouter, errors, json, route } from "./common.ts";
 
@@ -17,12 +18,12 @@ export function eventRoutes() {
         query: z.object({
           type: z.string().max(100).optional(),
           repo: z.string().max(100).optional(),
-          after: z.coerce.number().int().min(0).optional(),
-          before: z.coerce.number().int().min(0).optional(),
-          since: z.coerce.number().int().min(0).optional().openapi({ description: "only entries at or after this time (epoch ms)" }),
-          until: z.coerce.number().int().min(0).optional().openapi({ description: "only entries before this time (epoch ms)" }),
+          after: queryInteger(0),
+          before: queryInteger(0),
+          since: queryInteger(0).openapi({ description: "only entries at or after this time (epoch ms)" }),
+          until: queryInteger(0).openapi({ description: "only entries before this time (epoch ms)" }),
           order: z.enum(["oldest", "newest"]).optional().openapi({ description: "newest: newest first, paged with before=next" }),
-          limit: z.coerce.number().int().min(1).max(LOG_PAGE_MAX).optional(),
+          limit: queryInteger(1, LOG_PAGE_MAX),
         }),
       },
       responses: { 200: json(z.object({ events: z.array(z.unknown()), next: z.number().nullable() }), "a page of the log"), ...errors },

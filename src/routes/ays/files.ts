@@ -25,7 +25,14 @@ export function fileRoutes() {
         }),
       },
       responses: {
-        200: { description: "the file", content: { "application/octet-stream": { schema: z.string() } } },
+        200: {
+          description: "the file, byte for byte, with the content type it was stored with (application/octet-stream when none) and Content-Disposition: attachment",
+          headers: {
+            "Content-Disposition": { description: "attachment; filename=\"<the key's last part>\"", schema: { type: "string" } },
+            "X-Content-Type-Options": { description: "nosniff", schema: { type: "string" } },
+          },
+          content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } },
+        },
         410: json(ErrorSchema, "the file's retention (max_storage_hours, [mail] retention_days) has ended"),
         ...errors,
       },

@@ -4,6 +4,7 @@ import { LOG_PAGE_MAX } from "../../actors/paging.ts";
 import { forgetSessionCheck } from "../../auth/session.ts";
 import { ApiError } from "../../operations/errors.ts";
 import { organization } from "../../operations/repository.ts";
+import { queryInteger } from "../paging.ts";
 import { scopeOf } from "../scope.ts";
 import { BoolQuery } from "../schemas.ts";
 import { aysRouter, errors, json, route } from "./common.ts";
@@ -19,8 +20,8 @@ export function signInRoutes() {
       request: {
         query: z.object({
           user: z.string().max(200).optional(),
-          before: z.coerce.number().int().min(1).optional(),
-          limit: z.coerce.number().int().min(1).max(LOG_PAGE_MAX).optional(),
+          before: queryInteger(1),
+          limit: queryInteger(1, LOG_PAGE_MAX),
         }),
       },
       responses: {
@@ -39,7 +40,7 @@ export function signInRoutes() {
         query: z.object({
           user: z.string().max(200).optional(),
           active: BoolQuery.optional(),
-          limit: z.coerce.number().int().min(1).max(500).optional(),
+          limit: queryInteger(1, 500),
         }),
       },
       responses: { 200: json(z.object({ sessions: z.array(z.unknown()) }), "console sessions, newest first, with how they ended"), ...errors },
