@@ -7,7 +7,7 @@ import { createApiDocs, describeApiDocs } from "./apidocs.ts";
 import { createAysApi } from "./ays/index.ts";
 import { MAX_UPLOAD_BYTES } from "./ays/services.ts";
 import { createConsole, describeConsolePages } from "./console.ts";
-import { createWebhooks, eventsIngress } from "./webhooks.ts";
+import { createWebhooks, eventsIngress, GITHUB_MAX_BYTES } from "./webhooks.ts";
 import { createOAuthRoutes } from "./oauth.ts";
 import { createSessionRoutes, describeSessionRoutes, webSignIn } from "./session.ts";
 import { csrfForCookies } from "../auth/csrf.ts";
@@ -33,7 +33,9 @@ const takesUploads = (path: string) => /\/action\/[^/]+$/.test(path);
  * step with the `app.use` lines; test/api/openapi-matches.test.ts checks both against the server.
  */
 const bodyRules: BodyRules = {
-  limitOf: (path) => (!/^\/(ays|auth|telegram|webhooks)\//.test(path) ? undefined : takesUploads(path) ? UPLOAD_BODY_BYTES : MAX_BODY_BYTES),
+  // /webhooks/events: the default of [webhooks] max_bytes, which the document states.
+  limitOf: (path) =>
+    !/^\/(ays|auth|telegram|webhooks)\//.test(path) ? undefined : path === "/webhooks/github" ? GITHUB_MAX_BYTES : takesUploads(path) ? UPLOAD_BODY_BYTES : MAX_BODY_BYTES,
   jsonOnly: (path) => path.startsWith("/ays/") || path === "/telegram/webhook" || path === "/webhooks/events",
 };
 
@@ -92,7 +94,7 @@ export function createApp() {
   app.use("/telegram/webhook", jsonBodiesOnly());
   app.route("/telegram", createTelegramRoutes());
   // Each webhook reads its body with its own cap: 25 MiB from GitHub, [webhooks] max_bytes for events.
-  app.use("/webhooks/events", eventsIngress, jsonBodiesOnly());
+  app.post("/webhooks/events", eventsIngress, jsonBodiesOnly());
   app.route("/webhooks", createWebhooks());
 
   app.openAPIRegistry.registerComponent("securitySchemes", "Bearer", { type: "http", scheme: "bearer", bearerFormat: "JWT" });

@@ -9,13 +9,19 @@ import { ApiError } from "../operations/errors.ts";
  * @param limit names the limit in the 413's reason (`[webhooks] max_bytes`)
  * @throws ApiError 413 `too_large` past `max` bytes
  */
-export async function readCappedBody(request: Request, max: number, limit: string): Promise<Uint8Array> {
-  const tooLarge = (size: string) => new ApiError(413, "too_large", `the body is ${size} bytes, over the limit of ${max} bytes (${limit})`);
+/** A body whose Content-Length is over `max` is refused (413) before anything else is looked at. */
+export async function refuseDeclaredOver(request: Request, max: number, limit: string): Promise<void> {
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && Number(declared) > max) {
     await request.body?.cancel().catch(() => undefined);
-    throw tooLarge(declared);
+    throw new ApiError(413, "too_large", `the body is ${declared} bytes, over the limit of ${max} bytes (${limit})`);
   }
+}
+
+export async function readCappedBody(request: Request, max: number, limit: string): Promise<Uint8Array> {
+  const tooLarge = (size: string) => new ApiError(413, "too_large", `the body is ${size} bytes, over the limit of ${max} bytes (${limit})`);
+  await refuseDeclaredOver(request, max, limit);
+  const declared = request.headers.get("content-length");
   if (request.body === null) return new Uint8Array(0);
   const reader = request.body.getReader();
   if (declared !== null && /^\d+$/.test(declared)) {

@@ -12,7 +12,7 @@ import { DEFAULT_EVENT_MAX_BYTES } from "../config/index.ts";
 import { publish } from "../events/bus.ts";
 import type { AppEnv } from "./env.ts";
 import { ApiError } from "../operations/errors.ts";
-import { readCappedBody } from "./capped-body.ts";
+import { readCappedBody, refuseDeclaredOver } from "./capped-body.ts";
 import { validationHook } from "./errors.ts";
 import { ErrorSchema, RepoName } from "./schemas.ts";
 import { GITHUB_DELIVERY_REQUEST } from "./webhook-docs.ts";
@@ -120,6 +120,7 @@ export function createWebhooks() {
       },
     }),
     async (c) => {
+      await refuseDeclaredOver(c.req.raw, GITHUB_MAX_BYTES, "GitHub's 25 MB");
       const secret = c.get("config").webhooks?.github_secret;
       if (!secret) throw new ApiError(503, "not_configured", "GitHub webhooks are off: set [webhooks] github_secret");
       const event = c.req.header("x-github-event");

@@ -10,6 +10,7 @@ import { env, exports } from "cloudflare:workers";
 import { beforeAll, describe, it, type ExpectStatic } from "vitest";
 import { MAX_BODY_BYTES, createApp } from "../../src/routes/app.ts";
 import { MAX_UPLOAD_BYTES } from "../../src/routes/ays/services.ts";
+import { GITHUB_MAX_BYTES } from "../../src/routes/webhooks.ts";
 import { mintToken } from "../helpers/auth.ts";
 
 type Operation = {
@@ -118,7 +119,7 @@ describe("the OpenAPI document and the server", () => {
     const uploads = (path: string) => /\/action\/\{action\}$/.test(path);
     let refused = 0;
     for (const o of ops.filter((o) => WITH_BODY.has(o.method))) {
-      const size = (uploads(o.path) ? MAX_UPLOAD_BYTES + 64 * 1024 : MAX_BODY_BYTES) + 1;
+      const size = (uploads(o.path) ? MAX_UPLOAD_BYTES + 64 * 1024 : o.path === "/webhooks/github" ? GITHUB_MAX_BYTES : MAX_BODY_BYTES) + 1;
       const res = await call(o, { auth: true, body: `{"x":"${"a".repeat(size)}"}`, type: "application/json" });
       if (o.op.responses["413"]) {
         expect(res.status, `${o.method} ${o.path}`).toBe(413);
