@@ -1,7 +1,7 @@
 /** The ServiceActor's pure decisions (src/actors/service/decide.ts), without storage or a clock. */
 import { describe, it } from "vitest";
 import {
-  afterEarlier, alarmStep, deliveryRetryAt, expiryLines, failure, honourRetryAfter, MAX_INTERRUPTIONS, REPORT_RETRY_MS,
+  afterEarlier, alarmStep, deliveryRetryAt, executionVerdict, expiryLines, failure, honourRetryAfter, MAX_INTERRUPTIONS, REPORT_RETRY_MS,
   reschedule, startsNow, wakeAt, WATCHDOG_MARGIN_MS, type JobFacts,
 } from "../../src/actors/service/decide.ts";
 
@@ -22,6 +22,26 @@ describe("what the alarm does with a job", () => {
     expect(startsNow(job("running", 0))).toBe(2);
     expect(startsNow(job("running", 2))).toBe(3);
     expect(startsNow(job("pending", 5))).toBe(1);
+  });
+});
+
+describe("what becomes of a running job's execution (its Workflow instance)", () => {
+  const now = 1_000_000;
+  it("is live while its instance may still end, before the job's deadline", ({ expect }) => {
+    for (const status of ["queued", "running", "paused", "waiting", "waitingForPause", "unknown"]) {
+      expect(executionVerdict(status, now, now + 1)).toBe("live");
+      expect(executionVerdict(status, now, now)).toBe("live");
+    }
+  });
+
+  it("is lost once its instance ended without handing over an outcome, or when there is none", ({ expect }) => {
+    for (const status of ["complete", "errored", "terminated", null]) expect(executionVerdict(status, now, now + 60_000)).toBe("lost");
+  });
+
+  it("is overdue when its instance still runs past the deadline", ({ expect }) => {
+    expect(executionVerdict("running", now + 1, now)).toBe("overdue");
+    expect(executionVerdict("queued", now + 1, now)).toBe("overdue");
+    expect(executionVerdict("errored", now + 1, now)).toBe("lost");
   });
 });
 

@@ -55,6 +55,20 @@ export function alarmStep(job: JobFacts, live: boolean): "run" | "give up" | "re
   return interruptions(job) >= MAX_INTERRUPTIONS ? "give up" : "run";
 }
 
+/** Workflow instance states in which an execution may still hand over its outcome. */
+const LIVE_EXECUTION = new Set(["queued", "running", "paused", "waiting", "waitingForPause", "unknown"]);
+
+/**
+ * What the alarm makes of a running job's execution (its Workflow instance's status, null when no
+ * such instance exists): `live` while it may still end, `lost` once it ended without handing over
+ * its outcome (its runtime died) or was never created (the actor died first), `overdue` when it is
+ * still going past the job's timeout + WATCHDOG_MARGIN_MS (it is stopped and counted as lost).
+ */
+export function executionVerdict(status: string | null, now: number, deadline: number): "live" | "lost" | "overdue" {
+  if (status === null || !LIVE_EXECUTION.has(status)) return "lost";
+  return now > deadline ? "overdue" : "live";
+}
+
 /** How many executions died under a job found running without one: at least the one that was. */
 export function interruptions(job: JobFacts): number {
   return Math.max(job.starts, 1);
