@@ -1,7 +1,7 @@
 /** The ServiceActor's pure decisions (src/actors/service/decide.ts), without storage or a clock. */
 import { describe, it } from "vitest";
 import {
-  afterEarlier, alarmStep, deliveryRetryAt, executionVerdict, expiryLines, failure, honourRetryAfter, MAX_INTERRUPTIONS, REPORT_RETRY_MS,
+  afterEarlier, alarmStep, deliveryRetryAt, EXECUTION_POLL_MS, executionVerdict, expiryLines, failure, honourRetryAfter, MAX_INTERRUPTIONS, REPORT_RETRY_MS,
   reschedule, startsNow, wakeAt, WATCHDOG_MARGIN_MS, type JobFacts,
 } from "../../src/actors/service/decide.ts";
 
@@ -51,8 +51,9 @@ describe("when the alarm must fire for a job", () => {
     expect(wakeAt(job("pending"), { now, timeoutSeconds: 0 })).toBe(now);
     expect(wakeAt(job("pending"), { now, timeoutSeconds: 0, slotRetry: now + 5 })).toBe(now + 5);
   });
-  it("at the watchdog for a running job, a few seconds on for an unreported outcome", ({ expect }) => {
-    expect(wakeAt(job("running", 1, now - 10), { now, timeoutSeconds: 60 })).toBe(now - 10 + 60_000 + WATCHDOG_MARGIN_MS);
+  it("at the watchdog for a running job, or sooner its next look at the execution; a few seconds on for an unreported outcome", ({ expect }) => {
+    expect(wakeAt(job("running", 1, now - 10), { now, timeoutSeconds: 10 })).toBe(now - 10 + 10_000 + WATCHDOG_MARGIN_MS);
+    expect(wakeAt(job("running", 1, now - 10), { now, timeoutSeconds: 3000 })).toBe(now + EXECUTION_POLL_MS);
     expect(wakeAt(job("error"), { now, timeoutSeconds: 60 })).toBe(now + REPORT_RETRY_MS);
   });
   it("at the deadline of a delivered question, sooner at the next try of an undelivered one, now without one", ({ expect }) => {

@@ -33,6 +33,8 @@ const idOf = (row: { key: string; attempt: number }) => `${row.key}#${row.attemp
 export class ServiceActor extends DurableObject<Env> {
   private readonly store: ServiceStore;
   private readonly questions: Questions;
+  /** Reports on their way to the RepositoryActor (from the alarm or a hand-over), so one is not sent twice at once. */
+  private readonly reporting = new Set<string>();
   /** Jobs waiting for a `max_parallel` slot: since when, and when to ask again. Lost on eviction, which only means asking at once. */
   private readonly waiting = new Map<string, { since: number; retry: number }>();
 
@@ -267,6 +269,8 @@ export class ServiceActor extends DurableObject<Env> {
     // platform when this throws) finds it lost and starts it again.
     await this.env.JOB_EXECUTIONS.create({
       id: instance,
+      // The job row keeps the outcome; the instance is only needed while it runs (and to look into a failure).
+      retention: { successRetention: "1 day", errorRetention: "7 days" },
       params: { actor: spec.actorName, key: row.key, attempt: row.attempt, execution, timeoutSeconds: spec.timeoutSeconds, notes },
     });
   }
@@ -346,6 +350,9 @@ export class ServiceActor extends DurableObject<Env> {
     const outcome = row ? outcomeOf(row) : null;
     if (!row || row.reported === 1 || !outcome || (row.state !== "ok" && row.state !== "error")) return;
     const spec = specOf(row);
+    const id = idOf(row);
+    if (this.reporting.has(id)) return;
+    this.reporting.add(id);
     try {
       const repo = this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`);
       if (row.run_key === "") await repo.looseJobFinished(spec.service.key, spec.action, outcome);
@@ -353,6 +360,8 @@ export class ServiceActor extends DurableObject<Env> {
       this.store.markReported(key, attempt);
     } catch (err) {
       console.error(`report of ${key} failed; retrying`, err instanceof Error ? err.message : String(err));
+    } finally {
+      this.reporting.delete(id);
     }
   }
 }

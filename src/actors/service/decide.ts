@@ -17,6 +17,11 @@ export const MAX_INTERRUPTIONS = 3;
 export const REPORT_RETRY_MS = 5_000;
 /** Slack on top of a job's timeout before an execution that has not ended is presumed lost. */
 export const WATCHDOG_MARGIN_MS = 30_000;
+/**
+ * How often the alarm looks at a running job's Workflow instance: one that died without handing over
+ * its outcome is found this soon, not only at the job's timeout.
+ */
+export const EXECUTION_POLL_MS = 60_000;
 /** How often a job waiting for a `max_parallel` slot asks again (a freed slot also wakes it at once). */
 export const SLOT_POLL_MS = 5_000;
 /**
@@ -88,7 +93,7 @@ export interface QuestionFacts {
 
 /**
  * When the alarm must fire for a job: now for a pending one (or when its slot poll is due), the
- * watchdog (timeout + margin) for a running one, the deadline or the next delivery try for a waiting
+ * watchdog (timeout + margin) for a running one, or sooner its next look at the execution, the deadline or the next delivery try for a waiting
  * one (now if its question is gone: the alarm fails it), a few seconds on for an unreported outcome.
  */
 export function wakeAt(
@@ -102,7 +107,7 @@ export function wakeAt(
     if (!q) return now;
     return q.delivered ? q.deadline : Math.min(q.deadline, q.next_try ?? now);
   }
-  if (job.state === "running") return (job.started ?? now) + context.timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
+  if (job.state === "running") return Math.min((job.started ?? now) + context.timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS, now + EXECUTION_POLL_MS);
   return now + REPORT_RETRY_MS;
 }
 
