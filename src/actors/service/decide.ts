@@ -7,9 +7,9 @@ import type { LogEntry } from "../../runs/model.ts";
 import type { JobOutcome, JobView, RecurringAction } from "./protocol.ts";
 
 /**
- * How many executions of one job attempt may die under it (the runtime crashed or was evicted
- * mid-job) before it fails with "interrupted N times": an eviction now and then is survived, an action
- * that exhausts memory is not re-run for ever. The run does not retry such a failure either, unless
+ * How many executions of one job attempt may die under it (the Workflow step's runtime crashed,
+ * its outcome never arrived) before it fails with "interrupted N times": a lost execution now and
+ * then is survived, an action that exhausts memory is not re-run for ever. The run does not retry such a failure either, unless
  * the action's `error_codes` lists `interrupted`.
  */
 export const MAX_INTERRUPTIONS = 3;
