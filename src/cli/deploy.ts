@@ -36,6 +36,9 @@ Options:
     if (config.oauth.provider === "cloudflare-access" && config.oauth.team_domain?.startsWith("http://")) {
       throw new CommandError(`${file}: [oauth].team_domain: ${config.oauth.team_domain} is a local test address; deploy with your Zero Trust team domain (myteam.cloudflareaccess.com), whose tokens are issued over https`);
     }
+    if (config.jobs.handler_wall_ms !== undefined) {
+      throw new CommandError(`${file}: [jobs].handler_wall_ms is for tests only (it resets the ServiceActor's alarm handler past that wall time); deployed, Cloudflare's own 15 minutes apply: remove it`);
+    }
     const bindings = configToBindings(config);
     const name = stringOption(args, "name");
     const flags = (secretsFile: string, wranglerFile = WRANGLER_TOML) => [
