@@ -7,12 +7,15 @@ import { configToBindings, parseConfigToml } from "./src/config/index.ts";
 
 // The Worker under test gets the seed's configuration (ItsYou.online's dialect, a test fixture),
 // mapped exactly as `cockpit start` maps it: one JSON var plus the secrets as their own bindings.
-// Only `jwt_key` differs: tests mint their own ES384 tokens, with a key pair generated here for this
-// run and never written anywhere.
+// Only `jwt_key` and `[jobs] handler_wall_ms` differ: tests mint their own ES384 tokens, with a key
+// pair generated here for this run and never written anywhere.
 const testKeys = generateKeyPairSync("ec", { namedCurve: "secp384r1" });
 const exampleFile = "test/fixtures/cockpit.seed.toml";
 const exampleConfig = parseConfigToml(readFileSync(exampleFile, "utf8"), exampleFile);
 exampleConfig.oauth.jwt_key = testKeys.publicKey.export({ type: "spki", format: "pem" }).toString();
+// The wall time of one ServiceActor alarm handler, Cloudflare's 15 minutes made 3 s and enforced
+// (test/api/run-long-job.test.ts): every worker test runs with it, so no job may depend on one invocation.
+exampleConfig.jobs.handler_wall_ms = 3000;
 // `[auth]` is what `cockpit start` generates when a config has none: a random secret and an Ed25519 key.
 exampleConfig.auth = {
   secret: randomBytes(32).toString("base64url"),

@@ -21,6 +21,8 @@ declare namespace Cloudflare {
     SERVICE: DurableObjectNamespace<import("./actors/service/actor.ts").ServiceActor>;
     /** One per Telegram chat (src/telegram/chat-actor.ts). */
     CHAT: DurableObjectNamespace<import("./telegram/chat-actor.ts").ChatActor>;
+    /** One Workflow instance per execution of a job's action (src/actors/service/workflow.ts). */
+    JOB_EXECUTIONS: Workflow<import("./actors/service/workflow.ts").ExecutionParams>;
     /** The event bus (src/events/bus.ts). */
     EVENTS: Queue<unknown>;
     /** Requests per source to POST /webhooks/events ([[ratelimits]]; its limit is [webhooks] events_per_minute). */

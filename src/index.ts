@@ -15,6 +15,7 @@ import { sweepLinks } from "./telegram/link-check.ts";
 export { OrganizationActor } from "./actors/organization.ts";
 export { RepositoryActor } from "./actors/repository/actor.ts";
 export { ServiceActor } from "./actors/service/actor.ts";
+export { JobExecution } from "./actors/service/workflow.ts";
 export { ChatActor } from "./telegram/chat-actor.ts";
 
 const app = createApp();

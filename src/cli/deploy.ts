@@ -57,6 +57,9 @@ Options:
     if (config.oauth.provider === "cloudflare-access" && config.oauth.team_domain?.startsWith("http://")) {
       throw new CommandError(`${file}: [oauth].team_domain: ${config.oauth.team_domain} is a local test address; deploy with your Zero Trust team domain (myteam.cloudflareaccess.com), whose tokens are issued over https`);
     }
+    if (config.jobs.handler_wall_ms !== undefined) {
+      throw new CommandError(`${file}: [jobs].handler_wall_ms is for tests only (it resets the ServiceActor's alarm handler past that wall time); deployed, Cloudflare's own 15 minutes apply: remove it`);
+    }
     const bot = config.bot?.active ? config.bot : undefined;
     if (bot && !bot.webhook_secret) throw new CommandError(`${file}: [bot].webhook_secret is required: the webhook refuses updates without it`);
     const url = urlOption(stringOption(args, "url"));

@@ -264,6 +264,15 @@ export const jobsSchema = z.strictObject({
     .min(10, { error: "must be at least 10" })
     .max(MAX_CPU_MS, { error: `must be at most ${MAX_CPU_MS} (the platform's 5 minutes)` })
     .default(30_000),
+  /**
+   * Tests only: the wall time of one alarm handler, enforced by the ServiceActor as Cloudflare
+   * enforces its 15 minutes (the object is reset), so tests show that a job outlives it.
+   */
+  handler_wall_ms: z
+    .int({ error: "expected an integer number of milliseconds" })
+    .min(100, { error: "must be at least 100" })
+    .max(15 * 60 * 1000, { error: "must be at most 900000 (the platform's 15 minutes)" })
+    .optional(),
 });
 
 const days = (min: number) =>

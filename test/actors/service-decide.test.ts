@@ -1,7 +1,7 @@
 /** The ServiceActor's pure decisions (src/actors/service/decide.ts), without storage or a clock. */
 import { describe, it } from "vitest";
 import {
-  afterEarlier, alarmStep, deliveryRetryAt, expiryLines, failure, honourRetryAfter, MAX_INTERRUPTIONS, REPORT_RETRY_MS,
+  afterEarlier, alarmStep, deliveryRetryAt, EXECUTION_POLL_MS, executionVerdict, expiryLines, failure, honourRetryAfter, MAX_INTERRUPTIONS, REPORT_RETRY_MS,
   reschedule, startsNow, wakeAt, WATCHDOG_MARGIN_MS, type JobFacts,
 } from "../../src/actors/service/decide.ts";
 
@@ -25,14 +25,35 @@ describe("what the alarm does with a job", () => {
   });
 });
 
+describe("what becomes of a running job's execution (its Workflow instance)", () => {
+  const now = 1_000_000;
+  it("is live while its instance may still end, before the job's deadline", ({ expect }) => {
+    for (const status of ["queued", "running", "paused", "waiting", "waitingForPause", "unknown"]) {
+      expect(executionVerdict(status, now, now + 1)).toBe("live");
+      expect(executionVerdict(status, now, now)).toBe("live");
+    }
+  });
+
+  it("is lost once its instance ended without handing over an outcome, or when there is none", ({ expect }) => {
+    for (const status of ["complete", "errored", "terminated", null]) expect(executionVerdict(status, now, now + 60_000)).toBe("lost");
+  });
+
+  it("is overdue when its instance still runs past the deadline", ({ expect }) => {
+    expect(executionVerdict("running", now + 1, now)).toBe("overdue");
+    expect(executionVerdict("queued", now + 1, now)).toBe("overdue");
+    expect(executionVerdict("errored", now + 1, now)).toBe("lost");
+  });
+});
+
 describe("when the alarm must fire for a job", () => {
   const now = 1_000_000;
   it("now for a pending job, or when its slot poll is due", ({ expect }) => {
     expect(wakeAt(job("pending"), { now, timeoutSeconds: 0 })).toBe(now);
     expect(wakeAt(job("pending"), { now, timeoutSeconds: 0, slotRetry: now + 5 })).toBe(now + 5);
   });
-  it("at the watchdog for a running job, a few seconds on for an unreported outcome", ({ expect }) => {
-    expect(wakeAt(job("running", 1, now - 10), { now, timeoutSeconds: 60 })).toBe(now - 10 + 60_000 + WATCHDOG_MARGIN_MS);
+  it("at the watchdog for a running job, or sooner its next look at the execution; a few seconds on for an unreported outcome", ({ expect }) => {
+    expect(wakeAt(job("running", 1, now - 10), { now, timeoutSeconds: 10 })).toBe(now - 10 + 10_000 + WATCHDOG_MARGIN_MS);
+    expect(wakeAt(job("running", 1, now - 10), { now, timeoutSeconds: 3000 })).toBe(now + EXECUTION_POLL_MS);
     expect(wakeAt(job("error"), { now, timeoutSeconds: 60 })).toBe(now + REPORT_RETRY_MS);
   });
   it("at the deadline of a delivered question, sooner at the next try of an undelivered one, now without one", ({ expect }) => {

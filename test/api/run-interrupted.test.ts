@@ -1,14 +1,17 @@
 /**
  * A job whose runtime dies under it (an action that exhausts memory kills workerd; in production any
- * crash mid-job). workerd cannot be killed from a test, so each crash is `abortAllDurableObjects()`
- * while the job's code runs: every object dies at once and comes back from its storage, the job's
- * row `running` with no live execution, as after a real crash. What brings it back is an alarm.
+ * crash mid-job). workerd cannot be killed from a test, so each crash is the job's execution (its
+ * JobExecution Workflow instance) terminated while the action's code runs, and
+ * `abortAllDurableObjects()` at once: every object dies and comes back from its storage, the job's
+ * row `running` with an execution that ended without an outcome, as after a real crash. What brings
+ * it back is an alarm.
  */
 import { env } from "cloudflare:workers";
 import { abortAllDurableObjects, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, it } from "vitest";
 import type { RunRecord } from "../../src/runs/model.ts";
 import type { JobView } from "../../src/actors/service/protocol.ts";
+import { executionInstanceId, executionTag } from "../../src/actors/service/execution.ts";
 import { beforeVersions } from "../helpers/storage.ts";
 import { api, ORG } from "../helpers/auth.ts";
 import { createRun, getRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
@@ -23,14 +26,21 @@ const service = (repo: string) => env.SERVICE.getByName(`${ORG}/${repo}/box!a`);
 const installs = async (repo: string) => ((await service(repo).jobs()) as unknown as JobView[]).filter((j) => j.action === "install");
 const install = (run: RunRecord) => run.steps.flatMap((s) => s.jobs).find((j) => j.action === "install")!;
 
-/** Waits until the install job's code runs (a new execution, started after `after`), then crashes everything. */
-async function crashWhileRunning(repo: string, after = 0): Promise<JobView> {
+/** Waits until the install job's code runs (a new execution, started after `after`), then crashes everything, the execution too. */
+async function crashWhileRunning(repo: string, after = 0, crash = 1): Promise<JobView> {
   const [running] = await until(
     () => installs(repo),
     (rows) => rows.some((j) => j.state === "running" && (j.started ?? 0) > after),
     10_000,
     10,
   );
+  const row = await runInDurableObject(service(repo), (_instance, state) =>
+    state.storage.sql.exec<{ key: string; attempt: number; starts: number; started: number }>("SELECT key, attempt, starts, started FROM jobs WHERE action = 'install'").one(),
+  );
+  const id = await executionInstanceId(`${ORG}/${repo}/box!a`, row.key, row.attempt, executionTag(row));
+  // The action's code is running (this execution's first line is in the run's live log) when its runtime dies.
+  await until(() => getRun(repo, running!.run), (r) => install(r).logs.filter((l) => l.log === "install started").length >= crash, 10_000, 10);
+  await (await env.JOB_EXECUTIONS.get(id)).terminate();
   await abortAllDurableObjects();
   return running!;
 }
@@ -54,7 +64,7 @@ describe("a job whose runtime dies under it", () => {
     for (let crash = 2; crash <= 3; crash++) {
       // The restarted runtime's alarm resumes the job; it dies again. (The alarm dies with it.)
       void runDurableObjectAlarm(service(repo)).catch(() => false);
-      last = await crashWhileRunning(repo, last.started!);
+      last = await crashWhileRunning(repo, last.started!, crash);
     }
     // The third restart: the job is not run a fourth time, it fails, and the run sees the failure.
     await runDurableObjectAlarm(service(repo)).catch(() => false);

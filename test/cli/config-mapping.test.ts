@@ -57,6 +57,14 @@ describe("cockpit deploy --dry-run: the config-to-Worker mapping", () => {
     expect(res.stdout).toBe("");
   });
 
+  it("refuses [jobs] handler_wall_ms, which is for tests only", async ({ expect }) => {
+    const file = await tempConfig('[oauth]\nprovider = "github"\nclient_id = "Iv1.abc"\nclient_secret = "s"\norganization = "acme"\n[jobs]\nhandler_wall_ms = 3000\n');
+    const res = await cockpit(["deploy", "--config", file, "--dry-run"]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toContain(`${file}: [jobs].handler_wall_ms is for tests only`);
+    expect(res.stdout).toBe("");
+  });
+
   it("deploys provider = \"github\" with its client secret as a Worker secret, never in the var", async ({ expect }) => {
     const file = await tempConfig('[oauth]\nprovider = "github"\nclient_id = "Iv1.abc"\nclient_secret = "gh-app-secret-value"\norganization = "acme"\n');
     const res = await cockpit(["deploy", "--config", file, "--dry-run", "--json"]);

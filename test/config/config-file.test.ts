@@ -93,6 +93,13 @@ describe("configuration errors name the file, the key path and what is wrong", (
     expect(problemsOf(seedWith(SEED.split("\n")[5]!, `jwt_key = "hello"`))).toEqual(["[oauth].jwt_key: not a PEM public key"]);
   });
 
+  it("leaves [jobs] handler_wall_ms unset (the platform's own limit), and takes 100 ms to 15 minutes for tests", ({ expect }) => {
+    expect(parseConfigToml(SEED).jobs.handler_wall_ms).toBeUndefined();
+    expect(parseConfigToml(`${SEED}[jobs]\nhandler_wall_ms = 3000\n`).jobs.handler_wall_ms).toBe(3000);
+    expect(problemsOf(`${SEED}[jobs]\nhandler_wall_ms = 50\n`)).toEqual(["[jobs].handler_wall_ms: must be at least 100"]);
+    expect(problemsOf(`${SEED}[jobs]\nhandler_wall_ms = 900001\n`)).toEqual(["[jobs].handler_wall_ms: must be at most 900000 (the platform's 15 minutes)"]);
+  });
+
   it("rejects ports outside 1-65535 and ports that are not integers", ({ expect }) => {
     for (const port of ["70000", "0", '"5000"', "50.5"]) {
       expect(problemsOf(seedWith("port = 5000", `port = ${port}`))).toEqual(["[api.ays].port: expected an integer 1-65535"]);

@@ -3,12 +3,16 @@
  * job's attempts, logs and result, and reports outcomes to its RepositoryActor. Its recurring
  * actions (monitor every minute, say) are timers on its alarm; their jobs run outside any run.
  *
- * A job is persisted before `startJob` returns and executed from the alarm, so the caller never waits
- * for template code and an eviction at any point resumes from storage: a job found `running` with
- * no live execution was interrupted and runs again, at most MAX_INTERRUPTIONS times (an action that
- * kills its runtime would otherwise crash it for ever); a finished job is never run again, only its
- * report is re-sent until the RepositoryActor has it. A cancelled run or a deleted repository ends
- * its open jobs here (`cancelJobs`), so no alarm runs them again.
+ * A job is persisted before `startJob` returns and started from the alarm, so the caller never waits
+ * for template code. The action's code does not run in the alarm handler (15 minutes of wall time
+ * on Cloudflare, and a job may run for hours): each execution is a JobExecution Workflow instance
+ * (workflow.ts), which hands its outcome back through `executionEnded`. An eviction at any point
+ * resumes from storage: a job found `running` whose instance ended without an outcome (or never
+ * began, or overran its timeout) was interrupted and runs again, at most MAX_INTERRUPTIONS times (an
+ * action that kills its runtime would otherwise crash it for ever); a finished job is never run
+ * again, only its report is re-sent until the RepositoryActor has it; an outcome of any execution
+ * but the row's current one is dropped. A cancelled run or a deleted repository ends its open jobs
+ * here (`cancelJobs`, which also stops their instances), so no alarm runs them again.
  *
  * Each method loads rows (store.ts), decides with pure code (decide.ts), saves, then sends (RPC to
  * the RepositoryActor and OrganizationActor, Telegram through questions.ts, the alarm).
@@ -19,7 +23,8 @@ import { cutPage, DEFAULT_JOBS_PAGE, JOB_CURSOR, MAX_PAGE, pageLimit } from "../
 import type { LogEntry } from "../../runs/model.ts";
 import { openSql } from "../sql.ts";
 import { afterEarlier, alarmStep, failure, interruptions, line, reschedule, SLOT_POLL_MS, startsNow, wakeAt, WATCHDOG_MARGIN_MS } from "./decide.ts";
-import { execute, liveLog, type Execution } from "./execution.ts";
+import { executionInstanceId, executionTag, type Execution } from "./execution.ts";
+import { executionLive, stopExecution } from "./instances.ts";
 import { deleteServiceFiles } from "./files.ts";
 import type { JobOutcome, JobSpec, JobView, RecurringAction } from "./protocol.ts";
 import { Questions } from "./questions.ts";
@@ -31,8 +36,8 @@ export class ServiceActor extends DurableObject<Env> {
   /** The tables, opened by the constructor, and again by the first call after destroy() (lazily: a deleted service keeps no storage). */
   #store: ServiceStore | undefined;
   #questions: Questions | undefined;
-  /** Executions alive in this instance; a `running` row without one was cut off by an eviction. */
-  private readonly live = new Set<string>();
+  /** Reports on their way to the RepositoryActor (from the alarm or a hand-over), so one is not sent twice at once. */
+  private readonly reporting = new Set<string>();
   /** Jobs waiting for a `max_parallel` slot: since when, and when to ask again. Lost on eviction, which only means asking at once. */
   private readonly waiting = new Map<string, { since: number; retry: number }>();
 
@@ -87,20 +92,19 @@ export class ServiceActor extends DurableObject<Env> {
   /**
    * Ends the open jobs (pending, running, waiting for an answer) of run `runKey`, or every open job
    * when it is null (the repository is deleted), as errors that say `reason`, so that no alarm runs
-   * them again. Nothing is reported: the run is cancelled or gone. An execution still alive in this
-   * instance cannot be stopped; its outcome is dropped when it ends.
+   * them again. Nothing is reported: the run is cancelled or gone. A running job's Workflow instance
+   * is stopped (best effort: an outcome it still hands over is dropped) and its slot freed.
    */
   async cancelJobs(runKey: string | null, reason: string): Promise<void> {
-    const slots: Promise<void>[] = [];
+    const stops: Promise<void>[] = [];
     for (const row of this.store.unfinished(runKey)) {
       const outcome = afterEarlier(failure(`cancelled: ${reason}`, Date.now()), outcomeOf(row));
       this.store.dropQuestion(row.key, row.attempt);
       this.store.move(row.key, row.attempt, { type: "CANCEL", outcome });
       this.waiting.delete(idOf(row));
-      // A live execution frees its slot when it ends; a dead one's slot is freed here.
-      if (row.state === "running" && !this.live.has(idOf(row))) slots.push(this.releaseSlot(specOf(row), row));
+      if (row.state === "running") stops.push(stopExecution(this.env, row), this.releaseSlot(specOf(row), row));
     }
-    await Promise.all(slots);
+    await Promise.all(stops);
     await this.rearm();
   }
 
@@ -169,26 +173,45 @@ export class ServiceActor extends DurableObject<Env> {
     return true;
   }
 
+  /**
+   * Starts what is due: pending jobs (a Workflow instance each), recurring actions, undelivered
+   * questions; runs again a running job whose execution was lost; re-offers unreported outcomes.
+   * It never waits for an action's code, so it ends in moments however long the jobs run.
+   */
   override async alarm(): Promise<void> {
-    await this.queueDueRecurring();
-    this.questions.expire();
-    // `run` marks its row running before its first await, so once the tasks exist every job
-    // started here is `running` and the re-arm below is the watchdog for this very execution.
-    const tasks = this.store.open().map(async (row) => {
-      const step = alarmStep(row, this.live.has(idOf(row)));
-      if (step === "give up") await this.giveUp(row);
-      else if (step === "run") {
-        if (!(await this.takeSlot(row))) return;
-        await this.run(row);
-      }
-      await this.report(row.key, row.attempt);
-    });
-    // Like `run`, `deliver` claims its question (its next try) before its first await.
-    const deliveries = this.questions.due().map((q) => this.questions.deliver(q.key, q.attempt));
-    await this.rearm();
-    await Promise.all([...tasks, ...deliveries]);
-    this.pruneAfterJobs();
-    await this.rearm();
+    const watchdog = this.handlerWatchdog();
+    try {
+      await this.queueDueRecurring();
+      this.questions.expire();
+      const tasks = this.store.open().map(async (row) => {
+        const step = alarmStep(row, row.state === "running" && (await executionLive(this.env, row)));
+        if (step === "give up") await this.giveUp(row);
+        else if (step === "run") {
+          if (!(await this.takeSlot(row))) return;
+          await this.start(row);
+        }
+        await this.report(row.key, row.attempt);
+      });
+      // `deliver` claims its question (its next try) before its first await.
+      const deliveries = this.questions.due().map((q) => this.questions.deliver(q.key, q.attempt));
+      await this.rearm();
+      await Promise.all([...tasks, ...deliveries]);
+      this.pruneAfterJobs();
+      await this.rearm();
+    } finally {
+      if (watchdog !== undefined) clearTimeout(watchdog);
+    }
+  }
+
+  /**
+   * `[jobs] handler_wall_ms` (tests only): the wall time the platform gives one alarm handler (15
+   * minutes on Cloudflare) made short and enforced here as the platform would, by resetting the
+   * object, so tests show that no job depends on one handler invocation. Unset, nothing is armed.
+   */
+  private handlerWatchdog(): ReturnType<typeof setTimeout> | undefined {
+    const ms = configFromBindings(this.env).jobs.handler_wall_ms;
+    if (ms === undefined) return undefined;
+    return setTimeout(() => this.ctx.abort(`the alarm handler ran past its wall time (${ms} ms, [jobs] handler_wall_ms)`), ms);
   }
 
   /** prune() after the alarm's jobs; a configuration that cannot be read skips it (the next alarm tries again). */
@@ -264,17 +287,19 @@ export class ServiceActor extends DurableObject<Env> {
     await this.releaseSlot(specOf(row), row);
   }
 
-  /** Runs a pending job, or again one whose execution was interrupted; then saves what came of it. */
-  private async run(row: JobRow): Promise<void> {
+  /**
+   * Starts a pending job, or again one whose execution was lost: the row is `running` (and the count
+   * of starts on disk) before its Workflow instance is created, so a restart knows it began.
+   */
+  private async start(row: JobRow): Promise<void> {
     const spec = specOf(row);
     const id = idOf(row);
-    // Cancelled while it waited for a slot: not to be run, and the slot it may just have taken is free.
-    if (this.store.job(row.key, row.attempt)?.state !== row.state) return this.releaseSlot(spec, row);
-    this.live.add(id);
+    // Cancelled (or started by another alarm) while it waited for a slot: not to be started, and the slot it may just have taken is free.
+    const now = this.store.job(row.key, row.attempt);
+    if (now?.state !== row.state || now.started !== row.started) return this.releaseSlot(spec, row);
     const started = Date.now();
-    // A running row here is one whose execution was cut off: it runs again.
-    this.store.move(row.key, row.attempt, { type: row.state === "running" ? "RESUME" : "START", started, starts: startsNow(row) });
-    const live = liveLog(this.env, spec);
+    const starts = startsNow(row);
+    this.store.move(row.key, row.attempt, { type: row.state === "running" ? "RESUME" : "START", started, starts });
     const notes: LogEntry[] = [];
     if (row.state === "running") notes.push(line(started, "warning", "msg", "the previous execution was interrupted (eviction); ran again"));
     const waited = this.waiting.get(id);
@@ -283,28 +308,51 @@ export class ServiceActor extends DurableObject<Env> {
       const seconds = ((started - waited.since) / 1000).toFixed(1);
       notes.push(line(started, "info", "msg", `waited ${seconds} s for a slot (max_parallel ${spec.maxParallel} of ${spec.service.actor}.${spec.action} in the organization)`));
     }
-    for (const note of notes) live.push(note);
-    let outcome: Execution;
-    try {
-      // The count is on disk before the action runs: if the action kills the runtime, the restart knows.
-      await this.ctx.storage.sync();
-      outcome = await execute(this.env, spec, (entry) => live.push(entry));
-    } catch (err) {
-      outcome = failure(`job crashed: ${err instanceof Error ? err.message : String(err)}`, Date.now());
-    } finally {
-      this.live.delete(id);
-    }
-    await live.close();
-    outcome.logs.unshift(...notes);
+    // The count is on disk before the action can run: if the execution dies, the restart knows.
+    await this.ctx.storage.sync();
+    const execution = executionTag({ starts, started });
+    const instance = await executionInstanceId(spec.actorName, row.key, row.attempt, execution);
+    // A create that fails leaves the row running without an instance: the alarm (retried by the
+    // platform when this throws) finds it lost and starts it again.
+    await this.env.JOB_EXECUTIONS.create({
+      id: instance,
+      // The job row keeps the outcome; the instance is only needed while it runs (and to look into a failure).
+      retention: { successRetention: "1 day", errorRetention: "7 days" },
+      params: { actor: spec.actorName, key: row.key, attempt: row.attempt, execution, timeoutSeconds: spec.timeoutSeconds, notes },
+    });
+  }
+
+  /** The spec a JobExecution runs, or null when `execution` is no longer the row's (cancelled, superseded). */
+  executionSpec(key: string, attempt: number, execution: string): JobSpec | null {
+    const row = this.store.job(key, attempt);
+    return row?.state === "running" && executionTag(row) === execution ? specOf(row) : null;
+  }
+
+  /**
+   * What a JobExecution came to: saved (or the job parks on its question), its slot freed, and
+   * reported. A repeated hand-over, or one of an execution that is not the row's any more (its run
+   * was cancelled, or it was found lost and started again), changes nothing.
+   * @returns whether the outcome was taken
+   */
+  async executionEnded(key: string, attempt: number, execution: string, outcome: Execution): Promise<boolean> {
+    const current = () => {
+      const row = this.store.job(key, attempt);
+      return row?.state === "running" && executionTag(row) === execution ? row : undefined;
+    };
+    const row = current();
+    if (!row) return false;
+    const spec = specOf(row);
     // A job that asked a question ran before: its earlier lines stay in front.
     afterEarlier(outcome, outcomeOf(row));
     // Waiting for a person's answer, or done: either way the max_parallel slot is free again.
     await this.releaseSlot(spec, row);
-    // Cancelled meanwhile (its run, or its repository): the outcome is dropped, nobody waits for it.
-    if (this.store.job(row.key, row.attempt)?.state !== "running") return;
+    if (!current()) return false;
     const { question, ...done } = outcome;
-    if (done.state === "ok" && question) return this.questions.ask(row, spec, done, question);
-    this.store.move(row.key, row.attempt, { type: done.state === "ok" ? "SUCCEED" : "FAIL", outcome: done });
+    if (done.state === "ok" && question) await this.questions.ask(row, spec, done, question);
+    else this.store.move(key, attempt, { type: done.state === "ok" ? "SUCCEED" : "FAIL", outcome: done });
+    await this.report(key, attempt);
+    await this.rearm();
+    return true;
   }
 
   private async report(key: string, attempt: number): Promise<void> {
@@ -312,6 +360,9 @@ export class ServiceActor extends DurableObject<Env> {
     const outcome = row ? outcomeOf(row) : null;
     if (!row || row.reported === 1 || !outcome || (row.state !== "ok" && row.state !== "error")) return;
     const spec = specOf(row);
+    const id = idOf(row);
+    if (this.reporting.has(id)) return;
+    this.reporting.add(id);
     try {
       const repo = this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`);
       if (row.run_key === "") await repo.looseJobFinished(spec.service.key, spec.action, outcome);
@@ -319,6 +370,8 @@ export class ServiceActor extends DurableObject<Env> {
       this.store.markReported(key, attempt);
     } catch (err) {
       console.error(`report of ${key} failed; retrying`, err instanceof Error ? err.message : String(err));
+    } finally {
+      this.reporting.delete(id);
     }
   }
 }

@@ -7,9 +7,9 @@ import type { LogEntry } from "../../runs/model.ts";
 import type { JobOutcome, JobView, RecurringAction } from "./protocol.ts";
 
 /**
- * How many executions of one job attempt may die under it (the runtime crashed or was evicted
- * mid-job) before it fails with "interrupted N times": an eviction now and then is survived, an action
- * that exhausts memory is not re-run for ever. The run does not retry such a failure either, unless
+ * How many executions of one job attempt may die under it (the Workflow step's runtime crashed,
+ * its outcome never arrived) before it fails with "interrupted N times": a lost execution now and
+ * then is survived, an action that exhausts memory is not re-run for ever. The run does not retry such a failure either, unless
  * the action's `error_codes` lists `interrupted`.
  */
 export const MAX_INTERRUPTIONS = 3;
@@ -17,6 +17,11 @@ export const MAX_INTERRUPTIONS = 3;
 export const REPORT_RETRY_MS = 5_000;
 /** Slack on top of a job's timeout before an execution that has not ended is presumed lost. */
 export const WATCHDOG_MARGIN_MS = 30_000;
+/**
+ * How often the alarm looks at a running job's Workflow instance: one that died without handing over
+ * its outcome is found this soon, not only at the job's timeout.
+ */
+export const EXECUTION_POLL_MS = 60_000;
 /** How often a job waiting for a `max_parallel` slot asks again (a freed slot also wakes it at once). */
 export const SLOT_POLL_MS = 5_000;
 /**
@@ -55,6 +60,20 @@ export function alarmStep(job: JobFacts, live: boolean): "run" | "give up" | "re
   return interruptions(job) >= MAX_INTERRUPTIONS ? "give up" : "run";
 }
 
+/** Workflow instance states in which an execution may still hand over its outcome. */
+const LIVE_EXECUTION = new Set(["queued", "running", "paused", "waiting", "waitingForPause", "unknown"]);
+
+/**
+ * What the alarm makes of a running job's execution (its Workflow instance's status, null when no
+ * such instance exists): `live` while it may still end, `lost` once it ended without handing over
+ * its outcome (its runtime died) or was never created (the actor died first), `overdue` when it is
+ * still going past the job's timeout + WATCHDOG_MARGIN_MS (it is stopped and counted as lost).
+ */
+export function executionVerdict(status: string | null, now: number, deadline: number): "live" | "lost" | "overdue" {
+  if (status === null || !LIVE_EXECUTION.has(status)) return "lost";
+  return now > deadline ? "overdue" : "live";
+}
+
 /** How many executions died under a job found running without one: at least the one that was. */
 export function interruptions(job: JobFacts): number {
   return Math.max(job.starts, 1);
@@ -74,7 +93,7 @@ export interface QuestionFacts {
 
 /**
  * When the alarm must fire for a job: now for a pending one (or when its slot poll is due), the
- * watchdog (timeout + margin) for a running one, the deadline or the next delivery try for a waiting
+ * watchdog (timeout + margin) for a running one, or sooner its next look at the execution, the deadline or the next delivery try for a waiting
  * one (now if its question is gone: the alarm fails it), a few seconds on for an unreported outcome.
  */
 export function wakeAt(
@@ -88,7 +107,7 @@ export function wakeAt(
     if (!q) return now;
     return q.delivered ? q.deadline : Math.min(q.deadline, q.next_try ?? now);
   }
-  if (job.state === "running") return (job.started ?? now) + context.timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS;
+  if (job.state === "running") return Math.min((job.started ?? now) + context.timeoutSeconds * 1000 + WATCHDOG_MARGIN_MS, now + EXECUTION_POLL_MS);
   return now + REPORT_RETRY_MS;
 }
 

@@ -1,6 +1,7 @@
 /**
  * One execution of a job's action: template code in the sandbox (or the no-exec, actions.py and
- * default-action answers), and its log lines forwarded live to the run's stream.
+ * default-action answers), its log lines forwarded live to the run's stream, and the name of the
+ * Workflow instance it runs in (workflow.ts).
  */
 import { configFromBindings } from "../../config/index.ts";
 import { eventArgParts } from "../../events/payloads.ts";
@@ -45,6 +46,24 @@ export async function execute(env: Env, spec: JobSpec, onLog: (entry: LogEntry) 
   };
   if (outcome.error?.code) result.errorCode = outcome.error.code;
   return result;
+}
+
+/**
+ * Which execution of a job row is running: its start count and start time, both on the row once it
+ * is `running`. A job that asked a question starts again from 1, so the time tells those apart.
+ */
+export function executionTag(row: { starts: number; started: number | null }): string {
+  return `${row.starts}.${row.started ?? 0}`;
+}
+
+/**
+ * The Workflow instance id of one execution: deterministic (the alarm finds the instance of a row it
+ * finds running), within the 64 characters and `[a-zA-Z0-9_-]` an id may have, and unique per
+ * service, job, attempt and execution.
+ */
+export async function executionInstanceId(actor: string, key: string, attempt: number, tag: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${actor}\n${key}\n${attempt}\n${tag}`));
+  return `job-${[...new Uint8Array(digest)].slice(0, 24).map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /**
