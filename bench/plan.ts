@@ -1,11 +1,18 @@
 /**
  * Planner benchmark: a layered DAG of 10,000 services (20 layers x 500), each service consuming
- * 1-3 services of the layer below, through templates built in memory. Measures blueprint parsing,
- * execution, scheduling `install` everywhere, and planning the run.
+ * 1-3 services of the layer below. Measures blueprint parsing, execution, scheduling `install`
+ * everywhere and planning the run in memory, then the same repository written to a folder and
+ * planned end to end by `cockpit plan --action install` in its own process (issue 18, goal 1: under
+ * 1 s), beside a process that only reads and parses the same text with `yaml`.
  *
  *   node bench/plan.ts            (or `npm run bench -- plan`)
  */
-import { pathToFileURL } from "node:url";
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import YAML from "yaml";
 import { emptyRepository, executeBlueprint, parseBlueprint, parseTemplate, planRun, scheduleAction, templateIndex } from "../src/ays/index.ts";
 
 const LAYERS = 20;
@@ -22,14 +29,90 @@ function mulberry32(seed: number): () => number {
   };
 }
 
+function templateFiles(layer: number): { config: string; schema: string } {
+  const config = layer === 0 ? "" : `links:\n  consume:\n  - role: layer${layer - 1}\n    argname: below\n    min: 1\n    max: 3\n`;
+  const schema = `struct Schema {\n  weight @0 :Int64 = 1;\n  label @1 :Text;\n}\n`;
+  return { config, schema };
+}
+
 function buildTemplates() {
   const list = [];
-  for (let layer = 0; layer < LAYERS; layer++) {
-    const config = layer === 0 ? "" : `links:\n  consume:\n  - role: layer${layer - 1}\n    argname: below\n    min: 1\n    max: 3\n`;
-    const schema = `struct Schema {\n  weight @0 :Int64 = 1;\n  label @1 :Text;\n}\n`;
-    list.push(parseTemplate(`layer${layer}`, { config, schema }, `bench/layer${layer}`));
-  }
+  for (let layer = 0; layer < LAYERS; layer++) list.push(parseTemplate(`layer${layer}`, templateFiles(layer), `bench/layer${layer}`));
   return templateIndex(list);
+}
+
+/** The repository as `cockpit plan` reads it: actorTemplates/layerN/ and blueprints/dag.yaml. */
+function writeRepository(dir: string, blueprint: string): void {
+  for (let layer = 0; layer < LAYERS; layer++) {
+    const folder = join(dir, "actorTemplates", `layer${layer}`);
+    mkdirSync(folder, { recursive: true });
+    const files = templateFiles(layer);
+    writeFileSync(join(folder, "config.yaml"), files.config);
+    writeFileSync(join(folder, "schema.capnp"), files.schema);
+  }
+  mkdirSync(join(dir, "blueprints"));
+  writeFileSync(join(dir, "blueprints", "dag.yaml"), blueprint);
+}
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const USER_HZ = 100;
+
+/** CPU time of this process's ended (waited-for) children, from /proc/self/stat cutime + cstime; null off Linux. */
+function childrenCpuMs(): number | null {
+  try {
+    const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[13]) + Number(fields[14])) * 1000) / USER_HZ;
+  } catch {
+    return null;
+  }
+}
+
+/** Runs `node ARGS` in ROOT `times` times; the median wall and CPU time (ms), and the last stdout. */
+function timeProcess(args: string[], times: number): { wallMs: number; cpuMs: number | null; stdout: string } {
+  const walls: number[] = [];
+  const cpus: number[] = [];
+  let stdout = "";
+  for (let i = 0; i < times; i++) {
+    const cpuBefore = childrenCpuMs();
+    const start = performance.now();
+    const child = spawnSync(process.execPath, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    walls.push(performance.now() - start);
+    const cpuAfter = childrenCpuMs();
+    if (cpuBefore !== null && cpuAfter !== null) cpus.push(cpuAfter - cpuBefore);
+    if (child.status !== 0) throw new Error(`node ${args.join(" ")} exited ${child.status}: ${child.stderr}`);
+    stdout = child.stdout;
+  }
+  const median = (list: number[]) => [...list].sort((a, b) => a - b)[Math.floor(list.length / 2)] as number;
+  return { wallMs: median(walls), cpuMs: cpus.length ? median(cpus) : null, stdout };
+}
+
+const PLAIN_PARSE = `import { readFileSync } from "node:fs"; import YAML from "yaml";
+const value = YAML.parse(readFileSync(process.argv[1], "utf8"), { uniqueKeys: false });
+console.log(Object.keys(value).length);`;
+
+/** \`cockpit plan --action install\` of the repository written to disk, and a plain parse of its blueprint, each in a fresh process. */
+function endToEnd(text: string): Record<string, unknown> {
+  const dir = mkdtempSync(join(tmpdir(), "cockpit-bench-plan-"));
+  try {
+    writeRepository(dir, text);
+    const runs = 3;
+    const plan = timeProcess(["bin/cockpit.js", "plan", dir, "--action", "install"], runs);
+    if (!plan.stdout.includes(`Run: ${LAYERS + 1} steps, ${2 * LAYERS * PER_LAYER} jobs`)) throw new Error(`unexpected cockpit plan output: ${plan.stdout.slice(0, 300)}`);
+    const parse = timeProcess(["--input-type=module", "-e", PLAIN_PARSE, join(dir, "blueprints", "dag.yaml")], runs);
+    if (parse.stdout.trim() !== String(LAYERS * PER_LAYER)) throw new Error(`unexpected plain parse output: ${parse.stdout}`);
+    const cpu = (ms: number | null) => (ms === null ? "n/a" : ms.toFixed(0));
+    return {
+      [`cockpit plan end to end, median of ${runs} (goal < 1000) wall ms`]: plan.wallMs.toFixed(0),
+      "cockpit plan end to end cpu ms": cpu(plan.cpuMs),
+      "plain parse process (node + yaml parse(), uniqueKeys off) wall ms": parse.wallMs.toFixed(0),
+      "plain parse process cpu ms": cpu(parse.cpuMs),
+      "cockpit plan / plain parse (wall, cpu)": `${(plan.wallMs / parse.wallMs).toFixed(2)}x, ${plan.cpuMs !== null && parse.cpuMs ? (plan.cpuMs / parse.cpuMs).toFixed(2) : "n/a"}x`,
+      "goal 1 (end to end < 1 s wall)": plan.wallMs < 1000 ? "met" : "NOT met",
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 function buildBlueprint(): string {
@@ -73,6 +156,7 @@ export async function benchPlan(): Promise<Record<string, unknown>> {
 
   const [templates, templatesMs] = time(buildTemplates);
   const text = buildBlueprint();
+  const [, plainParseMs] = time(() => YAML.parse(text, { uniqueKeys: false }));
   const [bp, parseMs] = time(() => parseBlueprint("dag.yaml", text));
   const [executed, executeMs] = time(() => executeBlueprint(emptyRepository(), templates, bp));
   const [scheduled, scheduleMs] = time(() => scheduleAction(executed.state, templates, { action: "install" }));
@@ -91,6 +175,7 @@ export async function benchPlan(): Promise<Record<string, unknown>> {
     "producer links": edges,
     "blueprint size": `${(text.length / 1024).toFixed(0)} KiB`,
     "templates (20) ms": templatesMs.toFixed(1),
+    "yaml parse() of the text, uniqueKeys off, ms": plainParseMs.toFixed(1),
     "parse blueprint ms": parseMs.toFixed(1),
     "execute blueprint ms": executeMs.toFixed(1),
     "schedule install ms": scheduleMs.toFixed(1),
@@ -100,6 +185,7 @@ export async function benchPlan(): Promise<Record<string, unknown>> {
     "plan jobs": jobs,
     "peak rss": mb(peakRss),
     "peak heapUsed": mb(peakHeap),
+    ...endToEnd(text),
   };
 }
 

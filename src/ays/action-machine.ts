@@ -76,9 +76,29 @@ function snapshot(state: ActionStateName, errorCount: number): ActionSnapshot {
   return actionMachine.resolveState({ value: state, context: { errorCount } }) as ActionSnapshot;
 }
 
+/**
+ * The machine is pure, so its answers are kept per (state, event, force[, errorCount]): a blueprint
+ * that schedules 10,000 services asks the same few questions 10,000 times, and resolving an xstate
+ * snapshot for each took most of `cockpit plan --action install`'s scheduling time (issue 18).
+ */
+const canCache = new Map<string, boolean>();
+const nextCache = new Map<string, { state: ActionStateName; errorCount: number }>();
+/** Error counts above this are not cached (they are rare, and would grow the cache without end). */
+const MAX_CACHED_ERROR_COUNT = 16;
+
+function eventKey(state: ActionStateName, event: ActionEvent): string {
+  return `${state}|${event.type}|${event.type === "SCHEDULE" && event.force ? "f" : ""}`;
+}
+
 /** Whether `event` applies to an action in `state` (nextActionState would not throw). */
 export function canApplyAction(state: ActionStateName, event: ActionEvent): boolean {
-  return snapshot(state, 0).can(event);
+  const key = eventKey(state, event);
+  let can = canCache.get(key);
+  if (can === undefined) {
+    can = snapshot(state, 0).can(event);
+    canCache.set(key, can);
+  }
+  return can;
 }
 
 /** Why `event` does not apply to an action in `state` ("cannot schedule an action that is disabled"), or null when it does. */
@@ -101,9 +121,13 @@ export function nextActionState(
 ): { state: ActionStateName; errorCount: number } {
   const refused = actionRefusal(state, event);
   if (refused) throw new ActionTransitionError(refused);
-  const current = snapshot(state, errorCount);
-  const [next] = transition(actionMachine, current, event);
-  return { state: next.value as ActionStateName, errorCount: next.context.errorCount };
+  const key = `${eventKey(state, event)}|${errorCount}`;
+  const cached = nextCache.get(key);
+  if (cached) return { ...cached };
+  const [next] = transition(actionMachine, snapshot(state, errorCount), event);
+  const result = { state: next.value as ActionStateName, errorCount: next.context.errorCount };
+  if (Number.isInteger(errorCount) && errorCount >= 0 && errorCount <= MAX_CACHED_ERROR_COUNT) nextCache.set(key, { ...result });
+  return result;
 }
 
 /**

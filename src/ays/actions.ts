@@ -62,7 +62,7 @@ export function scheduleOn(ex: Execution, sel: ScheduleSelector, ctx: ErrorConte
     const reschedule = canApplyAction(current.state, event);
     const forceChange = sel.force === true && current.force !== true && current.state !== "running" && current.state !== "ok";
     if (!periodChange && !reschedule && !forceChange) continue;
-    const action = ex.draft.edit(s.key).actions[sel.action] as ServiceAction;
+    const action = ex.draft.editAction(s.key, sel.action) as ServiceAction;
     if (sel.period !== undefined) action.period = sel.period;
     if (reschedule) {
       moveAction(action, event);

@@ -35,6 +35,19 @@ export function linkArgNames(link: LinkDef): string[] {
   return [...new Set([normalizeArgName(link.argname), normalizeArgName(link.role)])];
 }
 
+/** A template's fields by name and its link argument names: the same for each of its services, so worked out once per template. */
+const argsOfTemplate = new WeakMap<ActorTemplate, { fields: Map<string, FieldDef>; linkArgs: Set<string> }>();
+
+function templateArgs(template: ActorTemplate): { fields: Map<string, FieldDef>; linkArgs: Set<string> } {
+  let found = argsOfTemplate.get(template);
+  if (!found) {
+    const links = [...(template.parent ? [template.parent] : []), ...template.consume];
+    found = { fields: new Map(template.schema.fields.map((f) => [f.name, f])), linkArgs: new Set(links.flatMap(linkArgNames)) };
+    argsOfTemplate.set(template, found);
+  }
+  return found;
+}
+
 export function checkEntry(ex: Execution, bp: Blueprint, entry: BlueprintService): CheckedEntry {
   const ctx: ErrorContext = { file: ex.file, key: entry.key, line: entry.line, column: entry.column };
   const template = findTemplate(ex.templates, entry.actor);
@@ -45,9 +58,7 @@ export function checkEntry(ex: Execution, bp: Blueprint, entry: BlueprintService
     fail(ctx, `service ${key} already exists with actor ${existing.actor}; one role!instance can only be one service`);
   }
 
-  const fields = new Map<string, FieldDef>(template.schema.fields.map((f) => [f.name, f]));
-  const links = [...(template.parent ? [template.parent] : []), ...template.consume];
-  const linkArgs = new Set(links.flatMap(linkArgNames));
+  const { fields, linkArgs } = templateArgs(template);
   const values: Record<string, unknown> = {};
   const rawArg = new Map<string, string>();
   const linkArgValues: LinkArgs = { values: new Map(), contexts: new Map() };

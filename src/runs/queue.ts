@@ -35,8 +35,12 @@ export interface Decision {
 }
 
 export type QueueEvent =
-  /** Start the run if it is new (and due), then dispatch or close steps until jobs are out; `resend` re-sends jobs already out (the watchdog). */
-  | { type: "advance"; resend?: boolean }
+  /**
+   * Start the run if it is new (and due), then dispatch or close steps until jobs are out; `resend`
+   * re-sends jobs already out (the watchdog). `limit` dispatches at most that many of a step's new
+   * jobs: a wide step goes out chunk by chunk, each chunk saved before it is sent (issue 18).
+   */
+  | { type: "advance"; resend?: boolean; limit?: number }
   | { type: "jobLog"; job: string; attempt: number; entries: LogEntry[] }
   | { type: "jobFinished"; job: string; attempt: number; outcome: JobOutcome }
   | { type: "cancel" }
@@ -226,7 +230,7 @@ function failStep(d: RunDraft, number: number, failed: JobRecord[]): void {
 }
 
 /** Dispatches the current step's open jobs, or closes the step and moves on, until jobs are out or the run ends. */
-function advance(d: RunDraft, resend: boolean): void {
+function advance(d: RunDraft, resend: boolean, limit = Infinity): void {
   if (d.run.state === "new") {
     if (d.run.simulate || d.run.not_before > d.now) return;
     d.setRun({ state: nextRunState(d.run.state, { type: "START" }), attempt: d.run.attempt + 1 });
@@ -242,7 +246,8 @@ function advance(d: RunDraft, resend: boolean): void {
     }
     // Jobs already out are only sent again by the watchdog (`resend`): a report of one job must
     // not re-send every other job of a wide step.
-    const toSend = new Set(step.jobs.filter((j) => j.state === "new" || (resend && j.state === "running")).map((j) => j.key));
+    const fresh = step.jobs.filter((j) => j.state === "new").slice(0, limit);
+    const toSend = new Set([...fresh, ...(resend ? step.jobs.filter((j) => j.state === "running") : [])].map((j) => j.key));
     const stillOut = step.jobs.some((j) => j.state === "running");
     if (toSend.size > 0 || stillOut) {
       const changed = step.state !== "running";
@@ -346,11 +351,18 @@ function cancel(d: RunDraft): void {
   d.effects.push({ type: "cancelJobs", services: [...services], run: d.run.key, reason: "its run was cancelled" });
 }
 
+/** Whether the run's current step still has jobs that were never dispatched (advance with a `limit` left them). */
+export function hasUndispatchedJobs(run: RunRecord): boolean {
+  if (run.state !== "running") return false;
+  const step = run.steps.find((s) => s.state === "new" || s.state === "running");
+  return step !== undefined && step.jobs.some((j) => j.state === "new");
+}
+
 /** The run queue's one reducer: the next state of the run and the services, and what to carry out. */
 export function decide(state: QueueState, event: QueueEvent, ctx: RunContext, now: number): Decision {
   const d = new RunDraft(state, ctx, now);
   switch (event.type) {
-    case "advance": advance(d, event.resend ?? false); break;
+    case "advance": advance(d, event.resend ?? false, event.limit); break;
     case "jobLog": jobLog(d, event.job, event.attempt, event.entries); break;
     case "jobFinished": finishJob(d, event.job, event.attempt, event.outcome); break;
     case "cancel": cancel(d); break;

@@ -58,6 +58,22 @@ describe("blueprint parsing", () => {
     expect([dup.line, dup.reason]).toEqual([2, "invalid YAML: Map keys must be unique"]);
   });
 
+  it("keeps duplicate keys an error at the exact line and column, at any depth and size", ({ expect }) => {
+    const nested = aysErrorOf(() => parseBlueprint("dup.yaml", "node__a:\n  memory: 2\n  disks:\n    - size: 1\n      size: 2\n"));
+    expect([nested.line, nested.column, nested.reason]).toEqual([5, 7, "invalid YAML: Map keys must be unique"]);
+    const flow = aysErrorOf(() => parseBlueprint("dup.yaml", "node__a: {memory: 2, cpu: 1, memory: 3}\n"));
+    expect([flow.line, flow.column]).toEqual([1, 30]);
+    // `1` and "1" become the same JS property, so they collide too.
+    const numeric = aysErrorOf(() => parseBlueprint("dup.yaml", "node__a:\n  1: x\n  '1': y\n"));
+    expect([numeric.line, numeric.column]).toEqual([3, 3]);
+    // The last of 10,000 entries repeats the first: found, and pointed at, without a quadratic scan.
+    const lines = Array.from({ length: 10_000 }, (_, i) => `node__s${i}:\n  label: 'service ${i}'`);
+    const big = aysErrorOf(() => parseBlueprint("big.yaml", `${lines.join("\n")}\nnode__s0:\n`));
+    expect([big.line, big.column, big.message]).toEqual([20_001, 1, "big.yaml:20001:1: invalid YAML: Map keys must be unique"]);
+    // The same keys in different mappings are not duplicates.
+    expect(parseBlueprint("ok.yaml", "node__a:\n  size: 1\nnode__b:\n  size: 1\n  disks: [{size: 1}, {size: 2}]\n").services.length).toBe(2);
+  });
+
   it("refuses keys without __, naming the key", ({ expect }) => {
     const err = aysErrorOf(() => parseBlueprint("bad.yaml", "sshkey__main:\nvdcfarm_cockpit:\n  a: 1\n"));
     expect(err.message).toBe("bad.yaml:2:1: vdcfarm_cockpit: Key in blueprint is not right format, needs to be $actorname__$instance");

@@ -20,6 +20,21 @@ describe("scheduling actions", () => {
     expect(r.state.services["web!w2"]?.actions.deploy?.state).toBe("scheduled");
   });
 
+  it("leaves the state it was given as it was: the scheduled action is a copy, whatever it shares", ({ expect }) => {
+    const before = repo();
+    const snapshot = structuredClone(before);
+    const once = scheduleAction(before, templates, { action: "deploy", period: 60 });
+    const twice = scheduleAction(once.state, templates, { action: "restart" });
+    expect(before).toEqual(snapshot);
+    expect(once.state.services["web!w1"]?.actions.deploy).toMatchObject({ state: "scheduled", period: 60 });
+    expect(once.state.services["web!w1"]?.actions.restart?.state).toBe("new");
+    expect(twice.state.services["web!w1"]?.actions).toMatchObject({ deploy: { state: "scheduled", period: 60 }, restart: { state: "scheduled" } });
+    // A blueprint executed on the result changes its services without reaching back into either input.
+    const onceCopy = structuredClone(once.state);
+    executeBlueprint(twice.state, templates, parseBlueprint("more.yaml", "web__w3:\nactions:\n  - action: deploy\n    service: w3\n"));
+    expect(once.state).toEqual(onceCopy);
+  });
+
   it("schedules on the selected services that know the action and ignores the rest", ({ expect }) => {
     const r = scheduleAction(repo(), templates, { action: "restart" });
     expect(r.scheduled.map((s) => s.key)).toEqual(["web!w1", "web!w2"]);

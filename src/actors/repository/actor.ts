@@ -20,7 +20,7 @@ import { storedAttachments } from "../../events/payloads.ts";
 import { DEFAULT_TIMEOUT_SECONDS, hasEnded, withoutLogs, type JobFile, type JobRecord, type LogEntry, type RunRecord } from "../../runs/model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "../../runs/protocol.ts";
 import { decide, newRun, rerunSteps, type Decision, type QueueEvent, type StepPlan } from "../../runs/queue.ts";
-import { alarmAt, nextRun, schedulerStatus } from "../../runs/schedule.ts";
+import { schedulerStatus } from "../../runs/schedule.ts";
 import { applyLooseOutcome, recurringActions, recurringDue, ServicesDraft, startLooseJob, type RunContext } from "../../runs/services.ts";
 import { cutPage, pageLimit } from "../paging.ts";
 import { ok, refuse, type Result } from "../results.ts";
@@ -28,6 +28,7 @@ import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
+import { QueuePump } from "./pump.ts";
 import { deleteFiles, destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
 import { cancelServiceJobs, sendJobs } from "./sends.ts";
 import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
@@ -45,13 +46,13 @@ export class RepositoryActor extends DurableObject<Env> {
     () => ({ org: this.org(), repo: this.repoName() }),
     (event) => wantsEvent(this.store.state(), event),
   );
-  /** The alarm time last written (null: none); undefined until this instance wrote or saw one. */
-  private armed: number | null | undefined;
+  private readonly queue: QueuePump;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new RepositoryStore(openSql(ctx.storage, REPOSITORY_MIGRATIONS));
     this.catalog = new Catalog(this.store);
+    this.queue = new QueuePump(this.store, ctx.storage, (run, event) => this.decide(run, event), (decision) => this.carryOut(decision));
   }
 
   // === Identity
@@ -82,8 +83,7 @@ export class RepositoryActor extends DurableObject<Env> {
     await this.syncRecurring();
     await destroyServices(this.env, { org: this.org(), repo: this.repoName() }, services);
     await deleteFiles(this.env.FILES, uploads);
-    await this.ctx.storage.deleteAlarm();
-    this.armed = null;
+    await this.queue.disarm();
     await this.ctx.storage.deleteAll();
     this.store.forget(this.ctx.storage);
   }
@@ -236,11 +236,14 @@ export class RepositoryActor extends DurableObject<Env> {
     return ok(await this.addRun(rerun.steps, { simulate: original.simulate, by, rerun_of: key }));
   }
 
-  /** Stores a new run of these steps and, unless simulated, moves the queue. */
+  /**
+   * Stores a new run of these steps and, unless simulated, has the alarm move the queue: the answer
+   * does not wait for a single job to be dispatched, however big the run (issue 18).
+   */
   private async addRun(steps: StepPlan, opts: { simulate: boolean; by: string; rerun_of?: string }): Promise<RunRecord> {
     const { run, effects } = newRun(this.store.nextSeq(), steps, opts, Date.now());
     await this.carryOut({ state: { run, services: this.store.state().services }, effects });
-    if (!run.simulate) await this.pump();
+    if (!run.simulate) await this.pump({ chunks: 0 });
     return this.store.run(run.key)!;
   }
 
@@ -355,34 +358,16 @@ export class RepositoryActor extends DurableObject<Env> {
     if (sends.length) await Promise.all(sends);
   }
 
-  /**
-   * Moves the queue forward: continues the active run, or starts the next ready one (people's runs
-   * first, then retries whose delay has passed). Safe to call at any time and repeatedly.
-   */
-  private async pump(resend = false): Promise<void> {
-    for (;;) {
-      const key = nextRun(this.store.openRuns(), Date.now());
-      if (!key) break;
-      const decision = this.decide(this.store.run(key)!, { type: "advance", resend });
-      await this.carryOut(decision);
-      // Still running: its jobs are out, and their reports call pump again. A run the reducer would
-      // not start (no effects) is not picked again and again.
-      if (decision.state.run.state === "running" || decision.effects.length === 0) break;
-    }
-    const at = alarmAt(this.store.openRuns(), Date.now());
-    // Every report pumps: the alarm is written only when its time changes.
-    if (at === this.armed) return;
-    await (at === null ? this.ctx.storage.deleteAlarm() : this.ctx.storage.setAlarm(at));
-    this.armed = at;
+  private pump(opts: { resend?: boolean; chunks?: number } = {}): Promise<void> {
+    return this.queue.pump(opts);
   }
 
   private cancelServiceJobs(services: string[], runKey: string | null, reason: string): Promise<void> {
     return cancelServiceJobs(this.env, `${this.org()}/${this.repoName()}`, services, runKey, reason);
   }
 
-  /** Continues the queue and re-sends open jobs: what an eviction interrupted resumes here. */
+  /** The queue's alarm: the watchdog, or the rest of a dispatch (QueuePump). */
   override async alarm(): Promise<void> {
-    this.armed = undefined; // it has fired
-    await this.pump(true);
+    await this.queue.alarm();
   }
 }

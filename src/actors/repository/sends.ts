@@ -9,17 +9,26 @@ function errorOf(err: unknown): string {
 }
 
 /**
+ * How many jobs go out at once: a step is dispatched this many jobs per decision, and a list of specs
+ * (the watchdog's re-send of a wide step) is sent this many RPCs at a time, so one repository never
+ * has a thousand calls in flight or holds its isolate while they are made (issue 18).
+ */
+export const DISPATCH_CHUNK = 50;
+
+/**
  * Each ServiceActor persists the job before returning, so a lost reply is harmless: the watchdog
  * sends the same spec again and the ServiceActor recognises it by key and attempt.
  */
 export async function sendJobs(env: Env, specs: JobSpec[]): Promise<void> {
-  await Promise.all(
-    specs.map((spec) =>
-      env.SERVICE.getByName(spec.actorName)
-        .startJob(spec)
-        .catch((err: unknown) => console.error(`startJob ${spec.jobKey} failed, the watchdog will retry`, errorOf(err))),
-    ),
-  );
+  for (let i = 0; i < specs.length; i += DISPATCH_CHUNK) {
+    await Promise.all(
+      specs.slice(i, i + DISPATCH_CHUNK).map((spec) =>
+        env.SERVICE.getByName(spec.actorName)
+          .startJob(spec)
+          .catch((err: unknown) => console.error(`startJob ${spec.jobKey} failed, the watchdog will retry`, errorOf(err))),
+      ),
+    );
+  }
 }
 
 /**
