@@ -88,7 +88,7 @@ describe("the run view of a big run", () => {
     expect(leanJobs.map((j) => [j.key, j.state, j.logs.length, j.log_count])).toEqual(jobs.map((j) => [j.key, "ok", 0, 20]));
     // The default stream is unchanged: the whole run, as GET …/aysrun/{key} answers it.
     expect(parseSse(whole)[0]!.data).toEqual(JSON.parse(JSON.stringify(run)));
-  });
+  }, 150_000); // 600 sandboxed jobs, each in a Workflow instance of its own: longer than the default 30 s on a busy machine
 
   it("draws a wide step's failed and running jobs first, in step order", ({ expect }) => {
     const jobs = Array.from({ length: 40 }, (_, i) => ({ key: `j${i}`, state: i === 33 ? "error" : i === 21 ? "running" : "ok" }) as JobRecord);
