@@ -10,6 +10,7 @@ import type { Channel } from "../actors/organization.ts";
 import { publish } from "../events/bus.ts";
 import type { CockpitEvent } from "../events/event.ts";
 import { configFromBindings } from "../config/index.ts";
+import { storeAttachments } from "./attachments.ts";
 import { refusal, repositoryOf } from "./policy.ts";
 
 /** Deeper MIME nesting than this is refused rather than parsed (postal-mime allows 256). */
@@ -19,24 +20,6 @@ type EmailEvent = Extract<CockpitEvent, { type: "email" }>;
 
 function addresses(list: Address[] | undefined): string[] {
   return (list ?? []).flatMap((a) => (a.address !== undefined ? [a.address] : a.group.map((m) => m.address)));
-}
-
-/**
- * The attachment's name as the job will read it: the sandbox's file-name rule (letters, digits,
- * `.`, `_`, `-`, starting with a letter or digit, at most 128), made unique. A name with nothing of
- * that in its stem keeps its extension (`報告書.pdf` is `attachment-2.pdf`); none gets `attachment-N`.
- */
-function jobFileName(name: string | null, index: number, taken: Set<string>): string {
-  const safe = (text: string) => text.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^[^A-Za-z0-9]+/, "");
-  const dot = (name ?? "").lastIndexOf(".");
-  const stem = dot > 0 ? name!.slice(0, dot) : (name ?? "");
-  const extension = dot > 0 ? safe(name!.slice(dot + 1)).replace(/[^A-Za-z0-9]/g, "").slice(0, 16) : "";
-  let cleaned = /[A-Za-z0-9]/.test(stem) ? safe(name ?? "").slice(0, 120).replace(/[._-]+$/, "") : "";
-  if (!cleaned) cleaned = `attachment-${index + 1}${extension ? `.${extension}` : ""}`;
-  let unique = cleaned;
-  for (let n = 2; taken.has(unique); n++) unique = `${n}-${cleaned}`;
-  taken.add(unique);
-  return unique;
 }
 
 async function log(env: Env, org: string, type: string, by: string, message: string, repo: string | null, data: Record<string, unknown> | null) {
@@ -116,27 +99,20 @@ export async function handleEmail(message: ForwardableEmailMessage, env: Env): P
   stored.push(rawKey);
 
   let mail: Email;
+  let raw: Uint8Array;
   try {
-    const raw = await env.FILES.get(rawKey);
-    if (raw === null) throw new Error(`${rawKey} vanished from storage`);
-    mail = await PostalMime.parse(await raw.arrayBuffer(), { maxNestingDepth: MAX_NESTING, attachmentEncoding: "arraybuffer" });
+    const object = await env.FILES.get(rawKey);
+    if (object === null) throw new Error(`${rawKey} vanished from storage`);
+    raw = new Uint8Array(await object.arrayBuffer());
+    // A forwarded message (message/rfc822) is an attachment, kept whole, rather than text merged into the body.
+    mail = await PostalMime.parse(raw, { maxNestingDepth: MAX_NESTING, attachmentEncoding: "arraybuffer", forceRfc822Attachments: true });
   } catch (err) {
     return refuse(`malformed message: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   try {
-    const attachments: EmailEvent["payload"]["attachments"] = [];
-    const taken = new Set<string>();
-    // One by one, each part released once it is stored, so the decoded parts are not all held to the end.
-    for (const [index, attachment] of mail.attachments.entries()) {
-      const filename = jobFileName(attachment.filename, index, taken);
-      const key = `${prefix}/attachments/${index + 1}-${filename}`;
-      const content = attachment.content as ArrayBuffer;
-      await env.FILES.put(key, content, { httpMetadata: { contentType: attachment.mimeType }, customMetadata: { expires, disposition: String(attachment.disposition ?? "") } });
-      stored.push(key);
-      attachments.push({ filename, original_filename: attachment.filename, content_type: attachment.mimeType, size: content.byteLength, key });
-      (attachment as { content: unknown }).content = null;
-    }
+    // Byte for byte as in the message, one by one, each released once stored (attachments.ts).
+    const attachments = await storeAttachments(env, raw, mail.attachments, { prefix, expires, maxDepth: MAX_NESTING, stored });
     const html = mail.text === undefined && mail.html !== undefined;
     const event: EmailEvent = {
       id,

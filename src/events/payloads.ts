@@ -83,6 +83,37 @@ export async function storedAttachments(env: Pick<Env, "FILES">, key: string): P
   return (await object.json<{ attachments?: MailAttachment[] }>()).attachments ?? [];
 }
 
+/** An input file of a job an event started: its name for `job.files.read(name)` and its R2 object. */
+export interface EventInputFile {
+  name: string;
+  key: string;
+  size: number;
+  contentType?: string;
+}
+
+/** The job file name of a GitHub delivery: `github-<X-GitHub-Event>.json` (`github-push.json`). */
+export const githubDeliveryFileName = (event: string): string => `github-${event}.json`;
+
+/**
+ * The input files of the jobs an event starts (`job.files`): a mail's attachments (listed in its
+ * stored payload when the mail went by reference), and a GitHub delivery as GitHub sent it, byte
+ * for byte (`github-<event>.json`, the object its `payload_key` names).
+ */
+export async function eventInputFiles(env: Pick<Env, "FILES">, event: EventMessage): Promise<EventInputFile[]> {
+  if (event.type === "email") {
+    const attachments = "payload_ref" in event ? await storedAttachments(env, event.payload_ref.key) : event.payload.attachments;
+    return attachments.map((a) => ({ name: a.filename, key: a.key, size: a.size, contentType: a.content_type }));
+  }
+  if (event.type === "webhook" && "payload" in event && event.payload.source === "github" && ARG_PART_KEY.test(event.payload.payload_key)) {
+    const { event: name, payload_key: key, size } = event.payload;
+    // Deliveries stored before `size` was recorded: the object says.
+    const bytes = size ?? (await env.FILES.head(key))?.size;
+    if (bytes === undefined) throw new Error(`the GitHub delivery is gone from storage (${key})`);
+    return [{ name: githubDeliveryFileName(name), key, size: bytes, contentType: "application/json" }];
+  }
+  return [];
+}
+
 /** A message too large for the Queue reached the send: a bug upstream. */
 export class QueueLimitError extends Error {
   override readonly name = "QueueLimitError";

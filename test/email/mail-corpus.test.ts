@@ -1,7 +1,8 @@
 /**
  * A mail built by nodemailer (test/fixtures/mail, made with nodemailer 10's MailComposer: a calendar
  * invite, a PDF named in Japanese, a text file, an unnamed part and a forwarded message). Before, the
- * name the sender gave an attachment was kept nowhere: `報告書.pdf` became the job file `pdf`.
+ * name the sender gave an attachment was kept nowhere: `報告書.pdf` became the job file `pdf`; and
+ * the invite was stored twice and without its CRLF, the forwarded message merged into the body.
  */
 import { env } from "cloudflare:workers";
 import { describe, it } from "vitest";
@@ -27,15 +28,20 @@ describe("a nodemailer mail with named, unnamed and non-ASCII attachments", () =
     const [logged] = await until(events, (e) => e.length === 1);
     const { attachments } = (logged!.data as { payload: { attachments: Attachment[] } }).payload;
     expect(attachments.map((a) => [a.filename, a.original_filename, a.content_type])).toEqual([
-      ["attachment-1", null, "text/calendar"],
       ["attachment-2.pdf", "報告書.pdf", "application/pdf"],
       ["notes.txt", "notes.txt", "text/plain"],
       ["attachment-3", "attachment-3.*", "application/octet-stream"],
+      ["forwarded.eml", "forwarded.eml", "message/rfc822"],
       ["invite.ics", "invite.ics", "application/ics"],
     ]);
-    // Base64 parts are stored byte for byte.
-    const pdf = new Uint8Array(await (await env.FILES.get(attachments[1]!.key))!.arrayBuffer());
-    expect([...pdf]).toEqual([...new Uint8Array(300).map((_, i) => (i * 7) % 256)]);
-    expect(await (await env.FILES.get(attachments[2]!.key))!.text()).toBe("one\r\ntwo\r\nthree\r\n");
+    const stored = async (i: number) => new Uint8Array(await (await env.FILES.get(attachments[i]!.key))!.arrayBuffer());
+    expect([...(await stored(0))]).toEqual([...new Uint8Array(300).map((_, i) => (i * 7) % 256)]);
+    const text = async (i: number) => new TextDecoder().decode(await stored(i));
+    expect(await text(1)).toBe("one\r\ntwo\r\nthree\r\n");
+    // The invite, sent as the text/calendar alternative and again as invite.ics, is stored once, with its CRLF (postal-mime's LF made it 14 bytes shorter).
+    const lines = Array.from({ length: 12 }, (_, i) => `LINE${i + 1}:value number ${i + 1} xxxxxxxx`);
+    const invite = ["BEGIN:VCALENDAR", ...lines, "END:VCALENDAR", ""].join("\r\n");
+    expect([await text(4), attachments[4]!.size]).toEqual([invite, new TextEncoder().encode(invite).byteLength]);
+    expect(await text(3)).toBe("From: a@example.com\r\nTo: b@example.com\r\nSubject: inner\r\nMessage-ID: <inner@example.com>\r\n\r\nHello inner\r\nsecond line\r\n");
   });
 });

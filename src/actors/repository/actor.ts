@@ -14,9 +14,9 @@ import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../../config/index.ts";
 import type { RetentionConfig } from "../../config/schema.ts";
 import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
-import { isReferenced, withoutSecret, type EventMessage } from "../../events/event.ts";
+import { withoutSecret, type EventMessage } from "../../events/event.ts";
 import { matchEvent, wantsEvent } from "../../events/filters.ts";
-import { storedAttachments } from "../../events/payloads.ts";
+import { eventInputFiles } from "../../events/payloads.ts";
 import { DEFAULT_TIMEOUT_SECONDS, hasEnded, withoutLogs, type JobFile, type JobRecord, type LogEntry, type RunRecord } from "../../runs/model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "../../runs/protocol.ts";
 import { decide, newRun, rerunSteps, type Decision, type QueueEvent, type StepPlan } from "../../runs/queue.ts";
@@ -178,13 +178,12 @@ export class RepositoryActor extends DurableObject<Env> {
     const matches = matchEvent(this.store.state(), event);
     // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
     if (matches.length === 0) return { duplicate: false, jobs: [] };
-    // An email's attachments are the job's input files (job.files.read(name)); a large mail lists them in its stored payload.
-    const mailFiles = event.type !== "email" ? [] : isReferenced(event) ? await storedAttachments(this.env, event.payload_ref.key) : event.payload.attachments;
+    // A mail's attachments, or a GitHub delivery, are the job's input files (job.files.read(name)).
+    const inputFiles = await eventInputFiles(this.env, event);
     if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] }; // another copy came in during that read
     this.store.rememberEvent(event.id, Date.now());
     const ctx = this.runContext();
     const args = withoutSecret(event) as unknown as Record<string, unknown>;
-    const inputFiles = mailFiles.map((a) => ({ name: a.filename, key: a.key, size: a.size, contentType: a.content_type }));
     const draft = new ServicesDraft(this.store.state().services);
     const specs = matches.map(({ service, action }) => ({ ...startLooseJob(draft, ctx, service, action, `event.${event.id}.${service}.${action}`), args, inputFiles }));
     this.saveDraft(draft);
