@@ -105,7 +105,7 @@ export class RepositoryActor extends DurableObject<Env> {
   deleteBlueprint(name: string): Result<null> { return this.catalog.deleteBlueprint(name); }
   setArchived(name: string, archived: boolean): Result<BlueprintView> { return this.catalog.setArchived(name, archived); }
 
-  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = []): Promise<Result<ServiceView>> { return this.synced(this.catalog.scheduleServiceAction(role, name, action, force, inputFiles)); }
+  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = [], args?: Record<string, unknown>): Promise<Result<ServiceView>> { return this.synced(this.catalog.scheduleServiceAction(role, name, action, force, inputFiles, args)); }
 
   /** Disables or enables one action of a service; a disabled recurring action stops recurring. */
   switchServiceAction(role: string, name: string, action: string, enable: boolean): Promise<Result<ServiceView>> { return this.synced(this.catalog.switchServiceAction(role, name, action, enable)); }
