@@ -28,6 +28,7 @@ import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
+import { Failures, type FailureRow } from "./failures.ts";
 import { deleteFiles, destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
 import { cancelServiceJobs, sendJobs } from "./sends.ts";
 import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
@@ -44,7 +45,9 @@ export class RepositoryActor extends DurableObject<Env> {
     this.env,
     () => ({ org: this.org(), repo: this.repoName() }),
     (event) => wantsEvent(this.store.state(), event),
+    (run, job) => void this.failures.runJob(run, job),
   );
+  private failures!: Failures;
   /** The alarm time last written (null: none); undefined until this instance wrote or saw one. */
   private armed: number | null | undefined;
 
@@ -52,6 +55,7 @@ export class RepositoryActor extends DurableObject<Env> {
     super(ctx, env);
     this.store = new RepositoryStore(openSql(ctx.storage, REPOSITORY_MIGRATIONS));
     this.catalog = new Catalog(this.store);
+    this.failures = new Failures(this.store.storage, env, () => ({ org: this.org(), repo: this.repoName() }), (event) => wantsEvent(this.store.state(), event));
   }
 
   // === Identity
@@ -156,12 +160,17 @@ export class RepositoryActor extends DurableObject<Env> {
     return spec;
   }
 
-  /** The outcome of a job outside any run (recurring, or started by an event): like a run's job. */
-  looseJobFinished(serviceKey: string, action: string, outcome: JobOutcome): void {
+  /** The outcome of a job outside any run (recurring, or started by an event): like a run's job; a failure is reported and folded (failures.ts). */
+  async looseJobFinished(serviceKey: string, action: string, outcome: JobOutcome, jobKey = `${serviceKey}.${action}`): Promise<void> {
+    const running = this.store.state().services[serviceKey]?.actions[action]?.state === "running"; // else a repeated report
     const draft = new ServicesDraft(this.store.state().services);
     applyLooseOutcome(draft, serviceKey, action, outcome);
     this.saveDraft(draft);
+    if (running) await this.failures.looseJob(serviceKey, action, jobKey, outcome);
   }
+
+  /** The actions outside runs that are failing now (the bot's /errors). */
+  failing(): FailureRow[] { return this.failures.failing(); }
 
   private saveDraft(draft: ServicesDraft): void {
     for (const warning of draft.warnings) console.warn(warning);
