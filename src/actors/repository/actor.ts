@@ -14,9 +14,8 @@ import { DurableObject } from "cloudflare:workers";
 import { configFromBindings } from "../../config/index.ts";
 import type { RetentionConfig } from "../../config/schema.ts";
 import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
-import { isReferenced, withoutSecret, type EventMessage } from "../../events/event.ts";
-import { matchEvent, wantsEvent } from "../../events/filters.ts";
-import { storedAttachments } from "../../events/payloads.ts";
+import { withoutSecret, type EventMessage } from "../../events/event.ts";
+import { inlineDocument, wantsEvent } from "../../events/filters.ts";
 import { DEFAULT_TIMEOUT_SECONDS, hasEnded, withoutLogs, type JobFile, type JobRecord, type LogEntry, type RunRecord } from "../../runs/model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "../../runs/protocol.ts";
 import { decide, newRun, rerunSteps, type Decision, type QueueEvent, type StepPlan } from "../../runs/queue.ts";
@@ -29,6 +28,7 @@ import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
 import { Failures, type FailureRow } from "./failures.ts";
+import { deliveryOf } from "./matching.ts";
 import { deleteFiles, destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
 import { cancelServiceJobs, sendJobs } from "./sends.ts";
 import { REPOSITORY_MIGRATIONS, RepositoryStore } from "./store.ts";
@@ -44,7 +44,7 @@ export class RepositoryActor extends DurableObject<Env> {
   private readonly stateEvents = new StateEvents(
     this.env,
     () => ({ org: this.org(), repo: this.repoName() }),
-    (event) => wantsEvent(this.store.state(), event),
+    (event) => wantsEvent(this.store.state(), event, inlineDocument(event)),
     (run, job) => void this.failures.runJob(run, job),
   );
   private failures!: Failures;
@@ -55,7 +55,7 @@ export class RepositoryActor extends DurableObject<Env> {
     super(ctx, env);
     this.store = new RepositoryStore(openSql(ctx.storage, REPOSITORY_MIGRATIONS));
     this.catalog = new Catalog(this.store);
-    this.failures = new Failures(this.store.storage, env, () => ({ org: this.org(), repo: this.repoName() }), (event) => wantsEvent(this.store.state(), event));
+    this.failures = new Failures(this.store.storage, env, () => ({ org: this.org(), repo: this.repoName() }), (event) => wantsEvent(this.store.state(), event, inlineDocument(event)));
   }
 
   // === Identity
@@ -184,11 +184,9 @@ export class RepositoryActor extends DurableObject<Env> {
    */
   async deliverEvent(event: EventMessage): Promise<{ duplicate: boolean; jobs: string[] }> {
     if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] };
-    const matches = matchEvent(this.store.state(), event);
-    // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
+    // Filters, their match: conditions on the payload, and an email's attachments (the jobs' input files): matching.ts.
+    const { matches, mailFiles } = await deliveryOf(this.env, this.store.state(), event);
     if (matches.length === 0) return { duplicate: false, jobs: [] };
-    // An email's attachments are the job's input files (job.files.read(name)); a large mail lists them in its stored payload.
-    const mailFiles = event.type !== "email" ? [] : isReferenced(event) ? await storedAttachments(this.env, event.payload_ref.key) : event.payload.attachments;
     if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] }; // another copy came in during that read
     this.store.rememberEvent(event.id, Date.now());
     const ctx = this.runContext();
