@@ -2,7 +2,9 @@ import { env, exports } from "cloudflare:workers";
 import { describe, it } from "vitest";
 import push from "../fixtures/github/push.json";
 import type { JobView } from "../../src/actors/service/protocol.ts";
+import worker from "../../src/index.ts";
 import { api, ORG } from "../helpers/auth.ts";
+import { incoming } from "../helpers/mail.ts";
 import { must } from "../helpers/runs.ts";
 import { until } from "../helpers/until.ts";
 
@@ -82,6 +84,25 @@ describe("event filters with match: conditions on the payload", () => {
     const jobs = await jobsOf(repo, "app!one", "ship");
     expect(jobs).toHaveLength(1);
     expect(jobs[0]!.logs.map((l) => l.log)).toContain("ship v1.3 by reference");
+  });
+
+  it("matches a mail's subject with a regular expression", async ({ expect }) => {
+    const repo = "matchmail";
+    const bp = "inbox__main:\neventfilters:\n  - channel: email\n    match:\n      subject: /^deploy /i\n    actions: [intake]\n";
+    await must(repoWith(repo, { name: "inbox", actions: `export function intake(job) { job.log("intake " + job.args.payload.subject); }` }, bp), 201);
+    await must(api(`/ays/repository/${repo}/blueprint/main.yaml`, { method: "POST" }), 200);
+    const mail = (id: string, subject: string) =>
+      `From: ops@example.com\r\nTo: repo+${repo}@cockpit.example.com\r\nSubject: ${subject}\r\nMessage-ID: <${id}@example.com>\r\nDate: Thu, 03 Dec 2026 09:14:00 +0000\r\nContent-Type: text/plain\r\n\r\nhello\r\n`;
+    for (const [id, subject] of [["m1", "Weekly report"], ["m2", "Re: deploy web"], ["m3", "Deploy web to prod"]] as const) {
+      const { message, rejects } = incoming(mail(id, subject), { to: `repo+${repo}@cockpit.example.com` });
+      await worker.email(message, env);
+      expect(rejects).toEqual([]);
+    }
+    await until(() => jobsOf(repo, "inbox!main", "intake"), (j) => j.some((x) => x.state === "ok"));
+    await new Promise((r) => setTimeout(r, 500));
+    const jobs = await jobsOf(repo, "inbox!main", "intake");
+    expect(jobs).toHaveLength(1);
+    expect(jobs[0]!.logs.map((l) => l.log)).toContain("intake Deploy web to prod");
   });
 
   it("refuses a blueprint or template whose match: is malformed, naming the condition, and stores nothing", async ({ expect }) => {
