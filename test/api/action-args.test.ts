@@ -51,3 +51,22 @@ describe("action args: POST …/action/{action} {args} is the job's job.args", (
     expect(view.actions.find((a) => a.name === "deploy")!.state).toBe("new");
   });
 });
+
+describe("the input action", () => {
+  it("runs when scheduled with args, and what it sets is the service's data", async ({ expect }) => {
+    const repo = "input-action";
+    await repoWithBlueprint(repo, "box__one:\n", {
+      actions: `
+export function input(job) { job.log("input " + JSON.stringify(job.args)); job.setData({ port: job.args.port * 2 }); }
+export function install() {}`,
+    });
+    const res = await must(api(`/ays/repository/${repo}/service/box/one/action/input?force=true`, { method: "POST", json: { args: { port: 4000 } } }), 200);
+    expect(((await res.json()) as { actions: { name: string; state: string }[] }).actions.find((a) => a.name === "input")!.state).toBe("scheduled");
+    const done = await waitForRun(repo, (await createRun(repo)).key);
+    expect(done.state).toBe("ok");
+    const job = done.steps.flatMap((s) => s.jobs).find((j) => j.action === "input")!;
+    expect(job.logs.map((l) => l.log)).toContain('input {"port":4000}');
+    const view = (await (await api(`/ays/repository/${repo}/service/box/one`)).json()) as { data: { port: number } };
+    expect(view.data.port).toBe(8000);
+  });
+});
