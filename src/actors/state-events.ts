@@ -23,12 +23,14 @@ export class StateEvents {
   private readonly env: Env;
   private readonly where: () => { org: string; repo: string };
   private readonly wanted: (event: CockpitEvent) => boolean;
+  private readonly failed: (run: string, job: JobRecord) => void;
 
-  /** `wanted`: whether a filter of the repository would start an action for the event. */
-  constructor(env: Env, where: () => { org: string; repo: string }, wanted: (event: CockpitEvent) => boolean) {
+  /** `wanted`: whether a filter of the repository would start an action for the event; `failed`: told once of each failed job attempt. */
+  constructor(env: Env, where: () => { org: string; repo: string }, wanted: (event: CockpitEvent) => boolean, failed: (run: string, job: JobRecord) => void = () => {}) {
     this.env = env;
     this.where = where;
     this.wanted = wanted;
+    this.failed = failed;
   }
 
   /** Notes a saved run and its changed jobs; publishes what is new. */
@@ -53,6 +55,7 @@ export class StateEvents {
       const id = `${job.key}.${job.attempts}`;
       if (seen.jobs.has(id)) continue;
       seen.jobs.add(id);
+      if (job.state === "error") this.failed(run.key, job);
       this.pending.push({
         ...base, id: `job.${repo}.${id}`, type: "job", channel: "job", command: job.state,
         payload: { repo, run: run.key, job: job.key, service: job.service, action: job.action, state: job.state, epoch: Math.floor(now / 1000) },

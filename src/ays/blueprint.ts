@@ -5,6 +5,7 @@
  */
 import { isMap, isScalar } from "yaml";
 import { EVENT_CHANNELS } from "./config.ts";
+import { parseMatch } from "./match.ts";
 import { parseDuration } from "./duration.ts";
 import { AysError } from "./errors.ts";
 import type { EventFilter } from "./model.ts";
@@ -48,7 +49,7 @@ export interface Blueprint {
 }
 
 const ACTION_KEYS = new Set(["action", "actor", "service", "recurring", "force"]);
-const FILTER_KEYS = new Set(["actor", "service", "channel", "command", "secret", "actions"]);
+const FILTER_KEYS = new Set(["actor", "service", "channel", "command", "secret", "match", "actions"]);
 
 export function parseBlueprint(name: string, content: string): Blueprint {
   const parsed = parseYaml(content, name);
@@ -224,6 +225,11 @@ function parseEventFilters(entry: unknown, blueprint: Blueprint, fail: Fail, rem
     if (service !== undefined) filter.service = service;
     if (command !== undefined) filter.command = command;
     if (secret !== undefined) filter.secret = secret;
+    if (obj.match !== undefined) {
+      const match = parseMatch(obj.match);
+      if (!match.ok) fail(`${label}.${match.key}`, match.reason, [...path, "match"]);
+      else filter.match = match.match;
+    }
     blueprint.eventfilters.push(filter);
   });
 }

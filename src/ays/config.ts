@@ -6,6 +6,7 @@ import { z } from "zod";
 import { parseDuration } from "./duration.ts";
 import { AysError } from "./errors.ts";
 import { checkDependencyMap } from "./jsactions.ts";
+import { parseMatch, type MatchConditions } from "./match.ts";
 import { isValidActionName, isValidActorName } from "./names.ts";
 import { formatPath, parseYaml, positionOf } from "./yamlutil.ts";
 
@@ -27,6 +28,7 @@ export interface TemplateEvent {
   command?: string;
   actions: string[];
   secrets?: string[];
+  match?: MatchConditions;
 }
 
 /** One action's settings from config.yaml `actions: {name: {...}}`. */
@@ -136,6 +138,7 @@ const configSchema = z.strictObject({
         command: z.string().optional(),
         actions: actionList,
         secrets: z.union([z.array(z.string()), z.string().transform((s) => [s])]).optional(),
+        match: z.unknown().optional(),
       }),
     )
     .nullish(),
@@ -186,6 +189,12 @@ export function parseTemplateConfig(text: string | undefined, file: string): Tem
     return fail(issue.path, issue.message);
   }
   const cfg = result.data;
+  /** A template event's `match:` (match.ts), or a failure naming the bad condition. */
+  const matchOf = (value: unknown, i: number): MatchConditions => {
+    const match = parseMatch(value);
+    if (!match.ok) return fail(["events", i, "match", ...(match.key === "match" ? [] : [match.key.slice("match.".length)])], match.reason);
+    return match.match;
+  };
 
   const link = (l: { role: string; argname?: string | undefined }) => ({ role: l.role, argname: l.argname ?? l.role });
   const parentCfg = cfg.links?.parent;
@@ -232,11 +241,12 @@ export function parseTemplateConfig(text: string | undefined, file: string): Tem
     consume,
     recurring: (cfg.recurring ?? []).map((r) => ({ action: r.action, period: r.period, log: r.log ?? true })),
     timeouts,
-    events: (cfg.events ?? []).map((e) => ({
+    events: (cfg.events ?? []).map((e, i) => ({
       channel: e.channel ?? "all",
       ...(e.command !== undefined ? { command: e.command } : {}),
       actions: e.actions,
       ...(e.secrets !== undefined ? { secrets: e.secrets } : {}),
+      ...(e.match !== undefined ? { match: matchOf(e.match, i) } : {}),
     })),
     egress: [...new Set(cfg.egress ?? [])],
   };

@@ -37,6 +37,7 @@ function addEventFilter(ex: Execution, filter: BlueprintEventFilter, ctx: ErrorC
   const stored: EventFilter = { channel: filter.channel, actions: [...filter.actions] };
   if (filter.command !== undefined) stored.command = filter.command;
   if (filter.secret !== undefined) stored.secret = filter.secret;
+  if (filter.match !== undefined) stored.match = { ...filter.match };
   for (const s of matched) {
     const unknown = filter.actions.find((a) => !Object.hasOwn(s.actions, a));
     if (unknown !== undefined) fail(ctx, `unknown action ${unknown} (not an action of ${s.actor}, service ${s.key})`);

@@ -2,6 +2,7 @@
  * The repository state the engine reads and produces. Everything here is plain JSON (it is stored
  * in SQLite by the RepositoryActor), keyed by service key `role!instance`.
  */
+import type { MatchConditions } from "./match.ts";
 import type { ActorTemplate } from "./template.ts";
 
 export type ActionStateName = "new" | "changed" | "scheduled" | "running" | "ok" | "error" | "disabled";
@@ -31,6 +32,8 @@ export interface EventFilter {
   channel: string;
   command?: string;
   secret?: string;
+  /** Conditions on the event's payload (match.ts), all of which must hold. */
+  match?: MatchConditions;
   actions: string[];
 }
 

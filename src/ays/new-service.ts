@@ -19,6 +19,7 @@ function templateFilters(template: ActorTemplate): EventFilter[] {
   for (const e of template.events) {
     const base: EventFilter = { channel: e.channel, actions: [...e.actions] };
     if (e.command !== undefined) base.command = e.command;
+    if (e.match !== undefined) base.match = { ...e.match };
     if (!e.secrets || e.secrets.length === 0) out.push(base);
     else for (const secret of e.secrets) out.push({ ...base, secret });
   }

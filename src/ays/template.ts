@@ -2,6 +2,7 @@
  * Actor templates: a folder with config.yaml, schema.capnp and actions.js (or an original
  * actions.py, read for its action names only). See ays-original.md §1.4.1.
  */
+import type { MatchConditions } from "./match.ts";
 import { emptySchema, parseCapnpSchema } from "./capnp.ts";
 import type { SchemaDef } from "./capnp.ts";
 import { parseTemplateConfig } from "./config.ts";
@@ -25,6 +26,8 @@ export interface TemplateEventFilter {
   command?: string;
   actions: string[];
   secrets?: string[];
+  /** Conditions on the event's payload (match.ts). */
+  match?: MatchConditions;
 }
 
 export interface ActorTemplate {

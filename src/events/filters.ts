@@ -4,7 +4,8 @@
  * every service, only matching filters receive it.
  */
 import type { EventFilter, RepositoryState } from "../ays/index.ts";
-import type { EventMessage } from "./event.ts";
+import { matchesConditions } from "../ays/match.ts";
+import type { CockpitEvent, EventMessage } from "./event.ts";
 
 /** AYS 8.2 called the HTTP channel `webservice`; Cockpit's Generic events come through it. */
 const CHANNEL_ALIASES: Record<string, readonly string[]> = { webservice: ["generic"], generic: ["webservice"] };
@@ -15,7 +16,13 @@ const CHANNEL_ALIASES: Record<string, readonly string[]> = { webservice: ["gener
  */
 const EXPLICIT_ONLY = new Set(["run", "job"]);
 
-export function filterMatches(filter: EventFilter, event: Pick<EventMessage, "channel" | "command" | "secret">): boolean {
+type Heard = Pick<EventMessage, "channel" | "command" | "secret">;
+
+/**
+ * Whether a filter hears an event. `doc` is what its `match:` conditions read (payloadDocument):
+ * a filter with conditions hears nothing when it is not given.
+ */
+export function filterMatches(filter: EventFilter, event: Heard, doc?: unknown): boolean {
   const channelOk =
     (filter.channel === "all" && !EXPLICIT_ONLY.has(event.channel)) ||
     filter.channel === event.channel ||
@@ -24,14 +31,36 @@ export function filterMatches(filter: EventFilter, event: Pick<EventMessage, "ch
   if (filter.command !== undefined && filter.command !== event.command) return false;
   // A filter with a secret only hears events that carry it (the original's /webhooks/events did not check).
   if (filter.secret !== undefined && filter.secret !== event.secret) return false;
+  if (filter.match !== undefined) return doc !== undefined && matchesConditions(filter.match, doc);
   return true;
 }
 
+/**
+ * What `match:` reads of an event whose payload is at hand: a Generic event's `args`, the payload of
+ * the others; undefined for a webhook, whose delivery body is in R2 (deliveryOf reads it).
+ */
+export function payloadDocument(type: EventMessage["type"], payload: unknown): unknown {
+  if (type === "webhook") return undefined;
+  if (type === "generic") return (payload as { args?: unknown } | null)?.args;
+  return payload;
+}
+
+/** The document of an event that carries its payload (the run and job state events, for one). */
+export const inlineDocument = (event: CockpitEvent): unknown => payloadDocument(event.type, event.payload);
+
+/** Whether some filter that hears the event's channel, command and secret has `match:` conditions: only then is its payload read. */
+export function needsDocument(state: RepositoryState, event: Heard): boolean {
+  for (const service of Object.values(state.services)) {
+    for (const filter of service.eventFilters) if (filter.match !== undefined && filterMatches({ ...filter, match: undefined }, event)) return true;
+  }
+  return false;
+}
+
 /** Whether any filter of these services would start an action for the event: matchEvent, without building the list. */
-export function wantsEvent(state: RepositoryState, event: Pick<EventMessage, "channel" | "command" | "secret">): boolean {
+export function wantsEvent(state: RepositoryState, event: Heard, doc?: unknown): boolean {
   for (const service of Object.values(state.services)) {
     for (const filter of service.eventFilters) {
-      if (!filterMatches(filter, event)) continue;
+      if (!filterMatches(filter, event, doc)) continue;
       if (filter.actions.some((action) => service.actions[action] && service.actions[action].state !== "disabled")) return true;
     }
   }
@@ -39,12 +68,12 @@ export function wantsEvent(state: RepositoryState, event: Pick<EventMessage, "ch
 }
 
 /** Every (service, action) an event reaches, each pair once; a disabled action hears nothing. */
-export function matchEvent(state: RepositoryState, event: Pick<EventMessage, "channel" | "command" | "secret">): { service: string; action: string }[] {
+export function matchEvent(state: RepositoryState, event: Heard, doc?: unknown): { service: string; action: string }[] {
   const out: { service: string; action: string }[] = [];
   const seen = new Set<string>();
   for (const service of Object.values(state.services).sort((a, b) => a.key.localeCompare(b.key))) {
     for (const filter of service.eventFilters) {
-      if (!filterMatches(filter, event)) continue;
+      if (!filterMatches(filter, event, doc)) continue;
       for (const action of filter.actions) {
         const id = `${service.key} ${action}`;
         if (seen.has(id) || !service.actions[action] || service.actions[action].state === "disabled") continue;

@@ -8,6 +8,7 @@ import { describe, it } from "vitest";
 import { api, ORG } from "../helpers/auth.ts";
 import { createRun, must, repoWithBlueprint, waitForRun } from "../helpers/runs.ts";
 import { beforeVersions } from "../helpers/storage.ts";
+import { REPOSITORY_MIGRATIONS } from "../../src/actors/repository/store.ts";
 
 const BLUEPRINT = "box__a:\nactions:\n  - action: install\n";
 const INSTALL = `export async function install(job) { job.log("installed"); }`;
@@ -44,6 +45,6 @@ describe("a repository stored before schema versions", () => {
       org: state.storage.sql.exec<{ value: string }>("SELECT value FROM _meta WHERE key = 'org'").one().value,
       py: state.storage.sql.exec<{ actions_py: string }>("SELECT actions_py FROM templates WHERE name = 'legacy'").one().actions_py,
     }));
-    expect(versions).toEqual({ version: 1, org: ORG, py: "def install(job):\n    pass\n" });
+    expect(versions).toEqual({ version: REPOSITORY_MIGRATIONS.length, org: ORG, py: "def install(job):\n    pass\n" });
   });
 });

@@ -15,7 +15,7 @@ import { configFromBindings } from "../../config/index.ts";
 import type { RetentionConfig } from "../../config/schema.ts";
 import { AysError, emptyRepository, planRun } from "../../ays/index.ts";
 import { withoutSecret, type EventMessage } from "../../events/event.ts";
-import { matchEvent, wantsEvent } from "../../events/filters.ts";
+import { inlineDocument, wantsEvent } from "../../events/filters.ts";
 import { eventInputFiles } from "../../events/payloads.ts";
 import { DEFAULT_TIMEOUT_SECONDS, hasEnded, withoutLogs, type JobFile, type JobRecord, type LogEntry, type RunRecord } from "../../runs/model.ts";
 import type { JobOutcome, JobSpec, RecurringAction } from "../../runs/protocol.ts";
@@ -28,6 +28,8 @@ import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
+import { Failures, type FailureRow } from "./failures.ts";
+import { deliveryOf } from "./matching.ts";
 import { QueuePump } from "./pump.ts";
 import { deleteFiles, destroyServices, pruneRepository, type RepositoryPruneReport } from "./retention.ts";
 import { cancelServiceJobs, sendJobs } from "./sends.ts";
@@ -44,15 +46,18 @@ export class RepositoryActor extends DurableObject<Env> {
   private readonly stateEvents = new StateEvents(
     this.env,
     () => ({ org: this.org(), repo: this.repoName() }),
-    (event) => wantsEvent(this.store.state(), event),
+    (event) => wantsEvent(this.store.state(), event, inlineDocument(event)),
+    (run, job) => void this.failures.runJob(run, job),
   );
   private readonly queue: QueuePump;
+  private failures!: Failures;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.store = new RepositoryStore(openSql(ctx.storage, REPOSITORY_MIGRATIONS));
     this.catalog = new Catalog(this.store);
     this.queue = new QueuePump(this.store, ctx.storage, (run, event) => this.decide(run, event), (decision) => this.carryOut(decision));
+    this.failures = new Failures(this.store.storage, env, () => ({ org: this.org(), repo: this.repoName() }), (event) => wantsEvent(this.store.state(), event, inlineDocument(event)));
   }
 
   // === Identity
@@ -105,7 +110,7 @@ export class RepositoryActor extends DurableObject<Env> {
   deleteBlueprint(name: string): Result<null> { return this.catalog.deleteBlueprint(name); }
   setArchived(name: string, archived: boolean): Result<BlueprintView> { return this.catalog.setArchived(name, archived); }
 
-  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = []): Promise<Result<ServiceView>> { return this.synced(this.catalog.scheduleServiceAction(role, name, action, force, inputFiles)); }
+  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = [], args?: Record<string, unknown>): Promise<Result<ServiceView>> { return this.synced(this.catalog.scheduleServiceAction(role, name, action, force, inputFiles, args)); }
 
   /** Disables or enables one action of a service; a disabled recurring action stops recurring. */
   switchServiceAction(role: string, name: string, action: string, enable: boolean): Promise<Result<ServiceView>> { return this.synced(this.catalog.switchServiceAction(role, name, action, enable)); }
@@ -156,12 +161,17 @@ export class RepositoryActor extends DurableObject<Env> {
     return spec;
   }
 
-  /** The outcome of a job outside any run (recurring, or started by an event): like a run's job. */
-  looseJobFinished(serviceKey: string, action: string, outcome: JobOutcome): void {
+  /** The outcome of a job outside any run (recurring, or started by an event): like a run's job; a failure is reported and folded (failures.ts). */
+  async looseJobFinished(serviceKey: string, action: string, outcome: JobOutcome, jobKey = `${serviceKey}.${action}`): Promise<void> {
+    const running = this.store.state().services[serviceKey]?.actions[action]?.state === "running"; // else a repeated report
     const draft = new ServicesDraft(this.store.state().services);
     applyLooseOutcome(draft, serviceKey, action, outcome);
     this.saveDraft(draft);
+    if (running) await this.failures.looseJob(serviceKey, action, jobKey, outcome);
   }
+
+  /** The actions outside runs that are failing now (the bot's /errors). */
+  failing(): FailureRow[] { return this.failures.failing(); }
 
   private saveDraft(draft: ServicesDraft): void {
     for (const warning of draft.warnings) console.warn(warning);
@@ -175,8 +185,8 @@ export class RepositoryActor extends DurableObject<Env> {
    */
   async deliverEvent(event: EventMessage): Promise<{ duplicate: boolean; jobs: string[] }> {
     if (this.store.eventSeen(event.id)) return { duplicate: true, jobs: [] };
-    const matches = matchEvent(this.store.state(), event);
-    // Most events (every finished job, for one) reach no filter here: nothing to start, nothing to remember.
+    // Filters and their match: conditions on the payload: matching.ts.
+    const { matches } = await deliveryOf(this.env, this.store.state(), event);
     if (matches.length === 0) return { duplicate: false, jobs: [] };
     // A mail's attachments, or a GitHub delivery, are the job's input files (job.files.read(name)).
     const inputFiles = await eventInputFiles(this.env, event);

@@ -93,7 +93,7 @@ export class Catalog {
   }
 
   /** Schedules an action of a service (the engine's scheduleAction); uploaded files go with its next job. */
-  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = []): Result<ServiceView> {
+  scheduleServiceAction(role: string, name: string, action: string, force: boolean, inputFiles: JobFile[] = [], args?: Record<string, unknown>): Result<ServiceView> {
     const key = `${role}!${name}`;
     const service = this.store.state().services[key];
     if (!service) return refuse(404, "not_found", `no service ${key} in this repository`);
@@ -102,6 +102,8 @@ export class Catalog {
       const { state } = scheduleAction(this.store.state(), this.store.templates(), { action, role, service: name, force });
       // Uploaded files go with the next job of this action (job.files.read(name)).
       if (inputFiles.length) state.services[key]!.actions[action]!.inputFiles = inputFiles;
+      // Arguments given with the request are the next job's `job.args` (replacing any earlier ones).
+      if (args !== undefined) state.services[key]!.actions[action]!.args = args;
       this.store.saveState(state);
       return ok(serviceView(state.services[key]!));
     } catch (err) {

@@ -54,6 +54,9 @@ export const REPOSITORY_MIGRATIONS: readonly Migration[] = [
     adoptOldMeta(sql);
     addMissingColumns(sql, "templates", { actions_py: "TEXT NOT NULL DEFAULT ''" });
   },
+  // 2: failures of jobs outside runs, folded per service and action (failures.ts)
+  `CREATE TABLE IF NOT EXISTS job_failures(service TEXT NOT NULL, action TEXT NOT NULL, since INTEGER NOT NULL,
+    count INTEGER NOT NULL, notified INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (service, action))`,
 ];
 
 export class RepositoryStore {
@@ -84,6 +87,11 @@ export class RepositoryStore {
     this.stateCache = undefined;
     this.serviceJson.clear();
     this.runCache.clear();
+  }
+
+  /** The storage itself, for the modules that keep a table of their own (failures.ts). */
+  get storage(): SqlStorage {
+    return this.sql;
   }
 
   // === Identity

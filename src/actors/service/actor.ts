@@ -365,7 +365,7 @@ export class ServiceActor extends DurableObject<Env> {
     this.reporting.add(id);
     try {
       const repo = this.env.REPOSITORY.getByName(`${spec.repo.org}/${spec.repo.name}`);
-      if (row.run_key === "") await repo.looseJobFinished(spec.service.key, spec.action, outcome);
+      if (row.run_key === "") await repo.looseJobFinished(spec.service.key, spec.action, outcome, spec.jobKey);
       else await repo.jobFinished(spec.runKey, key, attempt, outcome);
       this.store.markReported(key, attempt);
     } catch (err) {

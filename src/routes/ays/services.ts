@@ -11,20 +11,25 @@ import type { AppEnv } from "../env.ts";
 import { JobCursor, LimitQuery, pageOf, ServiceCursor } from "../paging.ts";
 import { auditRequest, scopeOf } from "../scope.ts";
 import { BoolQuery, ErrorSchema, ServiceSchema } from "../schemas.ts";
+import { argsOfForm, argsOfJson } from "./action-args.ts";
 import { aysRouter, errors, json, RepoParam, route, ServiceParam } from "./common.ts";
 
 export const MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
 const MAX_UPLOAD_FILES = 10;
 
-/** Files of a multipart body, checked and stored in R2 under uploads/; none for other bodies. */
-async function storeUploads(c: Context<AppEnv>): Promise<JobFile[]> {
-  if (!c.req.header("content-type")?.startsWith("multipart/form-data")) return [];
+/**
+ * What a request hands the next job of an action: the files of a multipart body, checked and stored
+ * in R2 under uploads/, and `args` (action-args.ts) from its `args` field or from a JSON body.
+ */
+async function jobInputs(c: Context<AppEnv>): Promise<{ files: JobFile[]; args: Record<string, unknown> | undefined }> {
+  if (!c.req.header("content-type")?.startsWith("multipart/form-data")) return { files: [], args: argsOfJson(await c.req.text()) };
   let form: FormData;
   try {
     form = await c.req.formData();
   } catch {
     throw new ApiError(400, "invalid_request", "body is not valid multipart/form-data");
   }
+  const args = argsOfForm(form.get("args"));
   const uploads = [...form.values()].filter((v): v is File => typeof v !== "string");
   if (uploads.length > MAX_UPLOAD_FILES) throw new ApiError(413, "too_large", `at most ${MAX_UPLOAD_FILES} files per action`);
   const names = new Set<string>();
@@ -41,7 +46,7 @@ async function storeUploads(c: Context<AppEnv>): Promise<JobFile[]> {
     await c.env.FILES.put(key, await file.arrayBuffer(), { httpMetadata: { contentType: file.type || "application/octet-stream" } });
     stored.push({ name: file.name, key, size: file.size, ...(file.type ? { contentType: file.type } : {}) });
   }
-  return stored;
+  return { files: stored, args };
 }
 
 /** Services: list, read, their jobs, delete, scheduling an action (with uploaded files), disabling and enabling one. */
@@ -117,16 +122,17 @@ export function serviceRoutes() {
       method: "post",
       path: "/repository/{repo}/service/{role}/{name}/action/{action}",
       description:
-        "Schedules one action. A multipart/form-data body hands files to its next job (job.files.read(name)): " +
-        `at most ${MAX_UPLOAD_FILES} files of ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB in all, named like site.yaml.`,
+        "Schedules one action. A JSON body `{args}` gives its next job `job.args` (a JSON object of at most 64 KiB). " +
+        "A multipart/form-data body hands files to its next job (job.files.read(name)): " +
+        `at most ${MAX_UPLOAD_FILES} files of ${MAX_UPLOAD_BYTES / 1024 / 1024} MiB in all, named like site.yaml; its field \`args\` (JSON text) is job.args.`,
       request: { params: ServiceParam.extend({ action: z.string().min(1).max(100) }), query: z.object({ force: BoolQuery }) },
       responses: { 200: json(ServiceSchema, "scheduled"), 409: json(ErrorSchema, "cannot schedule"), ...errors },
     }),
     async (c) => {
       const { repo, role, name, action } = c.req.valid("param");
       const stub = await repository(scopeOf(c), repo);
-      const files = await storeUploads(c);
-      const result = await stub.scheduleServiceAction(role, name, action, c.req.valid("query").force ?? false, files);
+      const { files, args } = await jobInputs(c);
+      const result = await stub.scheduleServiceAction(role, name, action, c.req.valid("query").force ?? false, files, args);
       if (!result.ok) await Promise.all(files.map((f) => c.env.FILES.delete(f.key))); // nothing half-written
       const service = unwrap(result);
       auditRequest(c, "action.scheduled", repo, `${action} scheduled on ${role}!${name}`);
