@@ -6,6 +6,7 @@
 import { emptyRepository, parseTemplate, templateIndex, type ActorTemplate, type RepositoryState, type ServiceModel, type TemplateIndex } from "../../ays/index.ts";
 import { hasEnded, type JobRecord, type RunRecord, type RunState } from "../../runs/model.ts";
 import type { OpenRun } from "../../runs/schedule.ts";
+import { SECRETS_SCHEMA } from "../secrets.ts";
 import { addMissingColumns, adoptOldMeta, openSql, type ActorSql, type Migration } from "../sql.ts";
 import type { BlueprintView, TemplateRow } from "./views.ts";
 
@@ -54,6 +55,8 @@ export const REPOSITORY_MIGRATIONS: readonly Migration[] = [
     adoptOldMeta(sql);
     addMissingColumns(sql, "templates", { actions_py: "TEXT NOT NULL DEFAULT ''" });
   },
+  // 2: the repository's secrets, sealed (src/actors/secrets.ts)
+  SECRETS_SCHEMA,
 ];
 
 export class RepositoryStore {
