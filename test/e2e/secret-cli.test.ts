@@ -48,4 +48,13 @@ describe("cockpit secret", () => {
     expect(empty.code).toBe(1);
     expect(empty.stderr).toContain("no value on stdin for CLI_EMPTY");
   });
+
+  it("works with an API key (ck_…) as the token, as every command that calls the Cockpit does", async () => {
+    const made = await api("/ays/keys", { method: "POST", body: JSON.stringify({ name: "e2e-cli", role: "admin", expires: new Date(Date.now() + 86_400_000).toISOString() }) });
+    expect(made.status).toBe(201);
+    const { key } = JSON.parse(made.text) as { key: string };
+    const set = await cockpit(["secret", "set", "VIA_KEY", "--url", e2e.base, "--token", key], ROOT, "v");
+    expect(set).toMatchObject({ code: 0, stdout: "secret VIA_KEY of the organization created\n" });
+    expect((await cockpit(["secret", "list", "--url", e2e.base, "--token", key])).stdout).toMatch(/^VIA_KEY\s+set by key:e2e-cli at/m);
+  });
 });
