@@ -193,6 +193,22 @@ describe("an action that reads a secret", () => {
   });
 });
 
+describe("a cockpit without [secrets]", () => {
+  it("answers 503 secrets_not_configured to a PUT, and stores nothing", async ({ expect }) => {
+    const headers = { authorization: `Bearer ${await mintToken()}`, "content-type": "application/json" };
+    const request = new Request("http://cockpit.test/ays/secret/NO_KEY", { method: "PUT", headers, body: JSON.stringify({ value: "v" }) });
+    // A configuration with no [secrets] table at all: the var has none, and no secret binding is set.
+    const plain = JSON.parse(env.COCKPIT_CONFIG!) as Record<string, unknown>;
+    delete plain.secrets;
+    const bare = { ...env, COCKPIT_CONFIG: JSON.stringify(plain), SECRETS_KEY: undefined, SECRETS_PREVIOUS_KEYS: undefined } as Env;
+    const res = await createApp().fetch(request, bare, createExecutionContext());
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({ code: "secrets_not_configured", error: "this cockpit has no [secrets] key (a Worker secret, SECRETS_KEY): it cannot store secrets" });
+    const listed = (await (await must(api("/ays/secret"), 200)).json()) as { name: string }[];
+    expect(listed.map((s) => s.name)).not.toContain("NO_KEY");
+  });
+});
+
 describe("key rotation", () => {
   it("opens values sealed with a previous key, reseals them with the current one when set again, and names a key that is gone", async ({ expect }) => {
     const repo = "secrets-rotation";
