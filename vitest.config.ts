@@ -24,6 +24,8 @@ exampleConfig.auth = {
   recheck_minutes: 60,
   link_days: 30,
 };
+// `[secrets]` as after a key rotation: a current key, and the previous one that still opens older values.
+exampleConfig.secrets = { key: randomBytes(32).toString("base64url"), previous_keys: randomBytes(32).toString("base64url") };
 const bindings = configToBindings(exampleConfig);
 
 // The `worker-oidc` project: the example configuration with `provider = "oidc"`, its issuer a real
@@ -46,6 +48,7 @@ oidcConfig.oauth.issuer = `http://127.0.0.1:${oidcPort}`;
 oidcConfig.oauth.client_secret = process.env.COCKPIT_TEST_OIDC_SECRET;
 delete oidcConfig.oauth.local;
 oidcConfig.auth = exampleConfig.auth;
+oidcConfig.secrets = exampleConfig.secrets;
 const oidcBindings = configToBindings(oidcConfig);
 const testOnlyBindings = { TEST_JWT_PRIVATE_KEY: testKeys.privateKey.export({ type: "pkcs8", format: "pem" }).toString() };
 

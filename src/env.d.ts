@@ -12,6 +12,9 @@ declare namespace Cloudflare {
     EVENTS_WEBHOOK_SECRET?: string;
     AUTH_SECRET?: string;
     AUTH_SIGNING_KEY?: string;
+    /** `[secrets] key` and `previous_keys`: seal the secrets actions read (src/secrets/crypto.ts). */
+    SECRETS_KEY?: string;
+    SECRETS_PREVIOUS_KEYS?: string;
     /** Loads template action code into sandboxed isolates (src/sandbox). */
     LOADER: WorkerLoader;
     /** Job input and result files. */

@@ -10,6 +10,8 @@ import { pruneOrganization, type OrganizationPruneReport } from "./org-retention
 import { cutPage, LOG_PAGE_MAX, pageLimit } from "./paging.ts";
 import { eventTypes, readEvents, recordEvent, type AuditEntry, type Channel, type EventQuery } from "./event-log.ts";
 import { openSql, type Migration } from "./sql.ts";
+import { API_KEYS_SCHEMA, apiKeyOp, type ApiKeyOp, type ApiKeyReply } from "./api-keys.ts";
+import { SECRETS_SCHEMA, secretOp, type SecretOp, type SecretReply } from "./secrets.ts";
 import type { RecheckOutcome } from "../auth/recheck.ts";
 import { SESSIONS_RECHECK_MIGRATION, SESSIONS_SCHEMA, SessionStore, type Generation, type RotateRefusal, type SessionInfo } from "./sessions.ts";
 import { TELEGRAM_RECHECK_MIGRATION, TELEGRAM_SCHEMA, TelegramLinkStore, type LinkCheck, type TelegramLink } from "./telegram-links.ts";
@@ -68,6 +70,10 @@ export const ORGANIZATION_MIGRATIONS: readonly Migration[] = [
   `,
   // 2: membership re-checks (src/auth/recheck.ts): when each session and link was last proven, and the sealed grant to ask with.
   `${SESSIONS_RECHECK_MIGRATION}${TELEGRAM_RECHECK_MIGRATION}`,
+  // 3: organization-wide secrets, sealed (src/actors/secrets.ts)
+  SECRETS_SCHEMA,
+  // 4: API keys, hashed (src/actors/api-keys.ts)
+  API_KEYS_SCHEMA,
 ];
 
 export class OrganizationActor extends DurableObject<Env> {
@@ -98,6 +104,16 @@ export class OrganizationActor extends DurableObject<Env> {
   /** The hourly retention sweep's part here (src/actors/org-retention.ts): old log rows, then the repositories to visit. */
   pruneRetention(retention: RetentionConfig, now: number): Promise<OrganizationPruneReport> {
     return pruneOrganization(this.ctx.storage, this.env.FILES, retention, now);
+  }
+
+  /** Organization-wide secrets, sealed (src/actors/secrets.ts). */
+  secrets(request: SecretOp): SecretReply {
+    return secretOp(this.ctx.storage.sql, request);
+  }
+
+  /** API keys for automation, hashed (src/actors/api-keys.ts). */
+  apiKeys(request: ApiKeyOp): ApiKeyReply {
+    return apiKeyOp(this.ctx.storage.sql, request);
   }
 
   /** A bare round trip, for health checks and as the benchmark's baseline. */

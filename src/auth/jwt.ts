@@ -49,6 +49,8 @@ export interface Caller {
   exp: number;
   /** Set for the cockpit's own access tokens: the sign-in session they belong to. */
   session?: string;
+  /** Set for an API key (src/auth/api-keys.ts): which, and the repository it is limited to, if any. */
+  apiKey?: { id: string; name: string; repo: string | null; role: string };
 }
 
 // Keys are imported once per isolate: importSPKI and remote JWKS sets are costly and immutable.

@@ -4,6 +4,7 @@ import { createMiddleware } from "hono/factory";
 import { ApiError } from "../operations/errors.ts";
 import type { AppEnv } from "../routes/env.ts";
 import { isCockpitToken, verifyAccessToken } from "./access-token.ts";
+import { apiKeyCaller, isApiKey } from "./api-keys.ts";
 import { AuthError, tokenFromRequest, type Caller } from "./jwt.ts";
 import { ACCESS_COOKIE as CF_ACCESS_COOKIE, ACCESS_HEADER, AccessRefusal, accessAssertion, accessCaller, NOT_BEHIND_ACCESS } from "./providers/cloudflare-access.ts";
 import { identityProvider } from "./providers/index.ts";
@@ -26,6 +27,7 @@ async function authenticate(c: Context<AppEnv>): Promise<Caller> {
     return seen(c, await accessCaller(assertion, config.oauth));
   }
   const token = tokenFromRequest(c.req.header("authorization"), getCookie(c, ACCESS_COOKIE));
+  if (isApiKey(token)) return apiKeyCaller(c, token);
   if (isCockpitToken(token)) {
     const caller = await verifyAccessToken(token, config);
     await checkSessionOpen(c, caller);
@@ -79,7 +81,13 @@ async function apiCaller(c: Context<AppEnv>): Promise<Caller> {
 
 /** Guards `/ays/*`: a caller who is not a member gets `401 {error, code: "unauthorized"}`. */
 export const requireMember = createMiddleware<AppEnv>(async (c, next) => {
-  c.set("caller", await apiCaller(c));
+  const caller = await apiCaller(c);
+  // A key made for one repository reaches that repository's routes only.
+  const repo = caller.apiKey?.repo;
+  if (repo && !c.req.path.startsWith(`/ays/repository/${repo}/`) && c.req.path !== `/ays/repository/${repo}`) {
+    throw new ApiError(403, "forbidden", `API key ${caller.apiKey!.name} is limited to repository ${repo}`);
+  }
+  c.set("caller", caller);
   await next();
 });
 

@@ -54,6 +54,8 @@ export interface TemplateConfig {
   /** Per-action settings (config.yaml `actions:`), as the kontor seed's procedures had them. */
   actionSettings?: Record<string, ActionSettings>;
   egress: string[];
+  /** config.yaml `secrets:`: the secrets (repository's, else the organization's) the actions may read. */
+  secrets?: string[];
 }
 
 /** Both spellings of the original: `auto: true` and `auto: 'True'`. */
@@ -147,6 +149,12 @@ const configSchema = z.strictObject({
     .strictObject({ delays: z.array(durationLike).max(20, "at most 20 retry delays") })
     .nullish(),
   egress: z.array(z.string().regex(hostPattern, "expected a host name like api.example.com or *.example.com")).nullish(),
+  secrets: z
+    .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, "expected a secret's name: 1-64 of A-Z, a-z, 0-9 and _, not starting with a digit"), {
+      error: "expected a list of secret names, e.g. [CLOUD_TOKEN]",
+    })
+    .max(50, "at most 50 secrets")
+    .nullish(),
   // Per-action settings, as the kontor seed's procedures had them.
   actions: z
     .record(
@@ -250,6 +258,7 @@ export function parseTemplateConfig(text: string | undefined, file: string): Tem
     })),
     egress: [...new Set(cfg.egress ?? [])],
   };
+  if (cfg.secrets?.length) out.secrets = [...new Set(cfg.secrets)];
   if (cfg.dependencies) {
     out.dependencies = checkDependencyMap(cfg.dependencies, (reason) => {
       const action = /^([^:]+):/.exec(reason)?.[1];

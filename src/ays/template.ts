@@ -60,6 +60,8 @@ export interface ActorTemplate {
   actionSettings?: Record<string, ActionSettings>;
   /** config.yaml `egress:` hosts the sandboxed actions may reach. */
   egress: string[];
+  /** config.yaml `secrets:`: what `job.secrets.get(name)` may read. */
+  secrets?: string[];
 }
 
 /**
@@ -178,6 +180,7 @@ export function parseTemplate(name: string, files: TemplateFiles, origin?: strin
   };
   if (config.retry) template.retry = config.retry;
   if (config.actionSettings) template.actionSettings = config.actionSettings;
+  if (config.secrets) template.secrets = config.secrets;
   return template;
 }
 

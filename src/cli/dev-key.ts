@@ -47,3 +47,17 @@ export async function devAuthSecrets(file: string): Promise<{ secret: string; si
   await writeFile(file, JSON.stringify({ secret, signing_key }), { mode: 0o600 });
   return { secret, signing_key, created: true };
 }
+
+/** A local `[secrets] key` for a config that has none: kept in FILE (mode 0600), made on first use. */
+export async function devSecretsKey(file: string): Promise<{ key: string; created: boolean }> {
+  try {
+    const saved = (await readFile(file, "utf8")).trim();
+    if (saved.length >= 32) return { key: saved, created: false };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  const key = randomBytes(32).toString("base64url");
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(file, key, { mode: 0o600 });
+  return { key, created: true };
+}

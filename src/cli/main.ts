@@ -12,6 +12,7 @@ export const COMMANDS: readonly { name: string; summary: string; load: () => Pro
   { name: "token", summary: "mint a JWT for local use, signed with your own P-384 key", load: async () => (await import("./token.ts")).tokenCommand },
   { name: "plan", summary: "show the run an AYS repository folder would execute (offline)", load: async () => (await import("./plan.ts")).planCommand },
   { name: "push", summary: "send an AYS repository folder to a running Cockpit; optionally execute and run it", load: async () => (await import("./push.ts")).pushCommand },
+  { name: "secret", summary: "set (from stdin), list or delete the secrets actions read with job.secrets.get", load: async () => (await import("./secret.ts")).secretCommand },
   { name: "telegram", summary: "set-webhook: register the bot's webhook and command menu with Telegram", load: async () => (await import("./telegram.ts")).telegramCommand },
   { name: "clean_cache", summary: "make the Telegram bot forget linked users, pending sign-ins and current repos", load: async () => (await import("./clean-cache.ts")).cleanCacheCommand },
 ];

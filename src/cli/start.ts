@@ -4,7 +4,7 @@ import { isAbsolute, relative, resolve, sep } from "node:path";
 import { configToBindings } from "../config/index.ts";
 import { CommandError, intOption, requireOption, stringOption, type Command } from "./command.ts";
 import { readConfigFile } from "./config-file.ts";
-import { devAuthSecrets, devPublicKey } from "./dev-key.ts";
+import { devAuthSecrets, devPublicKey, devSecretsKey } from "./dev-key.ts";
 import { localIssuer, localUsersLine, startLocalOidc } from "./local-oidc.ts";
 import type { LocalProvider } from "./local-provider.ts";
 import { displayCommand, dotenv, eventsPerMinute, runWrangler, varFlags, WRANGLER_TOML, writePrivateFile, writeWranglerConfig } from "./wrangler.ts";
@@ -31,7 +31,8 @@ real OpenID provider on 127.0.0.1:[oauth.local].port with the users of [oauth.lo
 (sign in with a user name, no password) and points the Worker's OpenID code at it.
 
 Without an [auth] table, local sign-in keys are generated once and kept beside the state
-(cockpit-dev-auth.json, mode 0600).
+(cockpit-dev-auth.json, mode 0600); without [secrets], so is the key that seals the secret
+store (cockpit-dev-secrets-key).
 
 A job whose template sets no \`timeouts:\` for its action stops after ${LOCAL_DEFAULT_TIMEOUT_SECONDS} s locally
 (not the 3000 s of a deployed Cockpit), unless [jobs].default_timeout or --job-timeout says
@@ -99,6 +100,13 @@ Options:
       const { secret, signing_key, created } = await devAuthSecrets(file);
       config.auth = { secret, signing_key, state_minutes: 10, recheck_minutes: 60, link_days: 30 };
       console.error(`no [auth] table: using local sign-in keys from ${file}${created ? " (new)" : ""}`);
+    }
+    if (!config.secrets) {
+      // The secret store's key (src/secrets/crypto.ts); kept beside the state, so --fresh keeps it.
+      const file = resolve(persistTo, "..", "cockpit-dev-secrets-key");
+      const { key, created } = await devSecretsKey(file);
+      config.secrets = { key };
+      console.error(`no [secrets] table: sealing secrets with the local key in ${file}${created ? " (new)" : ""}`);
     }
     let provider: LocalProvider | undefined;
     if (local && !args.values["dry-run"]) {

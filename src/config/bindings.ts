@@ -18,6 +18,8 @@ export const SECRET_BINDINGS = [
   { path: ["webhooks", "events_secret"], binding: "EVENTS_WEBHOOK_SECRET" },
   { path: ["auth", "secret"], binding: "AUTH_SECRET" },
   { path: ["auth", "signing_key"], binding: "AUTH_SIGNING_KEY" },
+  { path: ["secrets", "key"], binding: "SECRETS_KEY" },
+  { path: ["secrets", "previous_keys"], binding: "SECRETS_PREVIOUS_KEYS" },
 ] as const;
 
 /** `[oauth].client_secret, [bot].token, ...`: the secret keys, for help texts. */

@@ -218,6 +218,28 @@ export const authSchema = z.strictObject({
   link_days: z.int({ error: "expected an integer number of days" }).min(1, { error: "must be at least 1" }).max(365, { error: "must be at most 365" }).default(30),
 });
 
+const secretsKey = z.string({ error: "expected a string" }).min(32, { error: "must be at least 32 characters (use `openssl rand -base64 32`)" });
+
+/**
+ * `[secrets]`: the key that seals the secrets actions read (src/secrets/crypto.ts), a Worker secret
+ * that `cockpit start` makes locally when absent. `previous_keys` (a list, or one string of keys
+ * separated by commas) still open values sealed before the key rotated.
+ */
+export const secretsSchema = z.strictObject({
+  key: secretsKey,
+  previous_keys: z
+    .union([z.array(secretsKey), z.string({ error: "expected a list of keys" })])
+    .transform((keys, ctx) => {
+      const list = typeof keys === "string" ? keys.split(/[\s,]+/).filter((k) => k !== "") : keys;
+      if (list.some((k) => k.length < 32)) {
+        ctx.addIssue({ code: "custom", message: "every previous key must be at least 32 characters" });
+        return z.NEVER;
+      }
+      return list.join(",");
+    })
+    .optional(),
+});
+
 /** `POST /webhooks/events` bodies: 1 MiB unless `[webhooks] max_bytes` says otherwise (at most 25 MiB). */
 export const DEFAULT_EVENT_MAX_BYTES = 1024 * 1024;
 /**
@@ -304,6 +326,7 @@ export const configSchema = z.strictObject({
   oauth: oauthSchema,
   webhooks: webhooksSchema.optional(),
   auth: authSchema.optional(),
+  secrets: secretsSchema.optional(),
   api: apiSchema.default({ ays: { active: true, host: "127.0.0.1", port: 5000 } }),
   bot: botSchema.optional(),
   mail: mailSchema.optional(),
@@ -315,4 +338,4 @@ export type CockpitConfig = z.output<typeof configSchema>;
 export type CockpitConfigInput = z.input<typeof configSchema>;
 
 /** Tables of the TOML file, longest first, so a key path can be printed as `[api.ays].port`. */
-export const CONFIG_TABLES = ["api.ays", "oauth.local", "oauth", "api", "bot", "mail", "webhooks", "auth", "jobs", "retention"] as const;
+export const CONFIG_TABLES = ["api.ays", "oauth.local", "oauth", "api", "bot", "mail", "webhooks", "auth", "secrets", "jobs", "retention"] as const;

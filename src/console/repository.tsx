@@ -1,6 +1,8 @@
 /** @jsxRuntime automatic @jsxImportSource hono/jsx */
 import type { BlueprintView, RunSummary, ServiceView, TemplateView } from "../actors/repository/views.ts";
+import type { SecretInfo } from "../secrets/names.ts";
 import { apiRepo, type Frame, Layout, repoHref, serviceHref, State, Table, Time } from "./layout.tsx";
+import { SecretsSection } from "./secrets.tsx";
 
 export interface RepositoryData {
   name: string;
@@ -11,6 +13,8 @@ export interface RepositoryData {
   services: ServiceView[];
   runs: RunSummary[];
   scheduler: { status: string; queue_size: number; running: string | null };
+  /** The repository's secrets: names, who set them and when (never values). */
+  secrets: SecretInfo[];
 }
 
 export const blueprintHref = (repo: string, bp: string) => `${repoHref(repo)}/blueprint/${encodeURIComponent(bp)}`;
@@ -222,6 +226,7 @@ export function RepositoryPage(props: { frame: Omit<Frame, "title">; repo: Repos
           </ul>
         )}
       </section>
+      <SecretsSection api={api} secrets={r.secrets} />
     </Layout>
   );
 }

@@ -113,12 +113,15 @@ export function createConsole() {
   app.get("/repo/:repo", async (c) => {
     const stub = await repository(scopeOf(c), repoParam(c));
     const after = cursorParam(ServiceCursor, "after", c.req.query("after"));
-    const [info, blueprints, templates, services, runs, scheduler] = await Promise.all([
+    const [info, blueprints, templates, services, runs, scheduler, secrets] = await Promise.all([
       stub.info(), stub.listBlueprints(), stub.listTemplates(),
       stub.listServices({ after }) as Promise<unknown> as Promise<{ services: ServiceView[]; next: string | null }>,
-      stub.listRuns({ limit: 1 }), stub.scheduler(),
+      stub.listRuns({ limit: 1 }), stub.scheduler(), stub.secrets({ op: "list" }),
     ]);
-    const repo = { name: info.name, git_url: info.git_url, noexec: info.noexec, blueprints, templates, services: services.services, runs: runs.runs, scheduler };
+    const repo = {
+      name: info.name, git_url: info.git_url, noexec: info.noexec, blueprints, templates, services: services.services, runs: runs.runs, scheduler,
+      secrets: secrets.op === "list" ? secrets.secrets : [],
+    };
     return c.html(RepositoryPage({ frame: frame(c), repo, servicesPage: { after: after ?? null, next: services.next } }));
   });
 

@@ -28,6 +28,8 @@ export interface JobSpec {
   maxParallel?: number;
   /** config.yaml `actions.<action>.max_storage_hours`: how long the job's result files are kept. */
   storageHours?: number;
+  /** config.yaml `secrets:`: the secrets the action may read (job.secrets.get). */
+  secrets?: string[];
 }
 
 export interface RecurringAction {

@@ -102,6 +102,7 @@ export function jobSpec(ctx: RunContext, services: Services, runKey: string, job
     inputFiles: job.inputs ?? action.inputFiles ?? [],
     ...(settings?.maxParallel ? { maxParallel: settings.maxParallel } : {}),
     ...(settings?.storageHours ? { storageHours: settings.storageHours } : {}),
+    ...(template?.secrets?.length ? { secrets: template.secrets } : {}),
     service: {
       key: service.key,
       role: service.role,

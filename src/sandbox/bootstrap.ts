@@ -263,6 +263,8 @@ function makeJob(host, call, job, args) {
       return response;
     },
     files,
+    // Only names the template's config.yaml \`secrets:\` lists; the value is masked in what the job gives back.
+    secrets: Object.freeze({ get: (name) => ask(host.secret(name)) }),
     ask: (question, options) => ask(host.ask(typeof question === "string" ? question : show(question), options === undefined ? null : clone(options))),
     notify: (message, to) => ask(host.notify(typeof message === "string" ? message : show(message), to === undefined ? null : clone(to))),
   });

@@ -11,7 +11,8 @@ import { contentTypeProblem, fileNameProblem, resultFileKey, toBytes } from "./f
 import { SANDBOX_LIMITS } from "./limits.ts";
 import { validatePatch } from "./schema.ts";
 import { notify, notifyTarget } from "../notify/index.ts";
-import type { ActionRequest, SandboxFile, SandboxQuestion, SandboxLogCategory, SandboxLogEntry, SandboxLogLevel } from "./types.ts";
+import { maskDeep, maskList, maskText } from "../secrets/mask.ts";
+import type { ActionRequest, SecretReader, SandboxFile, SandboxQuestion, SandboxLogCategory, SandboxLogEntry, SandboxLogLevel } from "./types.ts";
 
 const LEVELS: ReadonlySet<string> = new Set<SandboxLogLevel>(["debug", "info", "warning", "error"]);
 /** Categories the sandbox may log under; errormsg and trace are written by the cockpit itself. */
@@ -34,8 +35,23 @@ export class JobRecord {
   notifications = 0;
   question: SandboxQuestion | undefined;
   reservedFileBytes = 0;
+  /** What is masked as `***`: every secret value the job was given (src/secrets/mask.ts). */
+  #masks: string[] = [];
+  #secrets = new Set<string>();
 
-  add(level: SandboxLogLevel, category: SandboxLogCategory, text: string): void {
+  /** A secret value the job received: from now on it is masked in everything the job gives back. */
+  received(value: string): void {
+    this.#secrets.add(value);
+    this.#masks = maskList(this.#secrets);
+  }
+
+  /** `value` with the secrets the job received masked (strings, nested ones, object keys). */
+  mask<T>(value: T): T {
+    return maskDeep(value, this.#masks);
+  }
+
+  add(level: SandboxLogLevel, category: SandboxLogCategory, raw: string): void {
+    const text = maskText(raw, this.#masks);
     if (this.logs.length >= SANDBOX_LIMITS.maxLogEntries) {
       this.droppedLogs++;
       return;
@@ -120,12 +136,34 @@ export class JobHost extends RpcTarget {
   #env: Env;
   #request: ActionRequest;
   #record: JobRecord;
+  #readSecret: SecretReader | undefined;
 
-  constructor(env: Env, request: ActionRequest, record: JobRecord) {
+  constructor(env: Env, request: ActionRequest, record: JobRecord, readSecret?: SecretReader) {
     super();
     this.#env = env;
     this.#request = request;
     this.#record = record;
+    this.#readSecret = readSecret;
+  }
+
+  /** job.secrets.get: a secret the template lists, read (and audited) by the caller's reader now. */
+  secret(name: unknown): Promise<HostReply<string>> {
+    return replyAsync(() => this.#secret(name));
+  }
+
+  async #secret(name: unknown): Promise<string> {
+    this.#open("job.secrets.get");
+    if (typeof name !== "string") throw new TypeError("job.secrets.get: the name must be a string");
+    const listed = this.#request.secrets ?? [];
+    if (!listed.includes(name)) {
+      const have = listed.length ? `it lists ${listed.join(", ")}` : "it lists none";
+      throw new Error(`job.secrets.get: ${JSON.stringify(name.slice(0, 80))} is not in the template's config.yaml \`secrets:\` (${have}); add it there to read it`);
+    }
+    if (!this.#readSecret) throw new Error("job.secrets.get: this cockpit reads no secrets here");
+    const value = await this.#readSecret(name);
+    this.#open("job.secrets.get");
+    this.#record.received(value);
+    return value;
   }
 
   #open(what: string): void {
@@ -192,7 +230,7 @@ export class JobHost extends RpcTarget {
     if (++this.#record.notifications > SANDBOX_LIMITS.maxNotifications) {
       throw new RangeError(`job.notify: at most ${SANDBOX_LIMITS.maxNotifications} notifications per job`);
     }
-    return { sent: await notify(this.#env, this.#request.service.key, text, target) };
+    return { sent: await notify(this.#env, this.#request.service.key, this.#record.mask(text), target) };
   }
 
   /** job.ask: records the question; the ServiceActor asks it once the action has returned. */
@@ -218,7 +256,7 @@ export class JobHost extends RpcTarget {
     if (!Number.isInteger(timeout) || (timeout as number) < 1 || (timeout as number) > L.maxAskTimeoutSeconds) {
       throw new RangeError(`job.ask: timeout must be a whole number of seconds, 1-${L.maxAskTimeoutSeconds}`);
     }
-    this.#record.question = { text, to, buttons: [...(buttons as string[])], timeoutSeconds: timeout as number };
+    this.#record.question = this.#record.mask({ text, to, buttons: [...(buttons as string[])], timeoutSeconds: timeout as number });
     return { asked: true };
   }
 

@@ -14,6 +14,7 @@ export type {
   SandboxLogLevel,
   SandboxQuestion,
   SandboxService,
+  SecretReader,
 } from "./types.ts";
 export { runAction } from "./run.ts";
 export { SandboxRequestError } from "./request.ts";

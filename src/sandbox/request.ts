@@ -54,6 +54,7 @@ export function validateRequest(request: ActionRequest): void {
     if (!isRecord(part) || !Array.isArray(part.at) || part.at.length === 0 || !part.at.every((k) => typeof k === "string" && k !== "__proto__")) fail("an args part needs a path `at` of keys");
     if (typeof part.key !== "string" || part.key.length === 0) fail("an args part needs its R2 key");
   }
+  if (request.secrets !== undefined && (!Array.isArray(request.secrets) || !request.secrets.every((n) => typeof n === "string"))) fail("secrets must be a list of names");
   if (!Array.isArray(request.inputFiles)) fail("inputFiles must be a list");
   const names = new Set<string>();
   for (const file of request.inputFiles) {

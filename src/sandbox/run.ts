@@ -11,7 +11,7 @@ import { JobHost, JobRecord } from "./host.ts";
 import { InstrumentError, instrument, type Instrumented } from "./instrument.ts";
 import { SANDBOX_LIMITS } from "./limits.ts";
 import { validateRequest } from "./request.ts";
-import type { ActionOutcome, ActionRequest, SandboxFieldDef, SandboxLogEntry, SandboxService } from "./types.ts";
+import type { ActionOutcome, ActionRequest, SandboxFieldDef, SandboxLogEntry, SandboxService, SecretReader } from "./types.ts";
 
 /** The cockpit's own compatibility date (wrangler.toml): local workerd accepts no newer one. */
 const COMPATIBILITY_DATE = "2026-11-01";
@@ -80,12 +80,15 @@ function cpuMessage(cpuMs: number): string {
 export async function runAction(
   env: Env,
   request: ActionRequest,
-  options: { onLog?: (entry: SandboxLogEntry) => void } = {},
+  options: { onLog?: (entry: SandboxLogEntry) => void; readSecret?: SecretReader } = {},
 ): Promise<ActionOutcome> {
   validateRequest(request);
   const record = new JobRecord();
   record.onLog = options.onLog;
-  const finish = (state: "ok" | "error", result: unknown, error?: ActionOutcome["error"]): ActionOutcome => {
+  const finish = (state: "ok" | "error", rawResult: unknown, rawError?: ActionOutcome["error"]): ActionOutcome => {
+    // Every secret value the job received is masked in what it gives back (log lines are, as they come).
+    const result = record.mask(rawResult);
+    const error = record.mask(rawError);
     if (error) {
       record.add("error", "errormsg", error.message);
       if (error.stack) record.add("error", "trace", error.stack);
@@ -95,7 +98,7 @@ export async function runAction(
       state,
       result,
       logs: record.logs,
-      dataPatch: record.dataPatch,
+      dataPatch: record.mask(record.dataPatch),
       resultFiles: [...record.resultFiles.values()],
     };
     if (error) outcome.error = error;
@@ -128,7 +131,7 @@ export async function runAction(
   });
   // The limit is part of the worker code: each job has its own, so the entrypoint needs no second one.
   const entrypoint = worker.getEntrypoint() as unknown as SandboxEntrypoint;
-  const host = new JobHost(env, request, record);
+  const host = new JobHost(env, request, record, options.readSecret);
   const call: SandboxCall = {
     action: request.action,
     service: request.service,

@@ -76,7 +76,15 @@ export interface ActionRequest {
   argParts?: SandboxArgPart[];
   /** When the job's result files expire (epoch ms; config.yaml `max_storage_hours`); kept otherwise. */
   filesExpireAt?: number;
+  /**
+   * Secrets the action may read with `job.secrets.get(name)`: its template's config.yaml `secrets:`.
+   * The values come from runAction's `readSecret` at read time, and are masked in what the job gives back.
+   */
+  secrets?: string[];
 }
+
+/** Reads one secret's value for the job (runAction's option); throws with a reason the action sees. */
+export type SecretReader = (name: string) => Promise<string>;
 
 /** A question the action asked with job.ask: the job waits for the answer, then runs again with it. */
 export interface SandboxQuestion {

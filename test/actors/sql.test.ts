@@ -166,7 +166,7 @@ describe("each actor's first migration, on the tables older releases stored (no 
       for (const table of ["blueprints", "services", "runs", "run_jobs", "recurring"]) {
         expect(storage.sql.exec<{ n: number }>(`SELECT COUNT(*) AS n FROM ${table}`).one().n, table).toBe(1);
       }
-      expect(tableNames(storage.sql)).toEqual(["_meta", "blueprints", "events_seen", "recurring", "run_jobs", "runs", "services", "templates"]);
+      expect(tableNames(storage.sql)).toEqual(["_meta", "blueprints", "events_seen", "job_failures", "recurring", "run_jobs", "runs", "secrets", "services", "templates"]);
     });
   });
 

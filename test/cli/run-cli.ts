@@ -11,12 +11,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the real `cockpit` binary under the Node running the tests (Node 22 from node_modules). */
-export function cockpit(args: string[], cwd = ROOT): Promise<CliResult> {
+/** Runs the real `cockpit` binary under the Node running the tests (Node 22 from node_modules); `stdin` is piped in when given. */
+export function cockpit(args: string[], cwd = ROOT, stdin?: string): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { cwd, timeout: 20_000 }, (error, stdout, stderr) => {
+    const child = execFile(process.execPath, [BIN, ...args], { cwd, timeout: 20_000 }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === "number" ? error.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });
+    if (stdin !== undefined) child.stdin?.end(stdin);
   });
 }

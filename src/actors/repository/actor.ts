@@ -26,6 +26,7 @@ import { cutPage, pageLimit } from "../paging.ts";
 import { ok, refuse, type Result } from "../results.ts";
 import { RunStreams } from "../run-stream.ts";
 import { openSql } from "../sql.ts";
+import { secretOp, type SecretOp, type SecretReply } from "../secrets.ts";
 import { StateEvents } from "../state-events.ts";
 import { Catalog } from "./catalog.ts";
 import { Failures, type FailureRow } from "./failures.ts";
@@ -81,6 +82,9 @@ export class RepositoryActor extends DurableObject<Env> {
   }
 
   /** Forgets everything when the repository is deleted: first its ServiceActors (storage, alarm, job files), its uploads. */
+  /** The repository's secrets, sealed (src/actors/secrets.ts). */
+  secrets(request: SecretOp): SecretReply { return secretOp(this.ctx.storage.sql, request); }
+
   async destroy(): Promise<void> {
     const services = Object.keys(this.store.state().services);
     const uploads = this.store.uploadKeys();

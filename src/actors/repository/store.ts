@@ -6,6 +6,7 @@
 import { emptyRepository, parseTemplate, templateIndex, type ActorTemplate, type RepositoryState, type ServiceModel, type TemplateIndex } from "../../ays/index.ts";
 import { hasEnded, type JobRecord, type RunRecord, type RunState } from "../../runs/model.ts";
 import type { OpenRun } from "../../runs/schedule.ts";
+import { SECRETS_SCHEMA } from "../secrets.ts";
 import { addMissingColumns, adoptOldMeta, openSql, type ActorSql, type Migration } from "../sql.ts";
 import type { BlueprintView, TemplateRow } from "./views.ts";
 
@@ -57,6 +58,8 @@ export const REPOSITORY_MIGRATIONS: readonly Migration[] = [
   // 2: failures of jobs outside runs, folded per service and action (failures.ts)
   `CREATE TABLE IF NOT EXISTS job_failures(service TEXT NOT NULL, action TEXT NOT NULL, since INTEGER NOT NULL,
     count INTEGER NOT NULL, notified INTEGER NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (service, action))`,
+  // 3: the repository's secrets, sealed (src/actors/secrets.ts)
+  SECRETS_SCHEMA,
 ];
 
 export class RepositoryStore {

@@ -7,6 +7,7 @@ import { configFromBindings } from "../../config/index.ts";
 import { eventArgParts } from "../../events/payloads.ts";
 import { runAction, type SandboxQuestion } from "../../sandbox/index.ts";
 import type { Json, LogEntry } from "../../runs/model.ts";
+import { readJobSecret } from "../secret-read.ts";
 import { failure, line } from "./decide.ts";
 import { sandboxJobKey } from "./files.ts";
 import type { JobOutcome, JobSpec } from "./protocol.ts";
@@ -39,7 +40,9 @@ export async function execute(env: Env, spec: JobSpec, onLog: (entry: LogEntry) 
     // A job an event started reads the parts of the event that wait in R2 (src/events/payloads.ts).
     argParts: spec.jobKey.startsWith("event.") ? eventArgParts(spec.args) : [],
     ...(spec.storageHours ? { filesExpireAt: Date.now() + spec.storageHours * 3_600_000 } : {}),
-  }, { onLog });
+    // config.yaml `secrets:`: read with job.secrets.get, opened and audited at read time (src/actors/secret-read.ts).
+    secrets: spec.secrets ?? [],
+  }, { onLog, readSecret: (name) => readJobSecret(env, spec, name) });
   const result: Execution = {
     state: outcome.state, ended: Date.now(), logs: outcome.logs, result: (outcome.result ?? null) as Json, dataPatch: outcome.dataPatch, files: outcome.resultFiles,
     ...(outcome.question ? { question: outcome.question } : {}),

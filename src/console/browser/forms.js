@@ -97,12 +97,17 @@ document.addEventListener("click", async function (ev) {
   form.addEventListener("submit", async function (ev) {
     ev.preventDefault();
     var values = formValues(form);
+    // A `{name}` in data-url is filled from that field, which then leaves the body (PUT …/secret/{name}).
+    var url = /** @type {string} */ (form.dataset.url);
+    /** @type {Record<string, string | true>} */
+    var sent = Object.assign({}, values);
+    url = url.replace(/\{(\w+)\}/g, function (_, /** @type {string} */ k) { var v = sent[k]; delete sent[k]; return encodeURIComponent(v == null ? "" : String(v)); });
     /** @type {HTMLButtonElement | null} */
     var submit = $("button[type=submit]", form);
     showError(form, "");
     if (submit) submit.disabled = true;
     try {
-      var result = await api(/** @type {string} */ (form.dataset.api), /** @type {string} */ (form.dataset.url), values);
+      var result = await api(/** @type {string} */ (form.dataset.api), url, sent);
       after(form.dataset.then, result, values, form.dataset.done || "Saved.");
     } catch (e) {
       showError(form, e.message);

@@ -22,6 +22,7 @@ export const json = <T extends z.ZodType>(schema: T, description: string) => ({
 export const errors = {
   400: json(ErrorSchema, "invalid request"),
   401: json(ErrorSchema, "missing or invalid token"),
+  403: json(ErrorSchema, "forbidden: an API key limited to another repository (or one managing API keys)"),
   404: json(ErrorSchema, "not found"),
 };
 export const body = <T extends z.ZodType>(schema: T) => ({ body: { content: { "application/json": { schema } }, required: true } });

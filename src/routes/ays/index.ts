@@ -8,7 +8,9 @@ import { aysRouter } from "./common.ts";
 import { eventRoutes } from "./events.ts";
 import { fileRoutes } from "./files.ts";
 import { repositoryRoutes } from "./repositories.ts";
+import { keyRoutes } from "./keys.ts";
 import { runRoutes } from "./runs.ts";
+import { secretRoutes } from "./secrets.ts";
 import { serviceRoutes } from "./services.ts";
 import { signInRoutes } from "./sign-ins.ts";
 import { telegramLinkRoutes } from "./telegram-links.ts";
@@ -16,7 +18,7 @@ import { templateRoutes } from "./templates.ts";
 
 export function createAysApi() {
   const api = aysRouter();
-  for (const routes of [repositoryRoutes, templateRoutes, blueprintRoutes, serviceRoutes, runRoutes, fileRoutes, eventRoutes, signInRoutes, telegramLinkRoutes]) {
+  for (const routes of [repositoryRoutes, templateRoutes, blueprintRoutes, serviceRoutes, runRoutes, fileRoutes, secretRoutes, eventRoutes, signInRoutes, telegramLinkRoutes, keyRoutes]) {
     api.route("/", routes());
   }
   return api;
