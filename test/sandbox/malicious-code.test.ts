@@ -145,7 +145,7 @@ describe("reaching for the cockpit's globals", () => {
       passwd: "ENOENT",
       wrangler: "ENOENT",
       bootstrapExports: ["default"],
-      jobKeys: ["args", "ask", "fetch", "files", "log", "notify", "service", "setData"],
+      jobKeys: ["args", "ask", "fetch", "files", "log", "notify", "secrets", "service", "setData"],
     });
     const everything = JSON.stringify(outcome);
     for (const secret of secrets) expect(everything).not.toContain(secret);
